@@ -1,0 +1,65 @@
+"""chemtok: chemistry-aware tokenizers for scientific language models.
+
+One tokenizer per modality, each driven by its grammar in ``grammars/``, and a router
+that dispatches on Galactica-style markers into one id space. Lossless by contract:
+``decode(encode(x)) == x`` for every input a grammar accepts; anything else raises a
+:class:`TokenizationError` with the position.
+
+Example:
+    >>> import chemtok
+    >>> tok = chemtok.SmilesTokenizer()
+    >>> tok.tokenize("ClCBr")
+    ['Cl', 'C', 'Br']
+    >>> tok.decode(tok.encode("CC(=O)O")) == "CC(=O)O"
+    True
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+# Errors
+from chemtok.errors import ChemtokError as ChemtokError
+from chemtok.errors import DecodeError as DecodeError
+from chemtok.errors import GrammarError as GrammarError
+from chemtok.errors import MarkerError as MarkerError
+from chemtok.errors import RoundTripError as RoundTripError
+from chemtok.errors import TokenizationError as TokenizationError
+from chemtok.errors import UnknownTokenizerError as UnknownTokenizerError
+
+# Tokenizers, one per modality, and the router
+from chemtok.inchi import InchiTokenizer as InchiTokenizer
+from chemtok.router import ChemTokenizer as ChemTokenizer
+from chemtok.router import Segment as Segment
+from chemtok.sequence import DnaTokenizer as DnaTokenizer
+from chemtok.sequence import ProteinTokenizer as ProteinTokenizer
+from chemtok.smiles import SmilesTokenizer as SmilesTokenizer
+from chemtok.text import TextTokenizer as TextTokenizer
+
+# Lookup by name
+from chemtok.registry import get_tokenizer as get_tokenizer
+from chemtok.registry import list_tokenizers as list_tokenizers
+
+# RDKit round-trip checks (RDKit is imported only when a check runs)
+from chemtok import validate as validate
+
+__all__ = [
+    "__version__",
+    "ChemtokError",
+    "DecodeError",
+    "GrammarError",
+    "MarkerError",
+    "RoundTripError",
+    "TokenizationError",
+    "UnknownTokenizerError",
+    "SmilesTokenizer",
+    "InchiTokenizer",
+    "ProteinTokenizer",
+    "DnaTokenizer",
+    "TextTokenizer",
+    "ChemTokenizer",
+    "Segment",
+    "get_tokenizer",
+    "list_tokenizers",
+    "validate",
+]

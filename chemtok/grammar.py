@@ -1,0 +1,419 @@
+"""Load and check the grammar files in ``grammars/`` (shipped as ``chemtok.grammars``).
+
+Every engine (the Python reference, the Rust core, exported ``tokenizer.json``)
+is built from these frozen dataclasses, so a grammar lives in exactly one place.
+A broken file raises :class:`~chemtok.errors.GrammarError` naming the file and key.
+
+Example:
+    >>> from chemtok.grammar import load_smiles_grammar
+    >>> g = load_smiles_grammar()
+    >>> g.name, g.version, len(g.elements)
+    ('smiles', 1, 118)
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sys
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+from chemtok.errors import GrammarError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+__all__ = [
+    "SmilesGrammar",
+    "InchiGrammar",
+    "SequenceGrammar",
+    "MarkerPair",
+    "MarkerTable",
+    "load_smiles_grammar",
+    "load_inchi_grammar",
+    "load_sequence_grammar",
+    "load_markers",
+    "read_grammar_file",
+]
+
+#: Grammar versions this release understands, per grammar name.
+SUPPORTED_VERSIONS = {"smiles": {1}, "inchi": {1}, "protein": {1}, "dna": {1}, "markers": {1}}
+ELEMENT_COUNT = 118
+
+T = TypeVar("T")
+
+
+def read_grammar_file(name: str, path: str | Path | None = None) -> tuple[str, dict[str, Any]]:
+    """Read ``grammars/<name>.toml`` (or ``path``) and return ``(file label, table)``."""
+    if path is not None:
+        label = str(path)
+        try:
+            raw = Path(path).read_bytes()
+        except OSError as err:
+            raise GrammarError(label, None, f"cannot read it ({err.strerror})") from err
+    else:
+        label = f"grammars/{name}.toml"
+        try:
+            raw = resources.files("chemtok.grammars").joinpath(f"{name}.toml").read_bytes()
+        except (OSError, ModuleNotFoundError) as err:
+            raise GrammarError(label, None, "not found in the installed package") from err
+    try:
+        table = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise GrammarError(label, None, f"not valid TOML ({err})") from err
+    return label, table
+
+
+class _Reader:
+    """Typed access to a TOML table that reports the file and dotted key on error."""
+
+    def __init__(self, label: str, table: dict[str, Any], prefix: str = "") -> None:
+        self.label = label
+        self.table = table
+        self.prefix = prefix
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}{key}"
+
+    def get(self, key: str, kind: type[T], check: Callable[[T], str | None] | None = None) -> T:
+        if key not in self.table:
+            raise GrammarError(self.label, self._key(key), "required key is missing")
+        value = self.table[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise GrammarError(
+                self.label, self._key(key), f"expected {kind.__name__}, got {type(value).__name__}"
+            )
+        if check is not None:
+            problem = check(value)
+            if problem:
+                raise GrammarError(self.label, self._key(key), problem)
+        return value
+
+    def strings(self, key: str, *, allow_empty: bool = False) -> tuple[str, ...]:
+        def check(items: list[Any]) -> str | None:
+            if not allow_empty and not items:
+                return "must not be empty"
+            for item in items:
+                if not isinstance(item, str) or not item:
+                    return f"every entry must be a non-empty string, got {item!r}"
+            duplicates = sorted({x for x in items if items.count(x) > 1})
+            if duplicates:
+                return f"duplicate entries {duplicates}"
+            return None
+
+        return tuple(self.get(key, list, check))
+
+    def section(self, key: str) -> _Reader:
+        return _Reader(self.label, self.get(key, dict), f"{self.prefix}{key}.")
+
+    def header(self, expected_name: str) -> int:
+        self.get("name", str, lambda v: None if v == expected_name else f"expected '{expected_name}'")
+        version = self.get("version", int)
+        if version not in SUPPORTED_VERSIONS[expected_name]:
+            raise GrammarError(
+                self.label,
+                "version",
+                f"version {version} is not supported by this chemtok "
+                f"(supported: {sorted(SUPPORTED_VERSIONS[expected_name])}); upgrade chemtok",
+            )
+        return version
+
+
+def _single_chars(items: tuple[str, ...]) -> str | None:
+    bad = [x for x in items if len(x) != 1]
+    return f"entries must be single characters, got {bad}" if bad else None
+
+
+@dataclass(frozen=True)
+class SmilesGrammar:
+    """The SMILES tables of ``grammars/smiles.toml``."""
+
+    name: str
+    version: int
+    organic: tuple[str, ...]
+    organic_aromatic: tuple[str, ...]
+    wildcard: str
+    elements: tuple[str, ...]
+    bracket_aromatic: tuple[str, ...]
+    bonds: tuple[str, ...]
+    dative_bonds: tuple[str, ...]
+    branch_open: str
+    branch_close: str
+    dot: str
+    reaction: tuple[str, ...]
+    ring_digits: str
+    ring_percent: str
+    ring_paren_open: str
+    ring_paren_close: str
+    ring_paren_max_digits: int
+    bracket_open: str
+    bracket_close: str
+    hydrogen: str
+    class_prefix: str
+    chirality_plain: tuple[str, ...]
+    chirality_numbered: tuple[tuple[str, int], ...]
+    charge_signs: tuple[str, ...]
+    charge_sign_runs: bool
+    isotope_max: int
+    hydrogen_count_max: int
+    charge_max: int
+    class_max: int
+
+    @property
+    def tag(self) -> str:
+        """``name@version``, recorded in vocabularies and golden files."""
+        return f"{self.name}@{self.version}"
+
+    @functools.cached_property
+    def chiralities(self) -> tuple[str, ...]:
+        """Every chirality spelling, e.g. ``@``, ``@@``, ``@TH1`` ... ``@OH30``."""
+        numbered = [f"{prefix}{n}" for prefix, n_max in self.chirality_numbered for n in range(1, n_max + 1)]
+        return (*self.chirality_plain, *numbered)
+
+    @functools.cached_property
+    def bracket_symbols(self) -> tuple[str, ...]:
+        """Every symbol allowed inside brackets: elements, aromatic symbols, wildcard."""
+        return (*self.elements, *self.bracket_aromatic, self.wildcard)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The grammar as plain data, e.g. for handing to the Rust core."""
+        return {field: getattr(self, field) for field in self.__dataclass_fields__}
+
+
+def _check_elements(items: list[Any]) -> str | None:
+    if len(items) != ELEMENT_COUNT:
+        return f"expected {ELEMENT_COUNT} elements (H to Og), found {len(items)}"
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def load_smiles_grammar(path: str | None = None) -> SmilesGrammar:
+    """Load and check the SMILES grammar (cached per path)."""
+    label, table = read_grammar_file("smiles", path)
+    top = _Reader(label, table)
+    version = top.header("smiles")
+    atoms = top.section("atoms")
+    elements = atoms.strings("elements")
+    problem = _check_elements(list(elements))
+    if problem:
+        raise GrammarError(label, "atoms.elements", problem)
+    bonds = top.section("bonds")
+    structure = top.section("structure")
+    ring = top.section("ring_closure")
+    bracket = top.section("bracket")
+    vocab = top.section("vocabulary")
+
+    numbered = []
+    for i, entry in enumerate(bracket.get("chirality_numbered", list)):
+        key = f"bracket.chirality_numbered[{i}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("prefix"), str):
+            raise GrammarError(label, key, "expected a table with a string 'prefix'")
+        n_max = entry.get("max")
+        if not isinstance(n_max, int) or isinstance(n_max, bool) or n_max < 1:
+            raise GrammarError(label, key, "expected a positive integer 'max'")
+        numbered.append((entry["prefix"], n_max))
+
+    digits = ring.get("digits", str, lambda v: None if v.isdigit() and v.isascii() else "must be ASCII digits")
+    positive = lambda v: None if v >= 0 else "must not be negative"  # noqa: E731
+    grammar = SmilesGrammar(
+        name="smiles",
+        version=version,
+        organic=atoms.strings("organic"),
+        organic_aromatic=atoms.strings("organic_aromatic"),
+        wildcard=atoms.get("wildcard", str),
+        elements=elements,
+        bracket_aromatic=atoms.strings("bracket_aromatic"),
+        bonds=bonds.strings("symbols"),
+        dative_bonds=bonds.strings("dative", allow_empty=True),
+        branch_open=structure.get("branch_open", str),
+        branch_close=structure.get("branch_close", str),
+        dot=structure.get("dot", str),
+        reaction=structure.strings("reaction", allow_empty=True),
+        ring_digits=digits,
+        ring_percent=ring.get("percent", str),
+        ring_paren_open=ring.get("percent_paren_open", str),
+        ring_paren_close=ring.get("percent_paren_close", str),
+        ring_paren_max_digits=ring.get("percent_paren_max_digits", int, positive),
+        bracket_open=bracket.get("open", str),
+        bracket_close=bracket.get("close", str),
+        hydrogen=bracket.get("hydrogen", str),
+        class_prefix=bracket.get("class_prefix", str),
+        chirality_plain=bracket.strings("chirality_plain"),
+        chirality_numbered=tuple(numbered),
+        charge_signs=bracket.strings("charge_signs"),
+        charge_sign_runs=bracket.get("charge_sign_runs", bool),
+        isotope_max=vocab.get("isotope_max", int, positive),
+        hydrogen_count_max=vocab.get("hydrogen_count_max", int, positive),
+        charge_max=vocab.get("charge_max", int, positive),
+        class_max=vocab.get("class_max", int, positive),
+    )
+    for key, values in (("bonds.symbols", grammar.bonds), ("bracket.charge_signs", grammar.charge_signs)):
+        problem = _single_chars(values)
+        if problem:
+            raise GrammarError(label, key, problem)
+    unknown = [s for s in grammar.organic if s not in grammar.elements]
+    if unknown:
+        raise GrammarError(label, "atoms.organic", f"not elements: {unknown}")
+    return grammar
+
+
+@dataclass(frozen=True)
+class InchiGrammar:
+    """The InChI tables of ``grammars/inchi.toml``."""
+
+    name: str
+    version: int
+    prefixes: tuple[str, ...]
+    layer_separator: str
+    layer_tags: tuple[str, ...]
+    elements: tuple[str, ...]
+    isotope_symbols: tuple[str, ...]
+    punctuation: tuple[str, ...]
+    number_max: int
+
+    @property
+    def tag(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    @functools.cached_property
+    def symbols(self) -> tuple[str, ...]:
+        """Element symbols plus the isotope symbols D and T."""
+        return (*self.elements, *self.isotope_symbols)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {field: getattr(self, field) for field in self.__dataclass_fields__}
+
+
+@functools.lru_cache(maxsize=None)
+def load_inchi_grammar(path: str | None = None) -> InchiGrammar:
+    """Load and check the InChI grammar (cached per path)."""
+    label, table = read_grammar_file("inchi", path)
+    top = _Reader(label, table)
+    version = top.header("inchi")
+    elements = top.strings("elements")
+    problem = _check_elements(list(elements))
+    if problem:
+        raise GrammarError(label, "elements", problem)
+    tags = top.strings("layer_tags")
+    punctuation = top.strings("punctuation")
+    for key, values in (("layer_tags", tags), ("punctuation", punctuation)):
+        problem = _single_chars(values)
+        if problem:
+            raise GrammarError(label, key, problem)
+    vocab = top.section("vocabulary")
+    return InchiGrammar(
+        name="inchi",
+        version=version,
+        prefixes=top.strings("prefixes"),
+        layer_separator=top.get("layer_separator", str, lambda v: None if len(v) == 1 else "must be one character"),
+        layer_tags=tags,
+        elements=elements,
+        isotope_symbols=top.strings("isotope_symbols", allow_empty=True),
+        punctuation=punctuation,
+        number_max=vocab.get("number_max", int, lambda v: None if v >= 9 else "must be at least 9"),
+    )
+
+
+@dataclass(frozen=True)
+class SequenceGrammar:
+    """A character-level alphabet (``grammars/protein.toml`` or ``grammars/dna.toml``)."""
+
+    name: str
+    version: int
+    alphabet: tuple[str, ...]
+    keep_lowercase: bool
+
+    @property
+    def tag(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    @functools.cached_property
+    def symbols(self) -> tuple[str, ...]:
+        """Every accepted character: the alphabet, then its lowercase letters."""
+        lower = [ch.lower() for ch in self.alphabet if ch.isalpha()] if self.keep_lowercase else []
+        return (*self.alphabet, *lower)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {field: getattr(self, field) for field in self.__dataclass_fields__}
+
+
+@functools.lru_cache(maxsize=None)
+def load_sequence_grammar(name: str, path: str | None = None) -> SequenceGrammar:
+    """Load a sequence alphabet, ``name`` being ``"protein"`` or ``"dna"``."""
+    if name not in ("protein", "dna"):
+        raise GrammarError(f"grammars/{name}.toml", None, "sequence grammars are 'protein' and 'dna'")
+    label, table = read_grammar_file(name, path)
+    top = _Reader(label, table)
+    version = top.header(name)
+    alphabet = top.strings("alphabet")
+    problem = _single_chars(alphabet)
+    if problem:
+        raise GrammarError(label, "alphabet", problem)
+    return SequenceGrammar(name, version, alphabet, top.get("keep_lowercase", bool))
+
+
+@dataclass(frozen=True)
+class MarkerPair:
+    """One ``[START_X]``/``[END_X]`` pair and the modality of what it encloses."""
+
+    start: str
+    end: str
+    modality: str
+
+
+@dataclass(frozen=True)
+class MarkerTable:
+    """Special tokens and marker pairs of ``grammars/markers.toml``."""
+
+    version: int
+    special_tokens: tuple[str, ...]
+    pairs: tuple[MarkerPair, ...]
+    unknown_marker_pattern: str
+
+    @property
+    def tag(self) -> str:
+        return f"markers@{self.version}"
+
+    @property
+    def markers(self) -> tuple[str, ...]:
+        """Every marker string, start and end, in file order."""
+        return tuple(m for pair in self.pairs for m in (pair.start, pair.end))
+
+
+#: Modalities a marker pair may name.
+MODALITIES = ("text", "smiles", "inchi", "protein", "dna")
+
+
+@functools.lru_cache(maxsize=None)
+def load_markers(path: str | None = None) -> MarkerTable:
+    """Load the marker table (cached per path)."""
+    label, table = read_grammar_file("markers", path)
+    top = _Reader(label, table)
+    version = top.header("markers")
+    specials = top.strings("special_tokens")
+    pattern = top.get("unknown_marker_pattern", str)
+    try:
+        re.compile(pattern)
+    except re.error as err:
+        raise GrammarError(label, "unknown_marker_pattern", f"not a valid regex ({err})") from err
+    pairs = []
+    for i, entry in enumerate(top.get("pairs", list, lambda v: None if v else "must not be empty")):
+        if not isinstance(entry, dict):
+            raise GrammarError(label, f"pairs[{i}]", "expected a table")
+        item = _Reader(label, entry, f"pairs[{i}].")
+        modality = item.get(
+            "modality", str, lambda v: None if v in MODALITIES else f"must be one of {list(MODALITIES)}"
+        )
+        pairs.append(MarkerPair(item.get("start", str), item.get("end", str), modality))
+    seen: set[str] = set(specials)
+    for pair in pairs:
+        for marker in (pair.start, pair.end):
+            if marker in seen:
+                raise GrammarError(label, "pairs", f"marker {marker!r} is listed twice")
+            seen.add(marker)
+    return MarkerTable(version, specials, tuple(pairs), pattern)

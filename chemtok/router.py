@@ -1,0 +1,498 @@
+"""The router: split scientific text at modality markers and encode into one id space.
+
+Markers come from ``grammars/markers.toml`` (Galactica's ``[START_SMILES]`` ...
+``[END_SMILES]``, ``[START_I_SMILES]``, ``[START_AMINO]``, ``[START_DNA]``,
+``[START_REF]``, ``<work>``, plus ``[START_INCHI]``). Text outside markers goes to the
+text model; each marked span goes to its modality's tokenizer; markers are tokens of
+their own.
+
+The id space, in order:
+
+* by default: special tokens, markers, the text vocabulary, 256 byte-fallback
+  tokens, then the SMILES, InChI, protein and DNA vocabularies, each in its own
+  namespace (SMILES ``C`` and cysteine ``C`` are different ids);
+* with a base text model (``ChemTokenizer(text=TextTokenizer.from_file(...))`` or
+  :meth:`ChemTokenizer.from_base`): the base model's ids unchanged, then the special
+  tokens, markers, byte fallback and modality vocabularies appended after them.
+
+Example:
+    >>> import chemtok
+    >>> tok = chemtok.ChemTokenizer()
+    >>> tok.tokenize("[START_SMILES]CCO[END_SMILES]")
+    ['[START_SMILES]', 'C', 'C', 'O', '[END_SMILES]']
+    >>> text = "Ethanol is [START_SMILES]CCO[END_SMILES]."
+    >>> tok.decode(tok.encode(text)) == text
+    True
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from chemtok.base import GrammarTokenizer, OnError, check_on_error
+from chemtok.errors import DecodeError, MarkerError, TokenizationError
+from chemtok.grammar import MarkerPair, MarkerTable, load_markers
+from chemtok.inchi import InchiTokenizer
+from chemtok.sequence import DnaTokenizer, ProteinTokenizer
+from chemtok.smiles import SmilesTokenizer
+from chemtok.text import TextTokenizer, first_uncovered
+from chemtok.vocab import BYTE_TOKENS, byte_of_token
+
+__all__ = ["ChemTokenizer", "Segment", "MODALITY_ORDER"]
+
+#: Order of the modality namespaces in the id space.
+MODALITY_ORDER = ("smiles", "inchi", "protein", "dna")
+
+# Kinds of ids in the unified space, used by decode.
+_SPECIAL, _MARKER, _TEXT, _BYTE, _PIECE = range(5)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A span of the input and the modality it belongs to.
+
+    Attributes:
+        modality: ``"marker"`` for a marker itself, otherwise the modality of the
+            content (``"text"``, ``"smiles"``, ``"inchi"``, ``"protein"``, ``"dna"``).
+        start: index of the first character in the input.
+        end: index after the last character.
+        text: ``input[start:end]``.
+    """
+
+    modality: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class _Block:
+    name: str
+    offset: int
+    size: int
+
+
+class ChemTokenizer:
+    """Tokenize text with chemistry markers into one id space, losslessly.
+
+    Args:
+        text: the text model; default: chemtok's byte-level BPE. Passing one (e.g. a
+            base LLM's ``tokenizer.json``) keeps its ids first and unchanged.
+        smiles, inchi, protein, dna: modality tokenizers to use instead of the defaults.
+        on_error: ``"raise"`` (default), ``"fallback"`` or ``"skip"``, applied inside
+            every segment; see :mod:`chemtok.base`.
+        strict_markers: raise :class:`~chemtok.errors.MarkerError` on unknown, unclosed,
+            unopened or nested markers (default). ``False`` tokenizes such markers as
+            ordinary content of the segment they stand in.
+        markers: a marker table to use instead of ``grammars/markers.toml``.
+
+    Example:
+        >>> import chemtok
+        >>> tok = chemtok.ChemTokenizer()
+        >>> [s.modality for s in tok.split("Insulin [START_AMINO]GIVEQ[END_AMINO] binds.")]
+        ['text', 'marker', 'protein', 'marker', 'text']
+    """
+
+    name = "chem"
+
+    def __init__(
+        self,
+        *,
+        text: TextTokenizer | None = None,
+        smiles: GrammarTokenizer | None = None,
+        inchi: GrammarTokenizer | None = None,
+        protein: GrammarTokenizer | None = None,
+        dna: GrammarTokenizer | None = None,
+        on_error: OnError = "raise",
+        strict_markers: bool = True,
+        markers: MarkerTable | None = None,
+    ) -> None:
+        self.on_error = check_on_error(on_error)
+        self.strict_markers = strict_markers
+        self.markers = markers if markers is not None else load_markers()
+        self.has_base = text is not None
+        self.text = text if text is not None else TextTokenizer()
+        self.modalities: dict[str, GrammarTokenizer] = {
+            "smiles": smiles if smiles is not None else SmilesTokenizer(),
+            "inchi": inchi if inchi is not None else InchiTokenizer(),
+            "protein": protein if protein is not None else ProteinTokenizer(),
+            "dna": dna if dna is not None else DnaTokenizer(),
+        }
+        self._build_id_space()
+        self._build_marker_pattern()
+
+    @classmethod
+    def from_base(cls, path: str | Path, **kwargs: object) -> ChemTokenizer:
+        """Extend an existing model's ``tokenizer.json``: its ids stay, chemistry is appended.
+
+        ``len(tokenizer)`` is then the new embedding size and
+        ``tokenizer.num_added_tokens`` how many rows to add
+        (``model.resize_token_embeddings(len(tokenizer))``).
+        """
+        return cls(text=TextTokenizer.from_file(path), **kwargs)  # type: ignore[arg-type]
+
+    # -- the id space -----------------------------------------------------------------
+
+    def _build_id_space(self) -> None:
+        specials = self.markers.special_tokens
+        marker_tokens = self.markers.markers
+        blocks: list[tuple[str, Sequence[str] | None, int]] = []
+        text_size = self.text.vocab_size
+        head = [("special", specials, _SPECIAL), ("marker", marker_tokens, _MARKER)]
+        text_block = [("text", None, _TEXT)]
+        blocks.extend(text_block + head if self.has_base else head + text_block)
+        blocks.append(("byte", BYTE_TOKENS, _BYTE))
+        local_skip = len(specials) + len(BYTE_TOKENS)
+        for name in MODALITY_ORDER:
+            tok = self.modalities[name]
+            local = tok.vocabulary.tokens
+            if tuple(local[: len(specials)]) != tuple(specials) or tuple(
+                local[len(specials) : local_skip]
+            ) != BYTE_TOKENS:
+                raise ValueError(
+                    f"the {name} tokenizer's vocabulary must start with the special tokens "
+                    f"{list(specials)} and the 256 byte-fallback tokens"
+                )
+            blocks.append((name, local[local_skip:], _PIECE))
+
+        self._blocks: dict[str, _Block] = {}
+        self._kinds: list[int] = []
+        self._strings: list[str | None] = []
+        offset = 0
+        for name, tokens, kind in blocks:
+            size = text_size if tokens is None else len(tokens)
+            self._blocks[name] = _Block(name, offset, size)
+            self._kinds.extend([kind] * size)
+            self._strings.extend([None] * size if tokens is None else tokens)
+            offset += size
+        self._size = offset
+        self._special_id = {t: self._blocks["special"].offset + i for i, t in enumerate(specials)}
+        self._marker_id = {t: self._blocks["marker"].offset + i for i, t in enumerate(marker_tokens)}
+        byte_offset = self._blocks["byte"].offset
+        # local id of each modality tokenizer -> global id
+        self._translate: dict[str, list[int]] = {}
+        for name in MODALITY_ORDER:
+            n_local = len(self.modalities[name].vocabulary)
+            block = self._blocks[name]
+            table = [self._blocks["special"].offset + i for i in range(len(specials))]
+            table += [byte_offset + b for b in range(256)]
+            table += [block.offset + i for i in range(n_local - local_skip)]
+            self._translate[name] = table
+
+    @property
+    def vocab_size(self) -> int:
+        """Number of ids: the embedding size a model needs."""
+        return self._size
+
+    def __len__(self) -> int:
+        return self._size
+
+    @property
+    def num_added_tokens(self) -> int:
+        """Ids beyond the text model's: rows to add to a base model's embeddings."""
+        return self._size - self.text.vocab_size
+
+    def block(self, name: str) -> tuple[int, int]:
+        """``(offset, size)`` of a namespace: ``special``, ``marker``, ``text``, ``byte``,
+        ``smiles``, ``inchi``, ``protein`` or ``dna``."""
+        b = self._blocks[name]
+        return b.offset, b.size
+
+    def namespace_of(self, token_id: int) -> str:
+        """The namespace an id belongs to (see :meth:`block`)."""
+        if not 0 <= token_id < self._size:
+            raise DecodeError(0, f"id {token_id} is outside the vocabulary (0 to {self._size - 1})")
+        for b in self._blocks.values():
+            if b.offset <= token_id < b.offset + b.size:
+                return b.name
+        raise AssertionError("unreachable: blocks cover the id space")  # pragma: no cover
+
+    def id_to_token(self, token_id: int) -> str:
+        """The token string of an id (text ids give the text model's token string)."""
+        if not 0 <= token_id < self._size:
+            raise DecodeError(0, f"id {token_id} is outside the vocabulary (0 to {self._size - 1})")
+        string = self._strings[token_id]
+        if string is None:
+            return self.text.id_to_token(token_id - self._blocks["text"].offset)
+        return string
+
+    def token_to_id(self, token: str, namespace: str = "text") -> int | None:
+        """The id of ``token`` in ``namespace`` (``"smiles"``, ``"marker"``, ...), or ``None``."""
+        if namespace == "text":
+            local = self.text.token_to_id(token)
+            return None if local is None else local + self._blocks["text"].offset
+        if namespace == "special":
+            return self._special_id.get(token)
+        if namespace == "marker":
+            return self._marker_id.get(token)
+        if namespace == "byte":
+            value = byte_of_token(token)
+            return None if value is None else self._blocks["byte"].offset + value
+        tok = self.modalities[namespace]
+        local = tok.token_to_id(token)
+        return None if local is None else self._translate[namespace][local]
+
+    @property
+    def special_token_ids(self) -> dict[str, int]:
+        """Ids of ``<pad>``, ``<s>``, ``</s>``, ``<unk>``, ``<mask>`` (never emitted by encode)."""
+        return dict(self._special_id)
+
+    # -- markers ----------------------------------------------------------------------
+
+    def _build_marker_pattern(self) -> None:
+        known = sorted(self.markers.markers, key=len, reverse=True)
+        alternatives = [re.escape(m) for m in known]
+        if self.strict_markers:
+            alternatives.append(self.markers.unknown_marker_pattern)
+        self._marker_re = re.compile("|".join(alternatives))
+        self._pair_of_start: dict[str, MarkerPair] = {p.start: p for p in self.markers.pairs}
+        self._pair_of_end: dict[str, MarkerPair] = {p.end: p for p in self.markers.pairs}
+
+    def _matched_markers(self, text: str) -> list[tuple[int, int, MarkerPair]]:
+        """Pair start and end markers: ``(start marker index, end marker index, pair)``.
+
+        Under ``strict_markers`` every marker must pair up; otherwise markers that do
+        not are left as content.
+        """
+        strict = self.strict_markers
+        stack: list[tuple[int, re.Match[str], MarkerPair]] = []
+        pairs: list[tuple[int, int, MarkerPair]] = []
+        for m in self._marker_re.finditer(text):
+            token = m.group()
+            start_pair = self._pair_of_start.get(token)
+            end_pair = self._pair_of_end.get(token)
+            top = stack[-1] if stack else None
+            if start_pair is None and end_pair is None:
+                known = ", ".join(p.start for p in self.markers.pairs)
+                raise MarkerError(text, m.start(), "markers", f"unknown marker {token!r} (known: {known})")
+            if top is not None and top[2].modality != "text" and token != top[2].end:
+                if strict:
+                    raise MarkerError(
+                        text,
+                        m.start(),
+                        "markers",
+                        f"marker {token!r} inside the {top[2].modality} segment opened by "
+                        f"{top[2].start!r} at position {top[1].start()}; close it with {top[2].end!r} first",
+                    )
+                continue
+            if start_pair is not None:
+                if any(entry[2] is start_pair for entry in stack):
+                    if strict:
+                        raise MarkerError(
+                            text, m.start(), "markers", f"{token!r} is nested inside another {token!r} segment"
+                        )
+                    continue
+                stack.append((m.start(), m, start_pair))
+                continue
+            assert end_pair is not None
+            if top is None or top[2] is not end_pair:
+                if strict:
+                    if top is None:
+                        reason = f"{token!r} closes a segment that was never opened"
+                    else:
+                        reason = f"{token!r} closes {top[2].start!r} opened at position {top[1].start()}; expected {top[2].end!r}"
+                    raise MarkerError(text, m.start(), "markers", reason)
+                continue
+            stack.pop()
+            pairs.append((top[0], m.start(), end_pair))
+        if stack and strict:
+            index, m, pair = stack[-1]
+            raise MarkerError(text, index, "markers", f"{pair.start!r} is never closed; add {pair.end!r}")
+        pairs.sort(key=lambda p: p[0])
+        return pairs
+
+    def split(self, text: str) -> list[Segment]:
+        """Split ``text`` into marker and content segments that concatenate back to it.
+
+        Empty content segments are left out.
+
+        Raises:
+            MarkerError: unknown, unclosed, unopened or nested markers (strict mode).
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"ChemTokenizer expects str, got {type(text).__name__}")
+        segments: list[Segment] = []
+        # Boundaries: each matched marker opens/closes a modality; content between
+        # boundaries takes the modality of the innermost open pair.
+        events: list[tuple[int, int, MarkerPair, bool]] = []
+        for start_index, end_index, pair in self._matched_markers(text):
+            events.append((start_index, start_index + len(pair.start), pair, True))
+            events.append((end_index, end_index + len(pair.end), pair, False))
+        events.sort(key=lambda e: e[0])
+        stack: list[str] = ["text"]
+        pos = 0
+        for begin, finish, pair, opening in events:
+            if begin > pos:
+                segments.append(Segment(stack[-1], pos, begin, text[pos:begin]))
+            segments.append(Segment("marker", begin, finish, text[begin:finish]))
+            if opening:
+                stack.append(pair.modality)
+            else:
+                stack.pop()
+            pos = finish
+        if pos < len(text):
+            segments.append(Segment(stack[-1], pos, len(text), text[pos:]))
+        return segments
+
+    # -- encoding ---------------------------------------------------------------------
+
+    def tokenize(self, text: str, *, on_error: OnError | None = None) -> list[str]:
+        """Token strings: markers, modality tokens, and the text model's pieces."""
+        return [self.id_to_token(i) for i in self.encode(text, on_error=on_error)]
+
+    def encode(self, text: str, *, on_error: OnError | None = None) -> list[int]:
+        """Ids of ``text`` in the unified space; ``decode(encode(text)) == text``.
+
+        Raises:
+            MarkerError: badly formed markers (strict mode).
+            TokenizationError: a segment its grammar cannot cover (position in ``text``).
+        """
+        policy = self.on_error if on_error is None else check_on_error(on_error)
+        segments = self.split(text)
+        text_ids = self._encode_text_segments(text, [s for s in segments if s.modality == "text"], policy)
+        ids: list[int] = []
+        for segment in segments:
+            if segment.modality == "marker":
+                ids.append(self._marker_id[segment.text])
+            elif segment.modality == "text":
+                ids.extend(text_ids[segment.start])
+            else:
+                ids.extend(self._encode_piece(text, segment, policy))
+        return ids
+
+    def encode_batch(
+        self, texts: Iterable[str], *, on_error: OnError | None = None, num_threads: int | None = None
+    ) -> list[list[int]]:
+        """Encode many texts; equal to ``[self.encode(t) for t in texts]``."""
+        return [self.encode(t, on_error=on_error) for t in texts]
+
+    def _encode_piece(self, text: str, segment: Segment, policy: str) -> list[int]:
+        tok = self.modalities[segment.modality]
+        try:
+            local = tok.encode(segment.text, on_error=policy)  # type: ignore[arg-type]
+        except TokenizationError as err:
+            raise _shifted(err, text, segment.start) from None
+        table = self._translate[segment.modality]
+        return [table[i] for i in local]
+
+    def _encode_text_segments(self, text: str, segments: list[Segment], policy: str) -> dict[int, list[int]]:
+        """Encode every text segment in one batch; keyed by segment start."""
+        offset = self._blocks["text"].offset
+        byte_offset = self._blocks["byte"].offset
+        pieces: list[str] = []  # runs for the text model
+        piece_starts: list[int] = []  # where each run starts in ``text``
+        layout: list[tuple[int, list[str | list[int]]]] = []
+        for segment in segments:
+            parts: list[str | list[int]] = []  # str: a text-model run; list: fallback ids
+            bad = first_uncovered(segment.text)
+            if bad < 0:
+                parts.append(segment.text)
+                piece_starts.append(segment.start)
+            elif policy == "raise":
+                raise TokenizationError(
+                    text, segment.start + bad, "text", "a lone surrogate cannot be encoded as UTF-8"
+                )
+            elif policy == "skip":
+                parts.append("".join(ch for ch in segment.text if not "\ud800" <= ch <= "\udfff"))
+                piece_starts.append(segment.start)
+            else:
+                run_start = 0
+                for i, ch in enumerate(segment.text + "\ud800"):  # sentinel flushes the last run
+                    if "\ud800" <= ch <= "\udfff":
+                        if i > run_start:
+                            parts.append(segment.text[run_start:i])
+                            piece_starts.append(segment.start + run_start)
+                        if i < len(segment.text):
+                            parts.append([byte_offset + b for b in ch.encode("utf-8", "surrogatepass")])
+                        run_start = i + 1
+            pieces.extend(part for part in parts if isinstance(part, str))
+            layout.append((segment.start, parts))
+        try:
+            encoded = iter(self.text.encode_batch(pieces, on_error="raise"))
+        except TokenizationError as err:
+            start = next((s for p, s in zip(pieces, piece_starts) if p is err.text), 0)
+            raise _shifted(err, text, start) from None
+        result: dict[int, list[int]] = {}
+        for start, parts in layout:
+            ids: list[int] = []
+            for part in parts:
+                if isinstance(part, str):
+                    ids.extend(offset + i for i in next(encoded))
+                else:
+                    ids.extend(part)
+            result[start] = ids
+        return result
+
+    # -- decoding ---------------------------------------------------------------------
+
+    def decode(self, ids: Sequence[int], *, skip_special_tokens: bool = False) -> str:
+        """The exact text ``ids`` were encoded from.
+
+        Text ids are decoded by the text model run by run; byte-fallback ids are joined
+        and decoded as UTF-8; special tokens are written literally unless skipped.
+
+        Raises:
+            DecodeError: an id out of range, or byte-fallback ids that are not UTF-8.
+        """
+        kinds, strings, size = self._kinds, self._strings, self._size
+        text_offset = self._blocks["text"].offset
+        byte_offset = self._blocks["byte"].offset
+        out: list[str] = []
+        run_kind = -1
+        run: list[int] = []
+        run_start = 0
+
+        def flush() -> None:
+            if not run:
+                return
+            if run_kind == _TEXT:
+                out.append(self.text.decode([i - text_offset for i in run]))
+            else:
+                try:
+                    out.append(bytes(i - byte_offset for i in run).decode("utf-8", "surrogatepass"))
+                except UnicodeDecodeError as err:
+                    raise DecodeError(run_start + err.start, "byte-fallback ids do not form valid UTF-8") from None
+            run.clear()
+
+        for index, token_id in enumerate(ids):
+            if not 0 <= token_id < size:
+                raise DecodeError(index, f"id {token_id} is outside the vocabulary (0 to {size - 1})")
+            kind = kinds[token_id]
+            if kind in (_TEXT, _BYTE):
+                if kind != run_kind:
+                    flush()
+                    run_kind, run_start = kind, index
+                run.append(token_id)
+                continue
+            flush()
+            run_kind = -1
+            if kind == _SPECIAL and skip_special_tokens:
+                continue
+            out.append(strings[token_id])  # type: ignore[arg-type]
+        flush()
+        return "".join(out)
+
+    def decode_batch(self, batch: Iterable[Sequence[int]], *, skip_special_tokens: bool = False) -> list[str]:
+        return [self.decode(ids, skip_special_tokens=skip_special_tokens) for ids in batch]
+
+    def __repr__(self) -> str:
+        return (
+            f"<ChemTokenizer text={self.text.source!r} {self._size} ids "
+            f"({'base first' if self.has_base else 'specials first'})>"
+        )
+
+
+def _shifted(err: TokenizationError, text: str, offset: int) -> TokenizationError:
+    """The same error, re-anchored in the whole input ``text``."""
+    shifted = type(err)(text, offset + err.position, err.modality, err.reason)
+    return shifted
+
+
+@functools.lru_cache(maxsize=1)
+def default_chem_tokenizer() -> ChemTokenizer:
+    """A process-wide default router (tokenizers are immutable after construction)."""
+    return ChemTokenizer()

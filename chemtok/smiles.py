@@ -1,0 +1,287 @@
+"""Atom-level SMILES tokenizer built from ``grammars/smiles.toml`` (the reference engine).
+
+Tokens are the lexemes of OpenSMILES: organic-subset atoms (``Cl``, ``c``), bracket
+atoms, bonds (incl. RDKit's dative ``->``/``<-``), branches, ring closures (``1``,
+``%10``, RDKit's ``%(123)``), ``.`` and the reaction arrows ``>``/``>>``.
+
+The vocabulary is closed and total. A bracket atom in the vocabulary is one token
+(``[C@@H]``); any other bracket atom is spelled from its parts so that no valid input
+ever needs an unknown token:
+
+* ``[``, the isotope, the *core* (symbol with chirality, H count and charge,
+  e.g. ``CH3`` or ``C@@H``) if the core is in the vocabulary, otherwise symbol,
+  chirality, H count and charge one by one, then the atom class and ``]``;
+* a number the vocabulary lacks (isotope ``002``, class ``:1234``) is spelled
+  digit by digit after its prefix.
+
+So the atom-mapped ``[CH3:12]`` becomes ``[``, ``CH3``, ``:12``, ``]``.
+
+Example:
+    >>> import chemtok
+    >>> tok = chemtok.SmilesTokenizer()
+    >>> tok.tokenize("ClCBr")
+    ['Cl', 'C', 'Br']
+    >>> tok.tokenize("C[C@@H](N)C(=O)O")
+    ['C', '[C@@H]', '(', 'N', ')', 'C', '(', '=', 'O', ')', 'O']
+    >>> tok.tokenize("[CH3:12][OH:13]>>[CH2:12]=[O:13]")[:5]
+    ['[', 'CH3', ':12', ']', '[']
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Iterable
+
+from chemtok.base import GrammarTokenizer, NoRule, OnError
+from chemtok.grammar import SmilesGrammar, load_markers, load_smiles_grammar
+from chemtok.vocab import Vocabulary, load_vocab_file, require_tokens
+
+__all__ = ["SmilesTokenizer", "smiles_base_tokens", "SmilesLexer", "VOCAB_FILE"]
+
+VOCAB_FILE = "smiles_vocab.json"
+
+
+def _alternation(literals: Iterable[str]) -> str:
+    """A regex alternation of literal strings, longest first (``Cl`` before ``C``)."""
+    return "|".join(re.escape(x) for x in sorted(set(literals), key=lambda s: (-len(s), s)))
+
+
+def _dedupe(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+def smiles_base_tokens(g: SmilesGrammar) -> tuple[str, ...]:
+    """Every token the SMILES lexer may need whatever the input: the closed base vocabulary.
+
+    Learned tokens (whole bracket atoms, bracket cores, ``%(nnn)``) are added on top
+    by ``scripts/build_vocab.py``; without them every input still tokenizes.
+    """
+    signs = g.charge_signs
+    return _dedupe(
+        [
+            *g.organic,
+            *g.organic_aromatic,
+            g.wildcard,
+            *g.bonds,
+            *g.dative_bonds,
+            g.branch_open,
+            g.branch_close,
+            g.dot,
+            *g.reaction,
+            *g.ring_digits,
+            *(f"{g.ring_percent}{a}{b}" for a in g.ring_digits for b in g.ring_digits),
+            g.ring_paren_open,
+            g.ring_paren_close,
+            g.bracket_open,
+            g.bracket_close,
+            *g.bracket_symbols,
+            *g.chiralities,
+            g.hydrogen,
+            *(f"{g.hydrogen}{n}" for n in range(g.hydrogen_count_max + 1)),
+            *signs,
+            *((s + s for s in signs) if g.charge_sign_runs else ()),
+            *(f"{s}{n}" for s in signs for n in range(1, g.charge_max + 1)),
+            *(str(n) for n in range(1, g.isotope_max + 1)),
+            g.class_prefix,
+            *(f"{g.class_prefix}{n}" for n in range(g.class_max + 1)),
+        ]
+    )
+
+
+class SmilesLexer:
+    """The compiled patterns of one SMILES grammar, shared by every tokenizer using it."""
+
+    def __init__(self, g: SmilesGrammar) -> None:
+        self.grammar = g
+        digits = re.escape(g.ring_digits)
+        top_literals = [
+            *g.organic,
+            *g.organic_aromatic,
+            g.wildcard,
+            *g.bonds,
+            *g.dative_bonds,
+            g.branch_open,
+            g.branch_close,
+            g.dot,
+            *g.reaction,
+        ]
+        ring = (
+            f"{re.escape(g.ring_paren_open)}[{digits}]{{1,{g.ring_paren_max_digits}}}"
+            f"{re.escape(g.ring_paren_close)}"
+            f"|{re.escape(g.ring_percent)}[{digits}][{digits}]"
+            f"|[{digits}]"
+        )
+        # Ring closures first: "%(" must not be read as an unknown "%" then a branch.
+        self.lexeme = f"{ring}|{_alternation(top_literals)}"
+        self.top = re.compile(self.lexeme)
+        self.top_run = re.compile(f"(?:{self.lexeme})+")
+        self.isotope = re.compile(r"[0-9]+")
+        self.symbol = re.compile(_alternation(g.bracket_symbols))
+        sign_runs = "".join(f"{re.escape(s)}{{2,}}|" for s in g.charge_signs) if g.charge_sign_runs else ""
+        self.prop = re.compile(
+            f"(?P<chirality>{_alternation(g.chiralities)})"
+            f"|(?P<hydrogens>{re.escape(g.hydrogen)}[0-9]*)"
+            f"|(?P<charge>{sign_runs}[{re.escape(''.join(g.charge_signs))}][0-9]*)"
+            f"|(?P<atom_class>{re.escape(g.class_prefix)}[0-9]+)"
+        )
+
+    def bracket_parts(self, text: str, pos: int) -> tuple[int, str | None, int, list[tuple[str, str]]]:
+        """Parse the bracket atom opening at ``pos``.
+
+        Returns:
+            ``(end, isotope, symbol_start, props)``: the index after ``]``, the isotope
+            string or ``None``, where the symbol starts, and the properties in written
+            order as ``(kind, string)``; the symbol is ``props[0]`` with kind ``"symbol"``.
+
+        Raises:
+            NoRule: at the first character that does not fit the bracket-atom grammar.
+        """
+        g = self.grammar
+        i = pos + len(g.bracket_open)
+        n = len(text)
+        isotope = None
+        m = self.isotope.match(text, i)
+        if m:
+            isotope = m.group()
+            i = m.end()
+        m = self.symbol.match(text, i)
+        if not m:
+            if i >= n:
+                raise NoRule(pos, "bracket atom is not closed")
+            raise NoRule(i, "expected an element symbol inside the bracket atom")
+        symbol_start = i
+        props: list[tuple[str, str]] = [("symbol", m.group())]
+        i = m.end()
+        seen: set[str] = set()
+        close = g.bracket_close
+        while True:
+            if text.startswith(close, i):
+                return i + len(close), isotope, symbol_start, props
+            m = self.prop.match(text, i)
+            if not m:
+                if i >= n:
+                    raise NoRule(pos, "bracket atom is not closed")
+                raise NoRule(i, "expected chirality, hydrogen count, charge, atom class or ']'")
+            kind = m.lastgroup or ""
+            if kind in seen:
+                raise NoRule(i, f"a bracket atom has at most one {kind.replace('_', ' ')}")
+            seen.add(kind)
+            props.append((kind, m.group()))
+            i = m.end()
+
+
+@functools.lru_cache(maxsize=None)
+def _lexer(g: SmilesGrammar) -> SmilesLexer:
+    return SmilesLexer(g)
+
+
+@functools.lru_cache(maxsize=None)
+def default_smiles_vocabulary() -> Vocabulary:
+    """The shipped atom-level SMILES vocabulary (specials + bytes + SMILES tokens)."""
+    g = load_smiles_grammar()
+    tokens = load_vocab_file(VOCAB_FILE, grammar_tag=g.tag, required=smiles_base_tokens(g))
+    return Vocabulary.with_standard_blocks(load_markers().special_tokens, tokens, name="smiles")
+
+
+class SmilesTokenizer(GrammarTokenizer):
+    """Tokenize SMILES and reaction SMILES into atom-level tokens, losslessly.
+
+    Args:
+        on_error: ``"raise"`` (default), ``"fallback"`` or ``"skip"``; see
+            :mod:`chemtok.base`.
+        vocabulary: a :class:`~chemtok.vocab.Vocabulary` to use instead of the shipped
+            one; it must contain the grammar's base tokens.
+
+    Example:
+        >>> import chemtok
+        >>> tok = chemtok.SmilesTokenizer()
+        >>> tok.tokenize("CC(=O)Oc1ccccc1C(=O)O>>CC(=O)O.Oc1ccccc1C(=O)O")[-4:]
+        ['(', '=', 'O', ')']
+        >>> tok.tokenize("C%(123)CC%(123)")
+        ['C', '%(', '1', '2', '3', ')', 'C', 'C', '%(', '1', '2', '3', ')']
+    """
+
+    name = "smiles"
+
+    def __init__(self, *, on_error: OnError = "raise", vocabulary: Vocabulary | None = None) -> None:
+        super().__init__(on_error=on_error)
+        self.grammar = load_smiles_grammar()
+        self.grammar_tag = self.grammar.tag
+        if vocabulary is None:
+            vocabulary = default_smiles_vocabulary()
+        else:
+            require_tokens(vocabulary, smiles_base_tokens(self.grammar))
+        self.vocabulary = vocabulary
+        self.special_tokens = load_markers().special_tokens
+        self._lexer = _lexer(self.grammar)
+        self._bracket_cache: dict[str, tuple[str, ...]] = {}
+
+    def _lex_at(self, text: str, pos: int, out: list[str]) -> int:
+        g = self.grammar
+        if text.startswith(g.bracket_open, pos):
+            return self._lex_bracket(text, pos, out)
+        m = self._lexer.top_run.match(text, pos)
+        if not m:
+            raise NoRule(pos, "no SMILES lexeme starts here (not an organic-subset atom, bond, ring bond or branch)")
+        vocab = self.vocabulary.token_to_id
+        for lexeme in self._lexer.top.findall(m.group()):
+            if lexeme in vocab:
+                out.append(lexeme)
+            else:  # a %(nnn) ring number the vocabulary does not hold
+                out.append(g.ring_paren_open)
+                out.extend(lexeme[len(g.ring_paren_open) : -len(g.ring_paren_close)])
+                out.append(g.ring_paren_close)
+        return m.end()
+
+    def _lex_bracket(self, text: str, pos: int, out: list[str]) -> int:
+        close = self.grammar.bracket_close
+        end_guess = text.find(close, pos)
+        if end_guess >= 0:
+            cached = self._bracket_cache.get(text[pos : end_guess + len(close)])
+            if cached is not None:
+                out.extend(cached)
+                return end_guess + len(close)
+        end, isotope, _, props = self._lexer.bracket_parts(text, pos)
+        tokens = tuple(self._spell_bracket(text[pos:end], isotope, props))
+        if len(self._bracket_cache) > 100_000:
+            self._bracket_cache.clear()
+        self._bracket_cache[text[pos:end]] = tokens
+        out.extend(tokens)
+        return end
+
+    def _spell_bracket(self, whole: str, isotope: str | None, props: list[tuple[str, str]]) -> list[str]:
+        vocab = self.vocabulary.token_to_id
+        if whole in vocab:
+            return [whole]
+        g = self.grammar
+        tokens = [g.bracket_open]
+        if isotope is not None:
+            tokens.extend(self._spell_number(isotope, ""))
+        # The core is the symbol plus the properties written before any atom class.
+        core_len = 0
+        for kind, part in props:
+            if kind == "atom_class":
+                break
+            core_len += 1
+        core = "".join(part for _, part in props[:core_len])
+        if core in vocab:
+            tokens.append(core)
+            rest = props[core_len:]
+        else:
+            rest = props
+        for kind, part in rest:
+            if part in vocab:
+                tokens.append(part)
+            else:  # a count, charge, class or sign run beyond the closed ranges
+                head = part.rstrip("0123456789")
+                tokens.extend([head] if head in vocab else head)
+                tokens.extend(part[len(head) :])
+        tokens.append(g.bracket_close)
+        return tokens
+
+    def _spell_number(self, number: str, head: str) -> list[str]:
+        token = head + number
+        if token in self.vocabulary.token_to_id:
+            return [token]
+        return ([head] if head else []) + list(number)

@@ -1,0 +1,236 @@
+"""Byte-level BPE for the prose around chemistry, through Hugging Face ``tokenizers``.
+
+The default model is a byte-level BPE trained on scientific text by
+``scripts/train_text_bpe.py`` (digits split one per token, as Galactica did) and
+shipped as ``chemtok/data/text_tokenizer.json``. Any other ``tokenizer.json`` (GPT-2,
+Llama 2, Llama 3, ...) can be loaded with :meth:`TextTokenizer.from_file`; its ids are
+kept exactly.
+
+Literal special-token strings in the input (``<|endoftext|>``, ``<s>``) are encoded
+as plain text, never as control tokens, so user text cannot inject them.
+
+Example:
+    >>> import chemtok
+    >>> tok = chemtok.TextTokenizer()
+    >>> ids = tok.encode("Aspirin inhibits COX-1 and COX-2.")
+    >>> tok.decode(ids)
+    'Aspirin inhibits COX-1 and COX-2.'
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+from chemtok.base import OnError, check_on_error
+from chemtok.errors import DecodeError, GrammarError, TokenizationError
+
+if TYPE_CHECKING:
+    import tokenizers
+
+__all__ = ["TextTokenizer", "DEFAULT_TEXT_MODEL", "first_uncovered"]
+
+DEFAULT_TEXT_MODEL = "text_tokenizer.json"
+
+
+def first_uncovered(text: str) -> int:
+    """Index of the first character no text model can take (a lone surrogate), or -1."""
+    for i, ch in enumerate(text):
+        if "\ud800" <= ch <= "\udfff":
+            return i
+    return -1
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+class TextTokenizer:
+    """Tokenize natural-language text with a byte-level BPE model (default or any file).
+
+    Args:
+        tokenizer: a ``tokenizers.Tokenizer``; ``None`` loads chemtok's default model.
+        on_error: ``"raise"`` (default) or ``"skip"``. Text models cover every Unicode
+            character except lone surrogates, which cannot be UTF-8 encoded; ``"skip"``
+            drops them. Byte fallback for them is available through
+            :class:`chemtok.ChemTokenizer`, which owns the fallback tokens.
+        source: a label for ``repr`` and saved metadata (the file path).
+
+    Raises:
+        TokenizationError: from ``encode`` when the model cannot reproduce the text
+            exactly (a lone surrogate, or a model that normalises, e.g. lowercases).
+    """
+
+    name = "text"
+
+    def __init__(
+        self,
+        tokenizer: tokenizers.Tokenizer | None = None,
+        *,
+        on_error: OnError = "raise",
+        source: str | None = None,
+    ) -> None:
+        check_on_error(on_error)
+        if on_error == "fallback":
+            raise ValueError(
+                "TextTokenizer has no byte-fallback tokens of its own; use "
+                "chemtok.ChemTokenizer(on_error='fallback'), which owns them, or on_error='skip'"
+            )
+        self.on_error = on_error
+        if tokenizer is None:
+            tokenizer = _load_default()
+            source = source or f"chemtok/data/{DEFAULT_TEXT_MODEL}"
+        self.source = source or "in-memory tokenizer"
+        # Input text is data: literal special-token strings are not control tokens.
+        tokenizer.encode_special_tokens = True
+        self._tok = tokenizer
+
+    @classmethod
+    def from_file(cls, path: str | Path, *, on_error: OnError = "raise") -> TextTokenizer:
+        """Load any Hugging Face ``tokenizer.json``, keeping its ids.
+
+        Example:
+            >>> import chemtok, os
+            >>> path = "../shared/baselines/gpt2/tokenizer.json"
+            >>> if os.path.exists(path):
+            ...     assert chemtok.TextTokenizer.from_file(path).encode("Hello world") == [15496, 995]
+        """
+        from tokenizers import Tokenizer
+
+        try:
+            tokenizer = Tokenizer.from_file(str(path))
+        except Exception as err:  # tokenizers raises a bare Exception
+            raise GrammarError(str(path), None, f"not a loadable tokenizer.json ({err})") from err
+        return cls(tokenizer, on_error=on_error, source=str(path))
+
+    @property
+    def backend(self) -> tokenizers.Tokenizer:
+        """The underlying ``tokenizers.Tokenizer``."""
+        return self._tok
+
+    @property
+    def vocab_size(self) -> int:
+        return self._tok.get_vocab_size(with_added_tokens=True)
+
+    def __len__(self) -> int:
+        return self.vocab_size
+
+    @property
+    def vocab(self) -> dict[str, int]:
+        return self._tok.get_vocab(with_added_tokens=True)
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 of the serialised model: equal fingerprints mean identical ids."""
+        return hashlib.sha256(self._tok.to_str().encode("utf-8")).hexdigest()
+
+    def __repr__(self) -> str:
+        return f"<TextTokenizer {self.source!r} {self.vocab_size} tokens>"
+
+    # -- encoding --------------------------------------------------------------------
+
+    def _policy(self, on_error: OnError | None) -> str:
+        policy = self.on_error if on_error is None else check_on_error(on_error)
+        if policy == "fallback":
+            raise ValueError("TextTokenizer cannot fall back to bytes; use ChemTokenizer or on_error='skip'")
+        return policy
+
+    def _prepare(self, text: str, policy: str) -> str:
+        if not isinstance(text, str):
+            raise TypeError(f"TextTokenizer expects str, got {type(text).__name__}")
+        if not _has_surrogate(text):
+            return text
+        if policy == "raise":
+            raise TokenizationError(text, first_uncovered(text), "text", "a lone surrogate cannot be encoded as UTF-8")
+        return "".join(ch for ch in text if not "\ud800" <= ch <= "\udfff")
+
+    def tokenize(self, text: str, *, on_error: OnError | None = None) -> list[str]:
+        """The model's token strings (byte-level pieces, e.g. ``'Ġbenzene'``)."""
+        prepared = self._prepare(text, self._policy(on_error))
+        return list(self._tok.encode(prepared, add_special_tokens=False).tokens)
+
+    def encode(self, text: str, *, on_error: OnError | None = None) -> list[int]:
+        """Token ids of ``text``; raises unless ``decode`` gives ``text`` back exactly."""
+        return self.encode_batch([text], on_error=on_error)[0]
+
+    def encode_batch(
+        self, texts: Iterable[str], *, on_error: OnError | None = None, num_threads: int | None = None
+    ) -> list[list[int]]:
+        """Encode many texts (in parallel inside ``tokenizers``); equal to mapping ``encode``.
+
+        ``num_threads`` is accepted for interface parity; ``tokenizers`` sizes its own
+        pool (``RAYON_NUM_THREADS``).
+        """
+        policy = self._policy(on_error)
+        originals = list(texts)
+        prepared = [self._prepare(t, policy) for t in originals]
+        encodings = self._tok.encode_batch(prepared, add_special_tokens=False)
+        ids = [e.ids for e in encodings]
+        decoded = self._tok.decode_batch(ids, skip_special_tokens=False)
+        for original, text, back in zip(originals, prepared, decoded):
+            if back != text:
+                position = next((i for i, (a, b) in enumerate(zip(text, back)) if a != b), min(len(text), len(back)))
+                if text is not original:  # positions refer to the caller's string
+                    position = _original_position(original, position)
+                raise TokenizationError(
+                    original,
+                    position,
+                    "text",
+                    f"the text model ({self.source}) does not reproduce this text exactly",
+                )
+        return ids
+
+    def decode(self, ids: Sequence[int], *, skip_special_tokens: bool = False) -> str:
+        """Text of ``ids``; ``decode(encode(text)) == text``."""
+        size = self.vocab_size
+        for index, token_id in enumerate(ids):
+            if not 0 <= token_id < size:
+                raise DecodeError(index, f"id {token_id} is outside the text vocabulary (0 to {size - 1})")
+        return self._tok.decode(list(ids), skip_special_tokens=skip_special_tokens)
+
+    def decode_batch(self, batch: Iterable[Sequence[int]], *, skip_special_tokens: bool = False) -> list[str]:
+        return [self.decode(ids, skip_special_tokens=skip_special_tokens) for ids in batch]
+
+    def token_to_id(self, token: str) -> int | None:
+        return self._tok.token_to_id(token)
+
+    def id_to_token(self, token_id: int) -> str:
+        token = self._tok.id_to_token(token_id)
+        if token is None:
+            raise DecodeError(0, f"id {token_id} is outside the text vocabulary")
+        return token
+
+
+def _original_position(original: str, position_in_stripped: int) -> int:
+    """Map an index in the surrogate-stripped text back to the caller's string."""
+    seen = 0
+    for i, ch in enumerate(original):
+        if "\ud800" <= ch <= "\udfff":
+            continue
+        if seen == position_in_stripped:
+            return i
+        seen += 1
+    return len(original)
+
+
+@functools.lru_cache(maxsize=1)
+def _default_json() -> str:
+    try:
+        return resources.files("chemtok").joinpath("data", DEFAULT_TEXT_MODEL).read_text("utf-8")
+    except OSError as err:
+        raise GrammarError(
+            f"chemtok/data/{DEFAULT_TEXT_MODEL}", None, "default text model missing; run scripts/train_text_bpe.py"
+        ) from err
+
+
+def _load_default() -> tokenizers.Tokenizer:
+    from tokenizers import Tokenizer
+
+    return Tokenizer.from_str(_default_json())

@@ -1,0 +1,144 @@
+"""Closed vocabularies: ordered token lists with ids, fingerprints and byte fallback.
+
+Every modality vocabulary starts with the same blocks so that ids mean the same thing
+in every standalone tokenizer: the special tokens of ``grammars/markers.toml``, then
+256 byte-fallback tokens ``<0x00>`` ... ``<0xFF>`` (used only with
+``on_error="fallback"``), then the modality's own tokens.
+
+Example:
+    >>> from chemtok.vocab import Vocabulary
+    >>> v = Vocabulary(["C", "O"], name="toy")
+    >>> v.token_to_id["O"], v.tokens[1], len(v)
+    (1, 'O', 2)
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from importlib import resources
+from typing import Iterable, Sequence
+
+from chemtok.errors import GrammarError
+
+__all__ = [
+    "BYTE_TOKENS",
+    "Vocabulary",
+    "byte_token",
+    "byte_of_token",
+    "load_vocab_file",
+    "require_tokens",
+]
+
+#: The 256 byte-fallback tokens, id order = byte value.
+BYTE_TOKENS: tuple[str, ...] = tuple(f"<0x{b:02X}>" for b in range(256))
+_BYTE_OF_TOKEN = {token: b for b, token in enumerate(BYTE_TOKENS)}
+
+
+def byte_token(value: int) -> str:
+    """Return the fallback token of one byte, e.g. ``byte_token(0xC2) == '<0xC2>'``."""
+    return BYTE_TOKENS[value]
+
+
+def byte_of_token(token: str) -> int | None:
+    """Return the byte a fallback token stands for, or ``None`` for any other token."""
+    return _BYTE_OF_TOKEN.get(token)
+
+
+def fallback_tokens(char: str) -> list[str]:
+    """Spell one character as byte-fallback tokens (UTF-8; lone surrogates kept)."""
+    return [BYTE_TOKENS[b] for b in char.encode("utf-8", "surrogatepass")]
+
+
+class Vocabulary:
+    """An ordered list of unique token strings; the id of a token is its index.
+
+    Attributes:
+        name: what the vocabulary is for (``"smiles"``, ``"inchi"``, ...).
+        tokens: the token strings in id order.
+        token_to_id: the inverse mapping.
+    """
+
+    def __init__(self, tokens: Iterable[str], *, name: str) -> None:
+        self.name = name
+        self.tokens: tuple[str, ...] = tuple(tokens)
+        self.token_to_id: dict[str, int] = {}
+        for i, token in enumerate(self.tokens):
+            if token in self.token_to_id:
+                raise GrammarError(f"vocabulary '{name}'", None, f"token {token!r} appears twice")
+            self.token_to_id[token] = i
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def __contains__(self, token: object) -> bool:
+        return token in self.token_to_id
+
+    def __repr__(self) -> str:
+        return f"<Vocabulary {self.name!r} {len(self)} tokens {self.fingerprint[:12]}>"
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 of the token list: equal fingerprints mean identical ids."""
+        digest = hashlib.sha256()
+        for token in self.tokens:
+            digest.update(token.encode("utf-8", "surrogatepass"))
+            digest.update(b"\x00")
+        return digest.hexdigest()
+
+    @classmethod
+    def with_standard_blocks(
+        cls, special_tokens: Sequence[str], modality_tokens: Iterable[str], *, name: str
+    ) -> Vocabulary:
+        """Build ``special tokens + byte fallback + modality tokens``."""
+        return cls((*special_tokens, *BYTE_TOKENS, *modality_tokens), name=name)
+
+
+def load_vocab_file(filename: str, *, grammar_tag: str, required: Iterable[str]) -> tuple[str, ...]:
+    """Load a modality token list shipped in ``chemtok/data`` and check it is closed.
+
+    Args:
+        filename: file name inside ``chemtok/data`` (e.g. ``"smiles_vocab.json"``).
+        grammar_tag: the ``name@version`` of the grammar the file must have been built for.
+        required: base tokens the grammar needs; every one must be in the file, or an
+            input could need a token the vocabulary does not have.
+
+    Returns:
+        The token list in id order (without the special and byte blocks).
+    """
+    label = f"chemtok/data/{filename}"
+    try:
+        raw = resources.files("chemtok").joinpath("data", filename).read_text("utf-8")
+        data = json.loads(raw)
+    except (OSError, ValueError) as err:
+        raise GrammarError(label, None, f"cannot load vocabulary ({err})") from err
+    if not isinstance(data, dict) or not isinstance(data.get("tokens"), list):
+        raise GrammarError(label, "tokens", "expected an object with a 'tokens' list")
+    if data.get("grammar") != grammar_tag:
+        raise GrammarError(
+            label,
+            "grammar",
+            f"built for {data.get('grammar')!r} but the grammar is {grammar_tag!r}; "
+            "rebuild it with scripts/build_vocab.py",
+        )
+    tokens = tuple(data["tokens"])
+    _check_closed(label, set(tokens), required)
+    return tokens
+
+
+def require_tokens(vocabulary: Vocabulary, required: Iterable[str]) -> None:
+    """Raise ``GrammarError`` unless ``vocabulary`` holds every token in ``required``."""
+    _check_closed(f"vocabulary '{vocabulary.name}'", vocabulary.token_to_id.keys(), required)
+
+
+def _check_closed(label: str, have: Iterable[str], required: Iterable[str]) -> None:
+    have = set(have)
+    missing = [t for t in required if t not in have]
+    if missing:
+        raise GrammarError(
+            label,
+            "tokens",
+            f"missing {len(missing)} base tokens of the grammar (first: {missing[:5]}); "
+            "rebuild it with scripts/build_vocab.py",
+        )

@@ -1,0 +1,1 @@
+"""The grammar files (TOML) of chemtok, shipped as package data; see grammar.py."""
