@@ -171,6 +171,11 @@ class GrammarTokenizer:
     def vocab_size(self) -> int:
         return len(self.vocabulary)
 
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the vocabulary: equal fingerprints mean identical ids."""
+        return self.vocabulary.fingerprint
+
     def __len__(self) -> int:
         return len(self.vocabulary)
 

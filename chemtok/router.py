@@ -28,6 +28,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,6 +191,24 @@ class ChemTokenizer:
 
     def __len__(self) -> int:
         return self._size
+
+    @property
+    def grammar_tag(self) -> str:
+        """The grammars behind this id space, e.g. ``markers@1+smiles@1+inchi@1+protein@1+dna@1``."""
+        return "+".join([self.markers.tag, *(self.modalities[n].grammar_tag for n in MODALITY_ORDER)])
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 over every block of the id space: equal fingerprints mean identical ids."""
+        digest = hashlib.sha256()
+        for name, block in self._blocks.items():
+            digest.update(f"{name}:{block.offset}:{block.size}\n".encode())
+        digest.update(self.text.fingerprint.encode())
+        for name in MODALITY_ORDER:
+            digest.update(self.modalities[name].fingerprint.encode())
+        for marker in self.markers.markers:
+            digest.update(marker.encode() + b"\x00")
+        return digest.hexdigest()
 
     @property
     def num_added_tokens(self) -> int:

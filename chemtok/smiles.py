@@ -121,7 +121,7 @@ class SmilesLexer:
         sign_runs = "".join(f"{re.escape(s)}{{2,}}|" for s in g.charge_signs) if g.charge_sign_runs else ""
         self.prop = re.compile(
             f"(?P<chirality>{_alternation(g.chiralities)})"
-            f"|(?P<hydrogens>{re.escape(g.hydrogen)}[0-9]*)"
+            f"|(?P<hydrogen_count>{re.escape(g.hydrogen)}[0-9]*)"
             f"|(?P<charge>{sign_runs}[{re.escape(''.join(g.charge_signs))}][0-9]*)"
             f"|(?P<atom_class>{re.escape(g.class_prefix)}[0-9]+)"
         )
@@ -165,7 +165,7 @@ class SmilesLexer:
                 raise NoRule(i, "expected chirality, hydrogen count, charge, atom class or ']'")
             kind = m.lastgroup or ""
             if kind in seen:
-                raise NoRule(i, f"a bracket atom has at most one {kind.replace('_', ' ')}")
+                raise NoRule(i, f"a bracket atom has at most one {kind.replace('_', ' ')}")  # e.g. "atom class"
             seen.add(kind)
             props.append((kind, m.group()))
             i = m.end()
@@ -196,10 +196,12 @@ class SmilesTokenizer(GrammarTokenizer):
     Example:
         >>> import chemtok
         >>> tok = chemtok.SmilesTokenizer()
-        >>> tok.tokenize("CC(=O)Oc1ccccc1C(=O)O>>CC(=O)O.Oc1ccccc1C(=O)O")[-4:]
-        ['(', '=', 'O', ')']
-        >>> tok.tokenize("C%(123)CC%(123)")
-        ['C', '%(', '1', '2', '3', ')', 'C', 'C', '%(', '1', '2', '3', ')']
+        >>> tok.tokenize("CC(=O)Cl.OCC>>CC(=O)OCC")[9:]
+        ['C', 'C', '>>', 'C', 'C', '(', '=', 'O', ')', 'O', 'C', 'C']
+        >>> tok.tokenize("C%(123)CC%(123)")   # a ring number common enough to be learned
+        ['C', '%(123)', 'C', 'C', '%(123)']
+        >>> tok.tokenize("C%(5000)C")         # a rare one, spelled out
+        ['C', '%(', '5', '0', '0', '0', ')', 'C']
     """
 
     name = "smiles"

@@ -1,0 +1,52 @@
+"""Shared fixtures: the shared data folder, corpus switches, hypothesis profiles, goldens."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+ROOT = Path(__file__).resolve().parent.parent
+#: ../shared beside the checkout, or CHEMTOK_SHARED to point elsewhere.
+SHARED = Path(os.environ.get("CHEMTOK_SHARED", ROOT.parent / "shared"))
+DATA = SHARED / "data"
+BASELINES = SHARED / "baselines"
+
+settings.register_profile(
+    "chemtok",
+    max_examples=int(os.environ.get("CHEMTOK_MAX_EXAMPLES", "200")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=os.environ.get("CI") == "true",
+)
+settings.load_profile("chemtok")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/*.jsonl from the current code")
+
+
+def full_corpus_enabled(config: pytest.Config) -> bool:
+    """Whole files when CHEMTOK_FULL_CORPUS=1 or when the run selects ``-m corpus``."""
+    return os.environ.get("CHEMTOK_FULL_CORPUS") == "1" or "corpus" in (config.getoption("-m") or "")
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    if not DATA.is_dir():
+        pytest.skip(f"shared data not found at {DATA} (set CHEMTOK_SHARED)")
+    return DATA
+
+
+@pytest.fixture(scope="session")
+def baselines_dir() -> Path:
+    if not BASELINES.is_dir():
+        pytest.skip(f"shared baselines not found at {BASELINES} (set CHEMTOK_SHARED)")
+    return BASELINES
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))

@@ -1,0 +1,143 @@
+"""ChemTokenizer: marker routing, one id space, base models kept first, errors placed."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+
+import chemtok
+from chemtok.grammar import load_markers
+from strategies import marked_text, plain_text
+
+router = chemtok.ChemTokenizer()
+
+
+def test_public_contract() -> None:
+    assert router.tokenize("[START_SMILES]CCO[END_SMILES]") == ["[START_SMILES]", "C", "C", "O", "[END_SMILES]"]
+    text = "Aspirin [START_SMILES]CC(=O)Oc1ccccc1C(=O)O[END_SMILES] inhibits COX; insulin [START_AMINO]GIVEQCC[END_AMINO]."
+    assert router.decode(router.encode(text)) == text
+
+
+def test_every_marker_pair_routes_to_its_modality() -> None:
+    for pair in load_markers().pairs:
+        content = {"smiles": "CCO", "inchi": "InChI=1S/CH4/h1H4", "protein": "MKT", "dna": "ACGT", "text": "note"}[
+            pair.modality
+        ]
+        segments = router.split(f"x {pair.start}{content}{pair.end} y")
+        assert [s.modality for s in segments] == ["text", "marker", pair.modality, "marker", "text"]
+        assert "".join(s.text for s in segments) == f"x {pair.start}{content}{pair.end} y"
+
+
+def test_namespaces_are_separate() -> None:
+    smiles_c = router.encode("[START_SMILES]C[END_SMILES]")[1]
+    protein_c = router.encode("[START_AMINO]C[END_AMINO]")[1]
+    dna_c = router.encode("[START_DNA]C[END_DNA]")[1]
+    assert len({smiles_c, protein_c, dna_c}) == 3
+    assert router.namespace_of(smiles_c) == "smiles"
+    assert router.namespace_of(protein_c) == "protein"
+    assert router.token_to_id("C", "smiles") == smiles_c
+
+
+def test_id_space_layout_default() -> None:
+    specials = load_markers().special_tokens
+    assert router.block("special") == (0, len(specials))
+    assert router.block("marker")[0] == len(specials)
+    offset, size = router.block("text")
+    assert size == chemtok.TextTokenizer().vocab_size
+    assert router.block("byte") == (offset + size, 256)
+    assert router.special_token_ids["<pad>"] == 0
+    assert len(router) == sum(router.block(n)[1] for n in ("special", "marker", "text", "byte", "smiles", "inchi", "protein", "dna"))
+
+
+def test_text_inside_ref_and_work_may_hold_chemistry() -> None:
+    text = "<work>mass of [START_SMILES]O[END_SMILES] is 18</work> [START_REF]Smith 2020[END_REF]"
+    modalities = [s.modality for s in router.split(text)]
+    assert modalities == ["marker", "text", "marker", "smiles", "marker", "text", "marker", "text", "marker", "text", "marker"]
+    assert router.decode(router.encode(text)) == text
+
+
+@pytest.mark.parametrize(
+    "text, position, fragment",
+    [
+        ("a [START_SMILES]CCO", 2, "never closed"),
+        ("a CCO[END_SMILES]", 5, "never opened"),
+        ("[START_SMILES]C[START_AMINO]M[END_AMINO][END_SMILES]", 15, "inside the smiles segment"),
+        ("[START_SMILES]CC[END_AMINO]", 16, "inside the smiles segment"),
+        ("<work><work>x</work></work>", 6, "nested"),
+        ("a [START_FOO]x[END_FOO]", 2, "unknown marker"),
+        ("[START_REF]x[END_SMILES]", 12, "closes '[START_REF]'"),
+    ],
+)
+def test_marker_errors(text: str, position: int, fragment: str) -> None:
+    with pytest.raises(chemtok.MarkerError) as info:
+        router.encode(text)
+    err = info.value
+    assert isinstance(err, chemtok.TokenizationError)
+    assert err.position == position
+    assert fragment in str(err)
+    assert "strict_markers=False" in str(err)
+
+
+def test_lenient_markers_become_text() -> None:
+    lenient = chemtok.ChemTokenizer(strict_markers=False)
+    for text in ["a [START_SMILES]CCO", "a CCO[END_SMILES]", "a [START_FOO]x[END_FOO]", "<work><work>x</work></work>"]:
+        assert lenient.decode(lenient.encode(text)) == text
+
+
+def test_segment_errors_are_placed_in_the_whole_input() -> None:
+    text = "See [START_SMILES]c1c[nH]c2c1fccc2[END_SMILES]."
+    with pytest.raises(chemtok.TokenizationError) as info:
+        router.encode(text)
+    assert info.value.position == text.index("fccc2")
+    assert info.value.text == text and info.value.modality == "smiles"
+    assert router.decode(router.encode(text, on_error="fallback")) == text
+
+
+def test_surrogates_in_text_fall_back_to_bytes() -> None:
+    text = "odd \udc80 byte [START_SMILES]C[END_SMILES] \ud83d"
+    with pytest.raises(chemtok.TokenizationError) as info:
+        router.encode(text)
+    assert info.value.position == 4
+    assert router.decode(router.encode(text, on_error="fallback")) == text
+    assert router.decode(router.encode(text, on_error="skip")) == text.replace("\udc80", "").replace("\ud83d", "")
+
+
+def test_specials_decode_literally_or_skip() -> None:
+    ids = [router.special_token_ids["<s>"], *router.encode("hi"), router.special_token_ids["</s>"]]
+    assert router.decode(ids) == "<s>hi</s>"
+    assert router.decode(ids, skip_special_tokens=True) == "hi"
+    with pytest.raises(chemtok.DecodeError):
+        router.decode([len(router)])
+
+
+def test_base_model_ids_stay_first(baselines_dir) -> None:
+    from tokenizers import Tokenizer
+
+    for name in ("gpt2", "llama3"):
+        path = baselines_dir / name / "tokenizer.json"
+        base = Tokenizer.from_file(str(path))
+        tok = chemtok.ChemTokenizer.from_base(path)
+        plain = "Caffeine is a stimulant found in coffee; 1,3,7-trimethylxanthine."
+        assert tok.encode(plain) == base.encode(plain, add_special_tokens=False).ids
+        assert tok.block("text") == (0, base.get_vocab_size(with_added_tokens=True))
+        assert tok.num_added_tokens == len(tok) - base.get_vocab_size(with_added_tokens=True) > 2000
+        mixed = f"{plain} [START_SMILES]Cn1cnc2c1c(=O)n(C)c(=O)n2C[END_SMILES]"
+        ids = tok.encode(mixed)
+        assert tok.decode(ids) == mixed
+        assert min(ids[-30:]) >= 0 and max(ids) < len(tok)
+
+
+@given(marked_text())
+def test_hyp_router_lossless(text: str) -> None:
+    segments = router.split(text)
+    assert "".join(s.text for s in segments) == text
+    assert router.decode(router.encode(text)) == text
+
+
+TEXT_MODEL = chemtok.TextTokenizer()
+
+
+@given(plain_text)
+def test_hyp_plain_text_is_the_text_model(text: str) -> None:
+    offset = router.block("text")[0]
+    assert router.encode(text) == [offset + i for i in TEXT_MODEL.encode(text)]
