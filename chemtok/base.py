@@ -18,15 +18,43 @@ The policies, per call or per instance:
 
 from __future__ import annotations
 
-from typing import Iterable, Literal, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Any, Iterable, Literal, Protocol, Sequence, overload, runtime_checkable
 
 from chemtok.errors import DecodeError, TokenizationError
 from chemtok.vocab import Vocabulary, byte_of_token, fallback_tokens
 
-__all__ = ["OnError", "ON_ERROR_POLICIES", "Tokenizer", "GrammarTokenizer", "NoRule", "check_on_error"]
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = [
+    "OnError",
+    "Engine",
+    "ON_ERROR_POLICIES",
+    "ENGINES",
+    "Tokenizer",
+    "GrammarTokenizer",
+    "NoRule",
+    "check_on_error",
+    "rows_to_arrays",
+]
 
 OnError = Literal["raise", "skip", "fallback"]
 ON_ERROR_POLICIES: tuple[str, ...] = ("raise", "skip", "fallback")
+#: ``"native"``: the Rust core; ``"python"``: the pure-Python reference; ``"auto"``:
+#: native when the compiled core is importable, else the reference.
+Engine = Literal["auto", "native", "python"]
+ENGINES: tuple[str, ...] = ("auto", "native", "python")
+
+
+def rows_to_arrays(rows: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Pack id lists into ``(ids uint32, row_offsets int64)``; row i is ``ids[o[i]:o[i+1]]``."""
+    import numpy as np
+
+    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    if rows:
+        np.cumsum([len(r) for r in rows], out=offsets[1:])
+    ids = np.fromiter((i for row in rows for i in row), dtype=np.uint32, count=int(offsets[-1]))
+    return ids, offsets
 
 
 def check_on_error(on_error: str) -> str:
@@ -75,8 +103,33 @@ class GrammarTokenizer:
     vocabulary: Vocabulary
     special_tokens: tuple[str, ...]
 
-    def __init__(self, *, on_error: OnError = "raise") -> None:
+    def __init__(self, *, on_error: OnError = "raise", engine: Engine = "auto") -> None:
         self.on_error: str = check_on_error(on_error)
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {list(ENGINES)}, got {engine!r}")
+        self._engine_request = engine
+        self._native: Any = None
+
+    def _start_engine(self) -> None:
+        """Attach the Rust core (call at the end of a subclass ``__init__``)."""
+        if self._engine_request == "python":
+            return
+        try:
+            from chemtok import native
+        except ImportError:  # a source tree without the wrapper module
+            native = None  # type: ignore[assignment]
+        if native is not None and native.available():
+            self._native = native.NativeEngine.for_tokenizer(self)
+        elif self._engine_request == "native":
+            raise ImportError(
+                "engine='native' needs the compiled core chemtok._native, which is not built; "
+                'reinstall with pip install -e ".[dev]" (needs cargo), or pass engine="python"'
+            )
+
+    @property
+    def engine(self) -> str:
+        """The engine in use: ``"native"`` or ``"python"``."""
+        return "python" if self._native is None else "native"
 
     # -- the one method a modality implements ---------------------------------------
 
@@ -104,6 +157,12 @@ class GrammarTokenizer:
         policy = self.on_error if on_error is None else check_on_error(on_error)
         if not isinstance(text, str):
             raise TypeError(f"{type(self).__name__}.tokenize expects str, got {type(text).__name__}")
+        if self._native is not None:
+            return self._native.tokenize(text, policy)
+        return self._tokenize_reference(text, policy)
+
+    def _tokenize_reference(self, text: str, policy: str) -> list[str]:
+        """The pure-Python lexing loop; the definition every engine must match."""
         out: list[str] = []
         pos, n = 0, len(text)
         while pos < n:
@@ -126,8 +185,33 @@ class GrammarTokenizer:
             >>> tok.decode(tok.encode("CC(=O)O")) == "CC(=O)O"
             True
         """
+        if self._native is not None:
+            policy = self.on_error if on_error is None else check_on_error(on_error)
+            if not isinstance(text, str):
+                raise TypeError(f"{type(self).__name__}.encode expects str, got {type(text).__name__}")
+            return self._native.encode(text, policy)
         table = self.vocabulary.token_to_id
         return [table[token] for token in self.tokenize(text, on_error=on_error)]
+
+    @overload
+    def encode_batch(
+        self,
+        texts: Iterable[str],
+        *,
+        on_error: OnError | None = ...,
+        num_threads: int | None = ...,
+        return_arrays: Literal[False] = ...,
+    ) -> list[list[int]]: ...
+
+    @overload
+    def encode_batch(
+        self,
+        texts: Iterable[str],
+        *,
+        on_error: OnError | None = ...,
+        num_threads: int | None = ...,
+        return_arrays: Literal[True],
+    ) -> tuple[np.ndarray, np.ndarray]: ...
 
     def encode_batch(
         self,
@@ -135,13 +219,38 @@ class GrammarTokenizer:
         *,
         on_error: OnError | None = None,
         num_threads: int | None = None,
-    ) -> list[list[int]]:
+        return_arrays: bool = False,
+    ) -> list[list[int]] | tuple[np.ndarray, np.ndarray]:
         """Encode many strings; equal to ``[self.encode(t) for t in texts]``.
 
-        ``num_threads`` is accepted for interface parity with the native engine; the
-        pure-Python reference always runs on one thread.
+        Args:
+            texts: the strings (a list, or any iterable).
+            on_error: override the instance's policy; a failing string under
+                ``"raise"`` raises for the first failure in input order.
+            num_threads: threads for the native engine (``None``: all cores); the
+                Python reference runs on one.
+            return_arrays: return ``(ids, row_offsets)`` numpy arrays instead of lists:
+                ``ids`` uint32, ``row_offsets`` int64 with ``len(texts) + 1`` entries,
+                row i being ``ids[row_offsets[i]:row_offsets[i + 1]]``. A million
+                molecules then cost two arrays, not a million Python lists.
+
+        Example:
+            >>> import chemtok
+            >>> ids, offsets = chemtok.SmilesTokenizer().encode_batch(["CCO", "C#N"], return_arrays=True)
+            >>> offsets.tolist(), len(ids)
+            ([0, 3, 6], 6)
         """
-        return [self.encode(text, on_error=on_error) for text in texts]
+        policy = self.on_error if on_error is None else check_on_error(on_error)
+        batch = texts if isinstance(texts, list) else list(texts)
+        if self._native is not None:
+            for text in batch:
+                if not isinstance(text, str):
+                    raise TypeError(f"{type(self).__name__}.encode_batch expects str items, got {type(text).__name__}")
+            if return_arrays:
+                return self._native.encode_batch_arrays(batch, policy, num_threads)
+            return self._native.encode_batch(batch, policy, num_threads)
+        rows = [self.encode(text, on_error=policy) for text in batch]  # type: ignore[arg-type]
+        return rows_to_arrays(rows) if return_arrays else rows
 
     def decode(self, ids: Sequence[int], *, skip_special_tokens: bool = False) -> str:
         """Turn ids back into the exact string they came from.
@@ -188,7 +297,7 @@ class GrammarTokenizer:
         return self.vocabulary.tokens[token_id]
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name!r} grammar {self.grammar_tag} {len(self)} tokens>"
+        return f"<{type(self).__name__} {self.name!r} grammar {self.grammar_tag} {len(self)} tokens, {self.engine}>"
 
 
 def decode_token_strings(tokens: Sequence[str], ids: Sequence[int], skip: Iterable[str] = frozenset()) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import re
 
-from chemtok.base import GrammarTokenizer, NoRule, OnError
+from chemtok.base import Engine, GrammarTokenizer, NoRule, OnError
 from chemtok.grammar import InchiGrammar, load_inchi_grammar, load_markers
 from chemtok.smiles import _alternation, _dedupe
 from chemtok.vocab import Vocabulary, load_vocab_file, require_tokens
@@ -74,6 +74,7 @@ class InchiTokenizer(GrammarTokenizer):
 
     Args:
         on_error: ``"raise"`` (default), ``"fallback"`` or ``"skip"``.
+        engine: ``"auto"`` (default), ``"native"`` or ``"python"``.
         vocabulary: a vocabulary to use instead of the shipped one.
 
     Example:
@@ -85,8 +86,10 @@ class InchiTokenizer(GrammarTokenizer):
 
     name = "inchi"
 
-    def __init__(self, *, on_error: OnError = "raise", vocabulary: Vocabulary | None = None) -> None:
-        super().__init__(on_error=on_error)
+    def __init__(
+        self, *, on_error: OnError = "raise", engine: Engine = "auto", vocabulary: Vocabulary | None = None
+    ) -> None:
+        super().__init__(on_error=on_error, engine=engine)
         self.grammar = load_inchi_grammar()
         self.grammar_tag = self.grammar.tag
         if vocabulary is None:
@@ -96,6 +99,7 @@ class InchiTokenizer(GrammarTokenizer):
         self.vocabulary = vocabulary
         self.special_tokens = load_markers().special_tokens
         self._lexer = _lexer(self.grammar)
+        self._start_engine()
 
     def _lex_at(self, text: str, pos: int, out: list[str]) -> int:
         lx = self._lexer

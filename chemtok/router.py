@@ -32,9 +32,9 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
-from chemtok.base import GrammarTokenizer, OnError, check_on_error
+from chemtok.base import Engine, GrammarTokenizer, OnError, check_on_error, rows_to_arrays
 from chemtok.errors import DecodeError, MarkerError, TokenizationError
 from chemtok.grammar import MarkerPair, MarkerTable, load_markers
 from chemtok.inchi import InchiTokenizer
@@ -90,6 +90,8 @@ class ChemTokenizer:
             unopened or nested markers (default). ``False`` tokenizes such markers as
             ordinary content of the segment they stand in.
         markers: a marker table to use instead of ``grammars/markers.toml``.
+        engine: engine of the default modality tokenizers (``"auto"``, ``"native"``,
+            ``"python"``).
 
     Example:
         >>> import chemtok
@@ -111,6 +113,7 @@ class ChemTokenizer:
         on_error: OnError = "raise",
         strict_markers: bool = True,
         markers: MarkerTable | None = None,
+        engine: Engine = "auto",
     ) -> None:
         self.on_error = check_on_error(on_error)
         self.strict_markers = strict_markers
@@ -118,10 +121,10 @@ class ChemTokenizer:
         self.has_base = text is not None
         self.text = text if text is not None else TextTokenizer()
         self.modalities: dict[str, GrammarTokenizer] = {
-            "smiles": smiles if smiles is not None else SmilesTokenizer(),
-            "inchi": inchi if inchi is not None else InchiTokenizer(),
-            "protein": protein if protein is not None else ProteinTokenizer(),
-            "dna": dna if dna is not None else DnaTokenizer(),
+            "smiles": smiles if smiles is not None else SmilesTokenizer(engine=engine),
+            "inchi": inchi if inchi is not None else InchiTokenizer(engine=engine),
+            "protein": protein if protein is not None else ProteinTokenizer(engine=engine),
+            "dna": dna if dna is not None else DnaTokenizer(engine=engine),
         }
         self._build_id_space()
         self._build_marker_pattern()
@@ -370,80 +373,122 @@ class ChemTokenizer:
             MarkerError: badly formed markers (strict mode).
             TokenizationError: a segment its grammar cannot cover (position in ``text``).
         """
-        policy = self.on_error if on_error is None else check_on_error(on_error)
-        segments = self.split(text)
-        text_ids = self._encode_text_segments(text, [s for s in segments if s.modality == "text"], policy)
-        ids: list[int] = []
-        for segment in segments:
-            if segment.modality == "marker":
-                ids.append(self._marker_id[segment.text])
-            elif segment.modality == "text":
-                ids.extend(text_ids[segment.start])
-            else:
-                ids.extend(self._encode_piece(text, segment, policy))
-        return ids
+        return self.encode_batch([text], on_error=on_error)[0]
 
     def encode_batch(
-        self, texts: Iterable[str], *, on_error: OnError | None = None, num_threads: int | None = None
-    ) -> list[list[int]]:
-        """Encode many texts; equal to ``[self.encode(t) for t in texts]``."""
-        return [self.encode(t, on_error=on_error) for t in texts]
+        self,
+        texts: Iterable[str],
+        *,
+        on_error: OnError | None = None,
+        num_threads: int | None = None,
+        return_arrays: bool = False,
+    ) -> list[list[int]] | tuple[Any, Any]:
+        """Encode many texts; equal to ``[self.encode(t) for t in texts]``.
 
-    def _encode_piece(self, text: str, segment: Segment, policy: str) -> list[int]:
-        tok = self.modalities[segment.modality]
+        Segments are gathered across the whole batch and each modality encodes all of
+        its segments in one call (one text-model batch, one native batch per modality).
+        ``return_arrays=True`` returns ``(ids uint32, row_offsets int64)`` numpy arrays.
+        Under ``on_error="raise"`` the error is the first failure in input order.
+        """
+        policy = self.on_error if on_error is None else check_on_error(on_error)
+        batch = texts if isinstance(texts, list) else list(texts)
+        splits = [self.split(text) for text in batch]
         try:
-            local = tok.encode(segment.text, on_error=policy)  # type: ignore[arg-type]
-        except TokenizationError as err:
-            raise _shifted(err, text, segment.start) from None
-        table = self._translate[segment.modality]
-        return [table[i] for i in local]
+            rows = self._encode_split(batch, splits, policy, num_threads)
+        except TokenizationError:
+            if len(batch) == 1:
+                raise
+            for text, segments in zip(batch, splits):  # find the first failure in input order
+                self._encode_split([text], [segments], policy, num_threads)
+            raise  # pragma: no cover - some text above must have failed again
+        return rows_to_arrays(rows) if return_arrays else rows
 
-    def _encode_text_segments(self, text: str, segments: list[Segment], policy: str) -> dict[int, list[int]]:
-        """Encode every text segment in one batch; keyed by segment start."""
+    def _encode_split(
+        self, batch: list[str], splits: list[list[Segment]], policy: str, num_threads: int | None
+    ) -> list[list[int]]:
+        # Gather each modality's segments across the batch: (text index, segment).
+        by_modality: dict[str, list[tuple[int, Segment]]] = {}
+        for index, segments in enumerate(splits):
+            for segment in segments:
+                if segment.modality not in ("marker", "text"):
+                    by_modality.setdefault(segment.modality, []).append((index, segment))
+        encoded: dict[tuple[int, int], list[int]] = {}
+        for modality, items in by_modality.items():
+            tok = self.modalities[modality]
+            try:
+                local_rows = tok.encode_batch(
+                    [segment.text for _, segment in items], on_error=policy, num_threads=num_threads  # type: ignore[arg-type]
+                )
+            except TokenizationError as err:
+                index, segment = next(
+                    ((i, s) for i, s in items if s.text is err.text),
+                    next((i, s) for i, s in items if s.text == err.text),
+                )
+                raise _shifted(err, batch[index], segment.start) from None
+            table = self._translate[modality]
+            for (index, segment), local in zip(items, local_rows):
+                encoded[(index, segment.start)] = [table[i] for i in local]
+        text_items = [(i, s) for i, segments in enumerate(splits) for s in segments if s.modality == "text"]
+        encoded.update(self._encode_text_segments(batch, text_items, policy))
+        rows: list[list[int]] = []
+        for index, segments in enumerate(splits):
+            ids: list[int] = []
+            for segment in segments:
+                if segment.modality == "marker":
+                    ids.append(self._marker_id[segment.text])
+                else:
+                    ids.extend(encoded[(index, segment.start)])
+            rows.append(ids)
+        return rows
+
+    def _encode_text_segments(
+        self, batch: list[str], items: list[tuple[int, Segment]], policy: str
+    ) -> dict[tuple[int, int], list[int]]:
+        """Encode every text segment of the batch in one text-model call."""
         offset = self._blocks["text"].offset
         byte_offset = self._blocks["byte"].offset
         pieces: list[str] = []  # runs for the text model
-        piece_starts: list[int] = []  # where each run starts in ``text``
-        layout: list[tuple[int, list[str | list[int]]]] = []
-        for segment in segments:
+        piece_origin: list[tuple[int, int]] = []  # (text index, where the run starts)
+        layout: list[tuple[tuple[int, int], list[str | list[int]]]] = []
+        for index, segment in items:
             parts: list[str | list[int]] = []  # str: a text-model run; list: fallback ids
             bad = first_uncovered(segment.text)
             if bad < 0:
                 parts.append(segment.text)
-                piece_starts.append(segment.start)
+                piece_origin.append((index, segment.start))
             elif policy == "raise":
                 raise TokenizationError(
-                    text, segment.start + bad, "text", "a lone surrogate cannot be encoded as UTF-8"
+                    batch[index], segment.start + bad, "text", "a lone surrogate cannot be encoded as UTF-8"
                 )
             elif policy == "skip":
                 parts.append("".join(ch for ch in segment.text if not "\ud800" <= ch <= "\udfff"))
-                piece_starts.append(segment.start)
+                piece_origin.append((index, segment.start))
             else:
                 run_start = 0
                 for i, ch in enumerate(segment.text + "\ud800"):  # sentinel flushes the last run
                     if "\ud800" <= ch <= "\udfff":
                         if i > run_start:
                             parts.append(segment.text[run_start:i])
-                            piece_starts.append(segment.start + run_start)
+                            piece_origin.append((index, segment.start + run_start))
                         if i < len(segment.text):
                             parts.append([byte_offset + b for b in ch.encode("utf-8", "surrogatepass")])
                         run_start = i + 1
             pieces.extend(part for part in parts if isinstance(part, str))
-            layout.append((segment.start, parts))
+            layout.append(((index, segment.start), parts))
         try:
             encoded = iter(self.text.encode_batch(pieces, on_error="raise"))
         except TokenizationError as err:
-            start = next((s for p, s in zip(pieces, piece_starts) if p is err.text), 0)
-            raise _shifted(err, text, start) from None
-        result: dict[int, list[int]] = {}
-        for start, parts in layout:
+            index, start = next((o for p, o in zip(pieces, piece_origin) if p is err.text), (0, 0))
+            raise _shifted(err, batch[index], start) from None
+        result: dict[tuple[int, int], list[int]] = {}
+        for key, parts in layout:
             ids: list[int] = []
             for part in parts:
                 if isinstance(part, str):
                     ids.extend(offset + i for i in next(encoded))
                 else:
                     ids.extend(part)
-            result[start] = ids
+            result[key] = ids
         return result
 
     # -- decoding ---------------------------------------------------------------------

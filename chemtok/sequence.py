@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import re
 
-from chemtok.base import GrammarTokenizer, NoRule, OnError
+from chemtok.base import Engine, GrammarTokenizer, NoRule, OnError
 from chemtok.grammar import SequenceGrammar, load_markers, load_sequence_grammar
 from chemtok.vocab import Vocabulary
 
@@ -33,14 +33,15 @@ def sequence_vocabulary(g: SequenceGrammar) -> Vocabulary:
 class SequenceTokenizer(GrammarTokenizer):
     """One token per letter of a sequence alphabet; the base of protein and DNA."""
 
-    def __init__(self, grammar_name: str, *, on_error: OnError = "raise") -> None:
-        super().__init__(on_error=on_error)
+    def __init__(self, grammar_name: str, *, on_error: OnError = "raise", engine: Engine = "auto") -> None:
+        super().__init__(on_error=on_error, engine=engine)
         self.grammar = load_sequence_grammar(grammar_name)
         self.name = self.grammar.name
         self.grammar_tag = self.grammar.tag
         self.vocabulary = sequence_vocabulary(self.grammar)
         self.special_tokens = load_markers().special_tokens
         self._run = re.compile(f"[{re.escape(''.join(self.grammar.symbols))}]+")
+        self._start_engine()
 
     def _lex_at(self, text: str, pos: int, out: list[str]) -> int:
         m = self._run.match(text, pos)
@@ -60,8 +61,8 @@ class ProteinTokenizer(SequenceTokenizer):
         True
     """
 
-    def __init__(self, *, on_error: OnError = "raise") -> None:
-        super().__init__("protein", on_error=on_error)
+    def __init__(self, *, on_error: OnError = "raise", engine: Engine = "auto") -> None:
+        super().__init__("protein", on_error=on_error, engine=engine)
 
 
 class DnaTokenizer(SequenceTokenizer):
@@ -73,5 +74,5 @@ class DnaTokenizer(SequenceTokenizer):
         ['A', 'U', 'G', 'g', 'c', 'N']
     """
 
-    def __init__(self, *, on_error: OnError = "raise") -> None:
-        super().__init__("dna", on_error=on_error)
+    def __init__(self, *, on_error: OnError = "raise", engine: Engine = "auto") -> None:
+        super().__init__("dna", on_error=on_error, engine=engine)

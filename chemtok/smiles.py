@@ -33,7 +33,7 @@ import functools
 import re
 from typing import Iterable
 
-from chemtok.base import GrammarTokenizer, NoRule, OnError
+from chemtok.base import Engine, GrammarTokenizer, NoRule, OnError
 from chemtok.grammar import SmilesGrammar, load_markers, load_smiles_grammar
 from chemtok.vocab import Vocabulary, load_vocab_file, require_tokens
 
@@ -190,6 +190,8 @@ class SmilesTokenizer(GrammarTokenizer):
     Args:
         on_error: ``"raise"`` (default), ``"fallback"`` or ``"skip"``; see
             :mod:`chemtok.base`.
+        engine: ``"auto"`` (default: the Rust core when built), ``"native"`` or
+            ``"python"`` (the pure-Python reference); both give identical results.
         vocabulary: a :class:`~chemtok.vocab.Vocabulary` to use instead of the shipped
             one; it must contain the grammar's base tokens.
 
@@ -206,8 +208,10 @@ class SmilesTokenizer(GrammarTokenizer):
 
     name = "smiles"
 
-    def __init__(self, *, on_error: OnError = "raise", vocabulary: Vocabulary | None = None) -> None:
-        super().__init__(on_error=on_error)
+    def __init__(
+        self, *, on_error: OnError = "raise", engine: Engine = "auto", vocabulary: Vocabulary | None = None
+    ) -> None:
+        super().__init__(on_error=on_error, engine=engine)
         self.grammar = load_smiles_grammar()
         self.grammar_tag = self.grammar.tag
         if vocabulary is None:
@@ -218,6 +222,7 @@ class SmilesTokenizer(GrammarTokenizer):
         self.special_tokens = load_markers().special_tokens
         self._lexer = _lexer(self.grammar)
         self._bracket_cache: dict[str, tuple[str, ...]] = {}
+        self._start_engine()
 
     def _lex_at(self, text: str, pos: int, out: list[str]) -> int:
         g = self.grammar
