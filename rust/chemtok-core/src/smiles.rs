@@ -1,0 +1,440 @@
+//! The SMILES lexer, mirroring `SmilesTokenizer._lex_at` / `SmilesLexer` in
+//! `chemtok/smiles.py`.
+//!
+//! Top level, at a position: a bracket atom if the text opens one there; otherwise a
+//! ring closure (`%(` digits `)`, `%` two digits, one digit, in that order), then the
+//! longest literal among organic atoms, aromatic atoms, the wildcard, bonds, dative
+//! bonds, branches, the dot and the reaction arrows. Each top-level lexeme is one
+//! token, except a `%(nnn)` ring number the vocabulary lacks, which is spelled `%(`,
+//! its digits, `)`.
+//!
+//! A bracket atom is one token when it is in the vocabulary, otherwise it is spelled
+//! from its parts exactly as `SmilesTokenizer._spell_bracket` does.
+
+use rustc_hash::FxHashMap;
+
+use crate::error::{Failure, PropKind, Reason, SpecError};
+use crate::text::{chars, digit_run, starts_with_at, LongestMatch};
+use crate::vocab::Vocab;
+
+/// The SMILES grammar tables, as `chemtok.grammar.SmilesGrammar` holds them.
+///
+/// `chiralities` and `bracket_symbols` are the grammar's derived tables
+/// (`SmilesGrammar.chiralities`, `SmilesGrammar.bracket_symbols`), handed over as the
+/// reference computes them.
+#[derive(Clone, Debug, Default)]
+pub struct SmilesSpec {
+    pub organic: Vec<String>,
+    pub organic_aromatic: Vec<String>,
+    pub wildcard: String,
+    pub bonds: Vec<String>,
+    pub dative_bonds: Vec<String>,
+    pub branch_open: String,
+    pub branch_close: String,
+    pub dot: String,
+    pub reaction: Vec<String>,
+    pub ring_digits: String,
+    pub ring_percent: String,
+    pub ring_paren_open: String,
+    pub ring_paren_close: String,
+    pub ring_paren_max_digits: usize,
+    pub bracket_open: String,
+    pub bracket_close: String,
+    pub bracket_symbols: Vec<String>,
+    pub chiralities: Vec<String>,
+    pub hydrogen: String,
+    pub charge_signs: Vec<String>,
+    pub charge_sign_runs: bool,
+    pub class_prefix: String,
+}
+
+/// One parsed bracket atom: byte spans into the text.
+#[derive(Clone, Copy, Debug)]
+struct Bracket {
+    end: usize,
+    isotope: Option<(usize, usize)>,
+    /// The symbol first, then the properties in written order.
+    props: [(PropKind, usize, usize); 5],
+    count: usize,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct SmilesLexer {
+    bracket_open: Box<[u8]>,
+    bracket_close: Box<[u8]>,
+    ring_percent: Box<[u8]>,
+    ring_paren_open: Box<[u8]>,
+    ring_paren_close: Box<[u8]>,
+    ring_paren_max_digits: usize,
+    ring_digit: [bool; 256],
+    /// Bytes that may start a ring closure (digits, first byte of `%` and `%(`).
+    ring_first: [bool; 256],
+    /// Top-level literals with their ids (`None`: not in the vocabulary).
+    literals: LongestMatch<Option<u32>>,
+    symbols: LongestMatch<()>,
+    chiralities: LongestMatch<()>,
+    hydrogen: Box<[u8]>,
+    charge_signs: Vec<Box<[u8]>>,
+    charge_sign_runs: bool,
+    class_prefix: Box<[u8]>,
+    /// Vocabulary tokens that are complete, valid bracket atoms (the reference's
+    /// bracket cache, precomputed): looked up by the text up to the first `]`.
+    whole_brackets: FxHashMap<Box<[u8]>, u32>,
+    /// Whether that lookup is exact for this grammar (see [`SmilesLexer::new`]).
+    fast_brackets: bool,
+}
+
+fn nonempty(field: &str, value: &str) -> Result<Box<[u8]>, SpecError> {
+    if value.is_empty() {
+        return Err(SpecError(format!("smiles grammar: '{field}' must not be empty")));
+    }
+    Ok(value.as_bytes().into())
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+impl SmilesLexer {
+    pub(crate) fn new(spec: &SmilesSpec, vocab: &Vocab) -> Result<Self, SpecError> {
+        let bracket_open = nonempty("bracket.open", &spec.bracket_open)?;
+        let bracket_close = nonempty("bracket.close", &spec.bracket_close)?;
+        let ring_percent = nonempty("ring_closure.percent", &spec.ring_percent)?;
+        let ring_paren_open = nonempty("ring_closure.percent_paren_open", &spec.ring_paren_open)?;
+        let ring_paren_close = nonempty("ring_closure.percent_paren_close", &spec.ring_paren_close)?;
+        let hydrogen = nonempty("bracket.hydrogen", &spec.hydrogen)?;
+        let class_prefix = nonempty("bracket.class_prefix", &spec.class_prefix)?;
+        if spec.ring_paren_max_digits == 0 {
+            return Err(SpecError("smiles grammar: 'ring_closure.percent_paren_max_digits' must be at least 1".into()));
+        }
+        if spec.ring_digits.is_empty() || !spec.ring_digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(SpecError("smiles grammar: 'ring_closure.digits' must be ASCII digits".into()));
+        }
+        let mut ring_digit = [false; 256];
+        for b in spec.ring_digits.bytes() {
+            ring_digit[b as usize] = true;
+        }
+        let mut ring_first = ring_digit;
+        ring_first[ring_percent[0] as usize] = true;
+        ring_first[ring_paren_open[0] as usize] = true;
+
+        let mut top: Vec<&String> = Vec::new();
+        top.extend(&spec.organic);
+        top.extend(&spec.organic_aromatic);
+        top.push(&spec.wildcard);
+        top.extend(&spec.bonds);
+        top.extend(&spec.dative_bonds);
+        top.push(&spec.branch_open);
+        top.push(&spec.branch_close);
+        top.push(&spec.dot);
+        top.extend(&spec.reaction);
+        if let Some(empty) = top.iter().position(|s| s.is_empty()) {
+            return Err(SpecError(format!("smiles grammar: top-level literal #{empty} is empty")));
+        }
+        let literals = LongestMatch::new(top.iter().map(|s| (s.as_bytes().to_vec(), vocab.get(s.as_bytes()))));
+        let symbols = LongestMatch::new(spec.bracket_symbols.iter().map(|s| (s.as_bytes().to_vec(), ())));
+        let chiralities = LongestMatch::new(spec.chiralities.iter().map(|s| (s.as_bytes().to_vec(), ())));
+        let mut charge_signs = Vec::with_capacity(spec.charge_signs.len());
+        for sign in &spec.charge_signs {
+            charge_signs.push(nonempty("bracket.charge_signs", sign)?);
+        }
+
+        // The whole-bracket lookup reads the text up to the first closing bracket. It
+        // gives the parser's answer only if no part of a bracket atom can contain or
+        // straddle that character: a one-byte close that is no digit and occurs in no
+        // symbol, chirality, hydrogen, sign, class prefix or in the opening bracket.
+        let close = &*bracket_close;
+        let fast_brackets = close.len() == 1
+            && !close[0].is_ascii_digit()
+            && !contains(&bracket_open, close)
+            && !contains(&hydrogen, close)
+            && !contains(&class_prefix, close)
+            && !charge_signs.iter().any(|s| contains(s, close))
+            && !symbols.literals().any(|s| contains(s, close))
+            && !chiralities.literals().any(|s| contains(s, close));
+
+        let mut lexer = SmilesLexer {
+            bracket_open,
+            bracket_close,
+            ring_percent,
+            ring_paren_open,
+            ring_paren_close,
+            ring_paren_max_digits: spec.ring_paren_max_digits,
+            ring_digit,
+            ring_first,
+            literals,
+            symbols,
+            chiralities,
+            hydrogen,
+            charge_signs,
+            charge_sign_runs: spec.charge_sign_runs,
+            class_prefix,
+            whole_brackets: FxHashMap::default(),
+            fast_brackets,
+        };
+        if fast_brackets {
+            let mut whole = FxHashMap::default();
+            for (token, id) in vocab.iter() {
+                if !token.starts_with(&lexer.bracket_open) {
+                    continue;
+                }
+                if let Ok(parsed) = lexer.parse_bracket(token, 0) {
+                    if parsed.end == token.len() {
+                        whole.insert(Box::<[u8]>::from(token), id);
+                    }
+                }
+            }
+            lexer.whole_brackets = whole;
+        }
+        Ok(lexer)
+    }
+
+    /// Append the tokens of the lexeme at `pos`; return where it ends.
+    #[inline]
+    pub(crate) fn lex_at(&self, vocab: &Vocab, text: &[u8], pos: usize, out: &mut Vec<u32>) -> Result<usize, Failure> {
+        let Some(&first) = text.get(pos) else {
+            return Err(Failure::no_rule(pos, Reason::SmilesNoLexeme));
+        };
+        if first == self.bracket_open[0] && starts_with_at(text, pos, &self.bracket_open) {
+            return self.lex_bracket(vocab, text, pos, out);
+        }
+        // Ring closures come first: "%(" must not be read as an unknown "%" and a branch.
+        if self.ring_first[first as usize] {
+            if let Some(end) = self.ring_closure_end(text, pos) {
+                let lexeme = &text[pos..end];
+                match vocab.get(lexeme) {
+                    Some(id) => out.push(id),
+                    None => self.spell_unknown(vocab, lexeme, out)?,
+                }
+                return Ok(end);
+            }
+        }
+        if let Some((len, id)) = self.literals.find(text, pos) {
+            match id {
+                Some(id) => out.push(*id),
+                None => self.spell_unknown(vocab, &text[pos..pos + len], out)?,
+            }
+            return Ok(pos + len);
+        }
+        Err(Failure::no_rule(pos, Reason::SmilesNoLexeme))
+    }
+
+    /// End of the ring closure at `pos`: `%(` + 1..max digits + `)`, `%` + two digits,
+    /// or one digit, tried in that order (the reference's regex alternation).
+    #[inline]
+    fn ring_closure_end(&self, text: &[u8], pos: usize) -> Option<usize> {
+        if starts_with_at(text, pos, &self.ring_paren_open) {
+            let start = pos + self.ring_paren_open.len();
+            let run = text[start..]
+                .iter()
+                .take(self.ring_paren_max_digits)
+                .take_while(|&&b| self.ring_digit[b as usize])
+                .count();
+            // `[digits]{1,max}` then `)`: greedy, backing off one digit at a time.
+            for k in (1..=run).rev() {
+                if starts_with_at(text, start + k, &self.ring_paren_close) {
+                    return Some(start + k + self.ring_paren_close.len());
+                }
+            }
+        }
+        if starts_with_at(text, pos, &self.ring_percent) {
+            let d = pos + self.ring_percent.len();
+            if let (Some(&a), Some(&b)) = (text.get(d), text.get(d + 1)) {
+                if self.ring_digit[a as usize] && self.ring_digit[b as usize] {
+                    return Some(d + 2);
+                }
+            }
+        }
+        if self.ring_digit[text[pos] as usize] {
+            return Some(pos + 1);
+        }
+        None
+    }
+
+    /// A top-level lexeme the vocabulary lacks (a `%(nnn)` ring number): the
+    /// reference writes `%(`, each character between `%(` and `)`, then `)`.
+    fn spell_unknown(&self, vocab: &Vocab, lexeme: &[u8], out: &mut Vec<u32>) -> Result<(), Failure> {
+        vocab.push(&self.ring_paren_open, out)?;
+        let pieces: Vec<&[u8]> = chars(lexeme).collect();
+        let skip_front = chars(&self.ring_paren_open).count();
+        let skip_back = chars(&self.ring_paren_close).count();
+        let stop = pieces.len().saturating_sub(skip_back);
+        if skip_front < stop {
+            for piece in &pieces[skip_front..stop] {
+                vocab.push(piece, out)?;
+            }
+        }
+        vocab.push(&self.ring_paren_close, out)
+    }
+
+    fn lex_bracket(&self, vocab: &Vocab, text: &[u8], pos: usize, out: &mut Vec<u32>) -> Result<usize, Failure> {
+        if self.fast_brackets {
+            let close = self.bracket_close[0];
+            let from = pos + self.bracket_open.len();
+            if let Some(offset) = text.get(from..).and_then(|rest| rest.iter().position(|&b| b == close)) {
+                let end = from + offset + 1;
+                if let Some(&id) = self.whole_brackets.get(&text[pos..end]) {
+                    out.push(id);
+                    return Ok(end);
+                }
+            }
+        }
+        let parsed = self.parse_bracket(text, pos)?;
+        self.spell_bracket(vocab, text, pos, &parsed, out)?;
+        Ok(parsed.end)
+    }
+
+    /// Parse the bracket atom opening at `pos` (`SmilesLexer.bracket_parts`).
+    fn parse_bracket(&self, text: &[u8], pos: usize) -> Result<Bracket, Failure> {
+        let n = text.len();
+        let mut i = pos + self.bracket_open.len();
+        let mut isotope = None;
+        let digits = digit_run(text, i);
+        if digits > 0 {
+            isotope = Some((i, i + digits));
+            i += digits;
+        }
+        let Some((len, _)) = self.symbols.find(text, i) else {
+            if i >= n {
+                return Err(Failure::no_rule(pos, Reason::BracketNotClosed));
+            }
+            return Err(Failure::no_rule(i, Reason::BracketNoSymbol));
+        };
+        let mut parsed = Bracket {
+            end: 0,
+            isotope,
+            props: [(PropKind::Symbol, i, i + len); 5],
+            count: 1,
+        };
+        i += len;
+        let mut seen = [false; 5];
+        loop {
+            if starts_with_at(text, i, &self.bracket_close) {
+                parsed.end = i + self.bracket_close.len();
+                return Ok(parsed);
+            }
+            let Some((kind, end)) = self.property_at(text, i) else {
+                if i >= n {
+                    return Err(Failure::no_rule(pos, Reason::BracketNotClosed));
+                }
+                return Err(Failure::no_rule(i, Reason::BracketNoProperty));
+            };
+            let slot = kind as usize;
+            if seen[slot] {
+                return Err(Failure::no_rule(i, Reason::BracketRepeated(kind)));
+            }
+            seen[slot] = true;
+            // Four kinds, each at most once, after the symbol: never more than 5 entries.
+            let Some(entry) = parsed.props.get_mut(parsed.count) else {
+                return Err(Failure::Stalled(i));
+            };
+            *entry = (kind, i, end);
+            parsed.count += 1;
+            i = end;
+        }
+    }
+
+    /// The property at `i`: chirality (longest spelling) | `H` digits* | a run of one
+    /// sign (two or more) | a sign and digits* | class prefix and digits+.
+    #[inline]
+    fn property_at(&self, text: &[u8], i: usize) -> Option<(PropKind, usize)> {
+        if let Some((len, _)) = self.chiralities.find(text, i) {
+            return Some((PropKind::Chirality, i + len));
+        }
+        if starts_with_at(text, i, &self.hydrogen) {
+            let j = i + self.hydrogen.len();
+            return Some((PropKind::Hydrogens, j + digit_run(text, j)));
+        }
+        if self.charge_sign_runs {
+            for sign in &self.charge_signs {
+                if starts_with_at(text, i, sign) && starts_with_at(text, i + sign.len(), sign) {
+                    let mut j = i;
+                    while starts_with_at(text, j, sign) {
+                        j += sign.len();
+                    }
+                    return Some((PropKind::Charge, j));
+                }
+            }
+        }
+        for sign in &self.charge_signs {
+            if starts_with_at(text, i, sign) {
+                let j = i + sign.len();
+                return Some((PropKind::Charge, j + digit_run(text, j)));
+            }
+        }
+        if starts_with_at(text, i, &self.class_prefix) {
+            let j = i + self.class_prefix.len();
+            let digits = digit_run(text, j);
+            if digits > 0 {
+                return Some((PropKind::AtomClass, j + digits));
+            }
+        }
+        None
+    }
+
+    /// `SmilesTokenizer._spell_bracket`: the whole atom if known, else `[`, isotope,
+    /// the core (symbol and the properties before any atom class) or its parts, the
+    /// remaining parts, `]`; a part the vocabulary lacks is its non-digit head (whole,
+    /// or character by character) followed by its digits one by one.
+    fn spell_bracket(&self, vocab: &Vocab, text: &[u8], pos: usize, b: &Bracket, out: &mut Vec<u32>) -> Result<(), Failure> {
+        if let Some(id) = vocab.get(&text[pos..b.end]) {
+            out.push(id);
+            return Ok(());
+        }
+        vocab.push(&self.bracket_open, out)?;
+        if let Some((start, end)) = b.isotope {
+            push_number(vocab, &text[start..end], out)?;
+        }
+        let props = &b.props[..b.count];
+        let core_len = props.iter().position(|p| p.0 == PropKind::AtomClass).unwrap_or(props.len());
+        let rest = match core_len {
+            0 => props,
+            _ => {
+                let core = &text[props[0].1..props[core_len - 1].2];
+                match vocab.get(core) {
+                    Some(id) => {
+                        out.push(id);
+                        &props[core_len..]
+                    }
+                    None => props,
+                }
+            }
+        };
+        for &(_, start, end) in rest {
+            let part = &text[start..end];
+            if let Some(id) = vocab.get(part) {
+                out.push(id);
+                continue;
+            }
+            let digits = part.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+            let (head, tail) = part.split_at(part.len() - digits);
+            if !head.is_empty() {
+                match vocab.get(head) {
+                    Some(id) => out.push(id),
+                    None => {
+                        for ch in chars(head) {
+                            vocab.push(ch, out)?;
+                        }
+                    }
+                }
+            }
+            for digit in tail.chunks(1) {
+                vocab.push(digit, out)?;
+            }
+        }
+        vocab.push(&self.bracket_close, out)
+    }
+}
+
+/// A number: one token if the vocabulary has it, else digit by digit.
+#[inline]
+pub(crate) fn push_number(vocab: &Vocab, number: &[u8], out: &mut Vec<u32>) -> Result<(), Failure> {
+    if let Some(id) = vocab.get(number) {
+        out.push(id);
+        return Ok(());
+    }
+    for digit in number.chunks(1) {
+        vocab.push(digit, out)?;
+    }
+    Ok(())
+}

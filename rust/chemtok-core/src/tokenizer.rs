@@ -1,0 +1,278 @@
+//! A [`Tokenizer`]: one lexer plus its vocabulary, the `on_error` policies and the
+//! batch loop.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
+
+use crate::error::{Failure, Reason, SpecError};
+use crate::inchi::{InchiLexer, InchiSpec};
+use crate::pool::{self, Threads};
+use crate::sequence::{SequenceLexer, SequenceSpec};
+use crate::smiles::{SmilesLexer, SmilesSpec};
+use crate::text::char_len_at;
+use crate::vocab::Vocab;
+
+/// What to do where no rule of the grammar covers the input (`GrammarTokenizer.tokenize`).
+///
+/// Recovery always starts at the lexeme that failed, which is where the lexer was
+/// called, not where inside it the grammar gave up: under `Fallback` that one
+/// character becomes its UTF-8 bytes as `<0xNN>` tokens, under `Skip` it is dropped,
+/// and lexing resumes after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnError {
+    Raise,
+    Fallback,
+    Skip,
+}
+
+impl OnError {
+    /// The policy names, in the order the reference lists them.
+    pub const NAMES: [&'static str; 3] = ["raise", "skip", "fallback"];
+
+    /// Parse a policy name; `None` for anything else.
+    #[inline]
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "raise" => Some(OnError::Raise),
+            "fallback" => Some(OnError::Fallback),
+            "skip" => Some(OnError::Skip),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Lexer {
+    Smiles(SmilesLexer),
+    Inchi(InchiLexer),
+    Sequence(SequenceLexer),
+}
+
+/// The ids of a batch, flat: text `i` has `ids[offsets[i]..offsets[i + 1]]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FlatBatch {
+    pub ids: Vec<u32>,
+    pub offsets: Vec<i64>,
+}
+
+/// Why a batch was not encoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BatchError {
+    /// The first text (in input order) that failed, and why.
+    Text { index: usize, failure: Failure },
+    /// The worker threads could not be started.
+    Threads(String),
+}
+
+/// A grammar-driven tokenizer for one modality.
+#[derive(Clone, Debug)]
+pub struct Tokenizer {
+    lexer: Lexer,
+    vocab: Vocab,
+    modality: String,
+}
+
+impl Tokenizer {
+    /// A SMILES tokenizer; `tokens` is the vocabulary in id order.
+    pub fn smiles<T: AsRef<[u8]>>(modality: &str, spec: &SmilesSpec, tokens: &[T]) -> Result<Self, SpecError> {
+        let vocab = Vocab::new(tokens)?;
+        let lexer = Lexer::Smiles(SmilesLexer::new(spec, &vocab)?);
+        Ok(Tokenizer { lexer, vocab, modality: modality.to_owned() })
+    }
+
+    /// An InChI tokenizer; `tokens` is the vocabulary in id order.
+    pub fn inchi<T: AsRef<[u8]>>(modality: &str, spec: &InchiSpec, tokens: &[T]) -> Result<Self, SpecError> {
+        let vocab = Vocab::new(tokens)?;
+        let lexer = Lexer::Inchi(InchiLexer::new(spec)?);
+        Ok(Tokenizer { lexer, vocab, modality: modality.to_owned() })
+    }
+
+    /// A character-level sequence tokenizer (protein, DNA/RNA).
+    pub fn sequence<T: AsRef<[u8]>>(modality: &str, spec: &SequenceSpec, tokens: &[T]) -> Result<Self, SpecError> {
+        let vocab = Vocab::new(tokens)?;
+        let lexer = Lexer::Sequence(SequenceLexer::new(spec, &vocab)?);
+        Ok(Tokenizer { lexer, vocab, modality: modality.to_owned() })
+    }
+
+    /// The modality name reported in errors (`"smiles"`, `"protein"`, ...).
+    pub fn modality(&self) -> &str {
+        &self.modality
+    }
+
+    /// The vocabulary.
+    pub fn vocab(&self) -> &Vocab {
+        &self.vocab
+    }
+
+    /// The reference's wording of `reason`.
+    pub fn reason(&self, reason: Reason) -> String {
+        match reason {
+            Reason::SmilesNoLexeme => {
+                "no SMILES lexeme starts here (not an organic-subset atom, bond, ring bond or branch)".into()
+            }
+            Reason::BracketNotClosed => "bracket atom is not closed".into(),
+            Reason::BracketNoSymbol => "expected an element symbol inside the bracket atom".into(),
+            Reason::BracketNoProperty => "expected chirality, hydrogen count, charge, atom class or ']'".into(),
+            Reason::BracketRepeated(kind) => format!("a bracket atom has at most one {}", kind.label()),
+            Reason::InchiPrefix => match &self.lexer {
+                Lexer::Inchi(lexer) => lexer.prefix_reason.clone(),
+                _ => "an InChI starts with its prefix".into(),
+            },
+            Reason::InchiNoRule => "not an element symbol, number, layer tag or InChI punctuation".into(),
+            Reason::SequenceNoRule => match &self.lexer {
+                Lexer::Sequence(lexer) => lexer.reason.clone(),
+                _ => "not a letter of the alphabet".into(),
+            },
+        }
+    }
+
+    /// Append the ids of `text` (UTF-8, or WTF-8 for lone surrogates) to `out`.
+    ///
+    /// On failure the ids of the lexemes before the failure stay in `out`; a caller
+    /// that reuses `out` truncates it.
+    #[inline]
+    pub fn encode_into(&self, text: &[u8], on_error: OnError, out: &mut Vec<u32>) -> Result<(), Failure> {
+        let vocab = &self.vocab;
+        match &self.lexer {
+            Lexer::Smiles(lexer) => drive(text, on_error, vocab, out, |pos, out| lexer.lex_at(vocab, text, pos, out)),
+            Lexer::Inchi(lexer) => drive(text, on_error, vocab, out, |pos, out| lexer.lex_at(vocab, text, pos, out)),
+            Lexer::Sequence(lexer) => drive(text, on_error, vocab, out, |pos, out| lexer.lex_at(text, pos, out)),
+        }
+    }
+
+    /// The ids of `text`.
+    pub fn encode(&self, text: &[u8], on_error: OnError) -> Result<Vec<u32>, Failure> {
+        // Every token covers at least one byte of input, so this never reallocates.
+        let mut out = Vec::with_capacity(text.len());
+        self.encode_into(text, on_error, &mut out)?;
+        Ok(out)
+    }
+
+    /// Encode many texts, in parallel unless `threads` is one.
+    ///
+    /// Equal to encoding each text in turn; under `OnError::Raise` the error is that of
+    /// the first failing text in input order, whichever thread met it first.
+    pub fn encode_batch<T: AsRef<[u8]> + Sync>(
+        &self,
+        texts: &[T],
+        on_error: OnError,
+        threads: Threads,
+    ) -> Result<FlatBatch, BatchError> {
+        let workers = threads.count();
+        let first_error = AtomicUsize::new(usize::MAX);
+        if workers <= 1 || texts.len() <= 1 {
+            let chunk = self.encode_chunk(texts, 0, on_error, &first_error);
+            return assemble(vec![chunk], texts.len());
+        }
+        let pool = pool::pool(workers).map_err(BatchError::Threads)?;
+        // Several chunks per worker so that work stealing evens out long records.
+        let size = (texts.len() / (workers * 8)).clamp(1, 8192);
+        let chunks: Vec<Chunk> = pool.install(|| {
+            texts
+                .par_chunks(size)
+                .enumerate()
+                .map(|(k, slice)| self.encode_chunk(slice, k * size, on_error, &first_error))
+                .collect()
+        });
+        assemble(chunks, texts.len())
+    }
+
+    fn encode_chunk<T: AsRef<[u8]>>(&self, texts: &[T], base: usize, on_error: OnError, first_error: &AtomicUsize) -> Chunk {
+        let capacity: usize = texts.iter().map(|t| t.as_ref().len()).sum();
+        let mut chunk = Chunk {
+            ids: Vec::with_capacity(capacity),
+            lens: Vec::with_capacity(texts.len()),
+            error: None,
+        };
+        for (j, text) in texts.iter().enumerate() {
+            let index = base + j;
+            // An earlier text already failed: nothing after it is returned.
+            if on_error == OnError::Raise && first_error.load(Ordering::Relaxed) < index {
+                break;
+            }
+            let mark = chunk.ids.len();
+            match self.encode_into(text.as_ref(), on_error, &mut chunk.ids) {
+                Ok(()) => chunk.lens.push(chunk.ids.len() - mark),
+                Err(failure) => {
+                    chunk.ids.truncate(mark);
+                    first_error.fetch_min(index, Ordering::Relaxed);
+                    chunk.error = Some((index, failure));
+                    break;
+                }
+            }
+        }
+        chunk
+    }
+}
+
+/// The ids of one slice of a batch.
+struct Chunk {
+    ids: Vec<u32>,
+    lens: Vec<usize>,
+    error: Option<(usize, Failure)>,
+}
+
+fn assemble(chunks: Vec<Chunk>, count: usize) -> Result<FlatBatch, BatchError> {
+    // Chunks hold consecutive texts, so the first error in chunk order is the first
+    // failing text in input order.
+    if let Some((index, failure)) = chunks.iter().find_map(|c| c.error.clone()) {
+        return Err(BatchError::Text { index, failure });
+    }
+    let mut offsets = Vec::with_capacity(count + 1);
+    let mut running: i64 = 0;
+    offsets.push(0);
+    for chunk in &chunks {
+        for &len in &chunk.lens {
+            running += len as i64;
+            offsets.push(running);
+        }
+    }
+    let mut chunks = chunks.into_iter();
+    let mut ids = match chunks.len() {
+        1 => chunks.next().map(|c| c.ids).unwrap_or_default(),
+        _ => Vec::with_capacity(usize::try_from(running).unwrap_or(0)),
+    };
+    for chunk in chunks {
+        ids.extend_from_slice(&chunk.ids);
+    }
+    Ok(FlatBatch { ids, offsets })
+}
+
+/// The policy loop of `GrammarTokenizer.tokenize`.
+#[inline(always)]
+fn drive(
+    text: &[u8],
+    on_error: OnError,
+    vocab: &Vocab,
+    out: &mut Vec<u32>,
+    mut lex: impl FnMut(usize, &mut Vec<u32>) -> Result<usize, Failure>,
+) -> Result<(), Failure> {
+    let n = text.len();
+    let mut pos = 0;
+    while pos < n {
+        let mark = out.len();
+        match lex(pos, out) {
+            Ok(end) if end > pos => pos = end,
+            Ok(_) => {
+                out.truncate(mark);
+                return Err(Failure::Stalled(pos));
+            }
+            Err(Failure::NoRule(stuck)) => {
+                out.truncate(mark);
+                let len = char_len_at(text, pos);
+                match on_error {
+                    OnError::Raise => return Err(Failure::NoRule(stuck)),
+                    OnError::Fallback => out.extend(text[pos..pos + len].iter().map(|&b| vocab.byte_id(b))),
+                    OnError::Skip => {}
+                }
+                pos += len;
+            }
+            Err(other) => {
+                out.truncate(mark);
+                return Err(other);
+            }
+        }
+    }
+    Ok(())
+}

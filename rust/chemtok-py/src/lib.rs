@@ -1,0 +1,399 @@
+//! `chemtok._native`: the Python binding of chemtok-core (the only binding file).
+//!
+//! One class, `Engine`, built from a grammar spec (plain data from
+//! `chemtok.grammar.*.as_dict()` plus the derived tables) and the vocabulary's token
+//! list. `chemtok/native.py` subclasses it as `NativeEngine`; the methods here are the
+//! hot path, so they are called directly, without a Python wrapper in between.
+//!
+//! Every failure is a Python exception: refused input raises
+//! `chemtok.errors.TokenizationError(text, position, modality, reason)` with the
+//! reference's position (a code-point index) and reason text.
+
+use std::borrow::Cow;
+
+use chemtok_core::{
+    char_index, BatchError, Failure, FlatBatch, InchiSpec, NoRule, OnError, SequenceSpec, SmilesSpec, SpecError, Threads,
+    Tokenizer,
+};
+use numpy::PyArray1;
+use pyo3::exceptions::{PyKeyError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
+
+/// Texts longer than this (bytes) are encoded with the GIL released even one at a time.
+const DETACH_SINGLE_BYTES: usize = 1 << 16;
+
+static TOKENIZATION_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// Tokenize and encode strings of one modality with the Rust core.
+///
+/// Args:
+///     kind: ``"smiles"``, ``"inchi"`` or ``"sequence"``: which lexer to build.
+///     modality: the name reported in errors (the tokenizer's ``name``).
+///     grammar: the grammar as plain data (``Grammar.as_dict()``) plus its derived
+///         tables: ``chiralities`` and ``bracket_symbols`` (SMILES), ``symbols``
+///         (InChI, sequences).
+///     tokens: the vocabulary's tokens in id order.
+#[pyclass(module = "chemtok._native", name = "Engine", subclass, frozen)]
+struct Engine {
+    core: Tokenizer,
+    modality: Py<PyString>,
+    /// Python ints for every id, so lists are built without allocating ints.
+    id_objects: Vec<Py<PyAny>>,
+    /// The vocabulary's own token strings, in id order.
+    token_objects: Vec<Py<PyAny>>,
+    /// The constructor arguments, for pickling.
+    args: Py<PyTuple>,
+}
+
+fn spec_error(err: SpecError) -> PyErr {
+    PyValueError::new_err(err.0)
+}
+
+fn lookup<'py>(grammar: &Bound<'py, PyDict>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+    grammar
+        .get_item(key)?
+        .ok_or_else(|| PyValueError::new_err(format!("grammar spec has no key {key:?}")))
+}
+
+fn field<T>(grammar: &Bound<'_, PyDict>, key: &str) -> PyResult<T>
+where
+    for<'a, 'py> T: FromPyObject<'a, 'py>,
+{
+    lookup(grammar, key)?
+        .extract::<T>()
+        .map_err(|_| PyValueError::new_err(format!("grammar spec key {key:?} has the wrong type")))
+}
+
+/// The bytes of a Python str: its UTF-8 (no copy), or, when it holds lone
+/// surrogates, the `surrogatepass` encoding (the bytes the reference's byte fallback
+/// emits for them).
+fn str_bytes<'a>(text: &'a Bound<'_, PyString>) -> PyResult<Cow<'a, [u8]>> {
+    match text.to_str() {
+        Ok(s) => Ok(Cow::Borrowed(s.as_bytes())),
+        Err(_) => {
+            let encoded = text.call_method1("encode", ("utf-8", "surrogatepass"))?;
+            let encoded = encoded.cast_into::<PyBytes>()?;
+            Ok(Cow::Owned(encoded.as_bytes().to_vec()))
+        }
+    }
+}
+
+/// The policy named by `on_error`, or the reference's `ValueError`.
+#[inline]
+fn policy(on_error: &Bound<'_, PyAny>) -> PyResult<OnError> {
+    if let Ok(name) = on_error.cast::<PyString>() {
+        if let Some(policy) = name.to_str().ok().and_then(OnError::parse) {
+            return Ok(policy);
+        }
+    }
+    let names: Vec<String> = OnError::NAMES.iter().map(|n| format!("'{n}'")).collect();
+    Err(PyValueError::new_err(format!(
+        "on_error must be one of [{}], got {}",
+        names.join(", "),
+        on_error.repr()?
+    )))
+}
+
+fn threads(num_threads: Option<&Bound<'_, PyAny>>) -> PyResult<Threads> {
+    let Some(value) = num_threads.filter(|v| !v.is_none()) else {
+        return Ok(Threads::All);
+    };
+    let count: i64 = value
+        .extract()
+        .map_err(|_| PyTypeError::new_err(format!("num_threads must be an int or None, got {}", value.repr().map_or_else(|_| "?".into(), |r| r.to_string()))))?;
+    usize::try_from(count)
+        .ok()
+        .and_then(|n| Threads::from_option(Some(n)))
+        .ok_or_else(|| PyValueError::new_err(format!("num_threads must be a positive integer or None, got {count}")))
+}
+
+/// The strings of `texts` (a list, tuple or any iterable of str).
+fn collect_texts<'py>(texts: &Bound<'py, PyAny>) -> PyResult<Vec<Bound<'py, PyString>>> {
+    let mut out = Vec::with_capacity(texts.len().unwrap_or(0));
+    for (index, item) in texts.try_iter()?.enumerate() {
+        let item = item?;
+        match item.cast_into::<PyString>() {
+            Ok(text) => out.push(text),
+            Err(err) => {
+                let kind = err.into_inner().get_type().name().map_or_else(|_| "?".to_owned(), |n| n.to_string());
+                return Err(PyTypeError::new_err(format!("texts[{index}] is {kind}, not str")));
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl Engine {
+    /// The Python exception for `failure` on `text` (the Python object and its bytes).
+    fn error(&self, py: Python<'_>, text: &Bound<'_, PyAny>, bytes: &[u8], failure: Failure) -> PyErr {
+        match failure {
+            Failure::NoRule(NoRule { pos, reason }) => {
+                let position = char_index(bytes, pos);
+                let reason = self.core.reason(reason);
+                let class = match TOKENIZATION_ERROR.import(py, "chemtok.errors", "TokenizationError") {
+                    Ok(class) => class,
+                    Err(err) => return err,
+                };
+                match class.call1((text, position, self.modality.bind(py), reason)) {
+                    Ok(exc) => PyErr::from_value(exc),
+                    Err(err) => err,
+                }
+            }
+            Failure::MissingToken(token) => PyKeyError::new_err(format!(
+                "the lexer produced {:?}, which the vocabulary lacks (is it built for this grammar?)",
+                String::from_utf8_lossy(&token)
+            )),
+            Failure::Stalled(pos) => PyRuntimeError::new_err(format!(
+                "chemtok._native made no progress at byte {pos} of {:?}; please report this input",
+                String::from_utf8_lossy(bytes)
+            )),
+        }
+    }
+
+    fn batch_error(&self, py: Python<'_>, texts: &[Bound<'_, PyString>], bytes: &[Cow<'_, [u8]>], err: BatchError) -> PyErr {
+        match err {
+            BatchError::Text { index, failure } => match (texts.get(index), bytes.get(index)) {
+                (Some(text), Some(b)) => self.error(py, text.as_any(), b, failure),
+                _ => PyRuntimeError::new_err(format!("chemtok._native: failure at text {index} of {}", texts.len())),
+            },
+            BatchError::Threads(message) => PyRuntimeError::new_err(message),
+        }
+    }
+
+    /// The ids of one string.
+    #[inline]
+    fn encode_one(&self, py: Python<'_>, text: &Bound<'_, PyString>, on_error: OnError) -> PyResult<Vec<u32>> {
+        let bytes = str_bytes(text)?;
+        let result = if bytes.len() >= DETACH_SINGLE_BYTES {
+            py.detach(|| self.core.encode(&bytes, on_error))
+        } else {
+            self.core.encode(&bytes, on_error)
+        };
+        result.map_err(|failure| self.error(py, text.as_any(), &bytes, failure))
+    }
+
+    /// The flat ids of a batch, computed with the GIL released.
+    fn encode_flat<'py>(
+        &self,
+        py: Python<'py>,
+        texts: &Bound<'py, PyAny>,
+        on_error: &Bound<'py, PyAny>,
+        num_threads: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<FlatBatch> {
+        let on_error = policy(on_error)?;
+        let threads = threads(num_threads)?;
+        let strings = collect_texts(texts)?;
+        let bytes: Vec<Cow<'_, [u8]>> = strings.iter().map(str_bytes).collect::<PyResult<_>>()?;
+        let core = &self.core;
+        py.detach(|| core.encode_batch(&bytes, on_error, threads))
+            .map_err(|err| self.batch_error(py, &strings, &bytes, err))
+    }
+
+    #[inline]
+    fn id_list<'py>(&self, py: Python<'py>, ids: &[u32]) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(py, ids.iter().map(|&id| cached(py, &self.id_objects, id)))
+    }
+}
+
+/// The cached object of `id`, or a fresh int (never needed: ids come from the vocabulary).
+#[inline]
+fn cached<'py>(py: Python<'py>, objects: &[Py<PyAny>], id: u32) -> Bound<'py, PyAny> {
+    match objects.get(id as usize) {
+        Some(object) => object.bind(py).clone(),
+        None => id.into_pyobject(py).map(Bound::into_any).unwrap_or_else(|never| match never {}),
+    }
+}
+
+#[pymethods]
+impl Engine {
+    #[new]
+    #[pyo3(signature = (kind, modality, grammar, tokens))]
+    fn new(
+        py: Python<'_>,
+        kind: &str,
+        modality: &Bound<'_, PyString>,
+        grammar: &Bound<'_, PyDict>,
+        tokens: &Bound<'_, PyAny>,
+    ) -> PyResult<Self> {
+        let token_strings = collect_texts(tokens)?;
+        let token_bytes: Vec<Vec<u8>> = token_strings
+            .iter()
+            .map(|t| str_bytes(t).map(Cow::into_owned))
+            .collect::<PyResult<_>>()?;
+        let name = modality.to_str()?;
+        let core = match kind {
+            "smiles" => {
+                let spec = SmilesSpec {
+                    organic: field(grammar, "organic")?,
+                    organic_aromatic: field(grammar, "organic_aromatic")?,
+                    wildcard: field(grammar, "wildcard")?,
+                    bonds: field(grammar, "bonds")?,
+                    dative_bonds: field(grammar, "dative_bonds")?,
+                    branch_open: field(grammar, "branch_open")?,
+                    branch_close: field(grammar, "branch_close")?,
+                    dot: field(grammar, "dot")?,
+                    reaction: field(grammar, "reaction")?,
+                    ring_digits: field(grammar, "ring_digits")?,
+                    ring_percent: field(grammar, "ring_percent")?,
+                    ring_paren_open: field(grammar, "ring_paren_open")?,
+                    ring_paren_close: field(grammar, "ring_paren_close")?,
+                    ring_paren_max_digits: field(grammar, "ring_paren_max_digits")?,
+                    bracket_open: field(grammar, "bracket_open")?,
+                    bracket_close: field(grammar, "bracket_close")?,
+                    bracket_symbols: field(grammar, "bracket_symbols")?,
+                    chiralities: field(grammar, "chiralities")?,
+                    hydrogen: field(grammar, "hydrogen")?,
+                    charge_signs: field(grammar, "charge_signs")?,
+                    charge_sign_runs: field(grammar, "charge_sign_runs")?,
+                    class_prefix: field(grammar, "class_prefix")?,
+                };
+                Tokenizer::smiles(name, &spec, &token_bytes)
+            }
+            "inchi" => {
+                let prefixes: Vec<String> = field(grammar, "prefixes")?;
+                // The reference prints `list(prefixes)`: use Python's own repr.
+                let display = PyList::new(py, &prefixes)?.repr()?.to_str()?.to_owned();
+                let spec = InchiSpec {
+                    prefixes,
+                    layer_separator: field(grammar, "layer_separator")?,
+                    layer_tags: field(grammar, "layer_tags")?,
+                    symbols: field(grammar, "symbols")?,
+                    punctuation: field(grammar, "punctuation")?,
+                    prefixes_display: Some(display),
+                };
+                Tokenizer::inchi(name, &spec, &token_bytes)
+            }
+            "sequence" => {
+                let spec = SequenceSpec {
+                    name: field(grammar, "name")?,
+                    alphabet: field(grammar, "alphabet")?,
+                    symbols: field(grammar, "symbols")?,
+                };
+                Tokenizer::sequence(name, &spec, &token_bytes)
+            }
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "kind must be 'smiles', 'inchi' or 'sequence', got {other:?}"
+                )))
+            }
+        }
+        .map_err(spec_error)?;
+        let id_objects: Vec<Py<PyAny>> = (0..token_strings.len())
+            .map(|id| match id.into_pyobject(py) {
+                Ok(int) => int.into_any().unbind(),
+                Err(never) => match never {},
+            })
+            .collect();
+        let token_objects = token_strings.iter().map(|t| t.clone().into_any().unbind()).collect();
+        let args = PyTuple::new(py, [kind.into_pyobject(py)?.into_any(), modality.clone().into_any(), grammar.clone().into_any(), tokens.clone()])?;
+        Ok(Engine {
+            core,
+            modality: modality.clone().unbind(),
+            id_objects,
+            token_objects,
+            args: args.unbind(),
+        })
+    }
+
+    /// Split ``text`` into token strings (``GrammarTokenizer.tokenize``).
+    #[pyo3(signature = (text, on_error = None))]
+    fn tokenize<'py>(
+        &self,
+        py: Python<'py>,
+        text: &Bound<'py, PyString>,
+        on_error: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let on_error = match on_error {
+            Some(name) => policy(name)?,
+            None => OnError::Raise,
+        };
+        let ids = self.encode_one(py, text, on_error)?;
+        PyList::new(py, ids.iter().map(|&id| cached(py, &self.token_objects, id)))
+    }
+
+    /// The token ids of ``text`` (``GrammarTokenizer.encode``).
+    #[pyo3(signature = (text, on_error = None))]
+    fn encode<'py>(
+        &self,
+        py: Python<'py>,
+        text: &Bound<'py, PyString>,
+        on_error: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let on_error = match on_error {
+            Some(name) => policy(name)?,
+            None => OnError::Raise,
+        };
+        let ids = self.encode_one(py, text, on_error)?;
+        self.id_list(py, &ids)
+    }
+
+    /// Encode many strings in parallel; a list of id lists, one per text.
+    #[pyo3(signature = (texts, on_error, num_threads = None))]
+    fn encode_batch<'py>(
+        &self,
+        py: Python<'py>,
+        texts: &Bound<'py, PyAny>,
+        on_error: &Bound<'py, PyAny>,
+        num_threads: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let flat = self.encode_flat(py, texts, on_error, num_threads)?;
+        let rows = flat.offsets.windows(2).map(|w| {
+            let (start, end) = (w[0] as usize, w[1] as usize);
+            self.id_list(py, flat.ids.get(start..end).unwrap_or(&[]))
+        });
+        let rows: Vec<Bound<'py, PyList>> = rows.collect::<PyResult<_>>()?;
+        PyList::new(py, rows)
+    }
+
+    /// Encode many strings in parallel into ``(ids uint32, row_offsets int64)``.
+    #[pyo3(signature = (texts, on_error, num_threads = None))]
+    fn encode_batch_arrays<'py>(
+        &self,
+        py: Python<'py>,
+        texts: &Bound<'py, PyAny>,
+        on_error: &Bound<'py, PyAny>,
+        num_threads: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<(Bound<'py, PyArray1<u32>>, Bound<'py, PyArray1<i64>>)> {
+        // Import numpy first: a missing numpy is then an ImportError, not a panic.
+        py.import("numpy")?;
+        let flat = self.encode_flat(py, texts, on_error, num_threads)?;
+        Ok((PyArray1::from_vec(py, flat.ids), PyArray1::from_vec(py, flat.offsets)))
+    }
+
+    /// The modality reported in errors.
+    #[getter]
+    fn modality(&self, py: Python<'_>) -> Py<PyString> {
+        self.modality.clone_ref(py)
+    }
+
+    /// Number of tokens in the vocabulary.
+    #[getter]
+    fn vocab_size(&self) -> usize {
+        self.core.vocab().len()
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyType>, Bound<'py, PyTuple>)> {
+        let py = slf.py();
+        Ok((slf.get_type(), slf.get().args.bind(py).clone()))
+    }
+
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        let this = slf.get();
+        Ok(format!(
+            "<{} {:?} {} tokens>",
+            slf.get_type().name()?,
+            this.core.modality(),
+            this.core.vocab().len()
+        ))
+    }
+}
+
+/// The Rust fast path of chemtok (see ``chemtok.native``).
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Engine>()?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
