@@ -1,0 +1,144 @@
+"""The Rust fast path: a thin wrapper over the compiled core ``chemtok._native``.
+
+The core (``rust/chemtok-core``, bound by ``rust/chemtok-py``) lexes SMILES, InChI and
+sequences from the same grammar tables as the pure-Python reference tokenizers, which
+stay the definition: for every input, policy and vocabulary the engine gives the same
+tokens, the same ids and the same ``TokenizationError`` (position and reason) as the
+reference, which ``tests/test_native.py`` checks on random and real inputs.
+
+Nothing is copied into Rust by hand: :meth:`NativeEngine.for_tokenizer` hands over the
+tokenizer's grammar (``grammar.as_dict()`` plus the derived tables the reference itself
+uses) and its vocabulary's token list in id order.
+
+The methods of :class:`NativeEngine` are implemented in Rust and called directly (no
+Python frame in between): ``tokenize``/``encode`` for one string, ``encode_batch`` and
+``encode_batch_arrays`` for many, in parallel with the GIL released.
+
+Example:
+    >>> import chemtok
+    >>> from chemtok import native
+    >>> tok = chemtok.SmilesTokenizer()
+    >>> if native.available():
+    ...     engine = native.NativeEngine.for_tokenizer(tok)
+    ...     assert engine.tokenize("ClCBr", "raise") == ["Cl", "C", "Br"]
+    ...     assert engine.encode("CC(=O)O", "raise") == tok.encode("CC(=O)O")
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+from chemtok.grammar import InchiGrammar, SequenceGrammar, SmilesGrammar
+
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = ["available", "NativeEngine"]
+
+try:
+    from chemtok._native import Engine as _CompiledEngine
+except ImportError as _err:  # not built (no Rust toolchain at install time) or broken
+    _CompiledEngine = None
+    _IMPORT_ERROR: str = str(_err)
+else:
+    _IMPORT_ERROR = ""
+
+
+def available() -> bool:
+    """Return ``True`` when the compiled core ``chemtok._native`` can be imported."""
+    return _CompiledEngine is not None
+
+
+def _not_built() -> ImportError:
+    return ImportError(
+        f"chemtok._native is not available ({_IMPORT_ERROR}); reinstall with "
+        '`pip install -e ".[dev]"` on a machine with cargo, or use engine="python"'
+    )
+
+
+if TYPE_CHECKING:
+
+    class _EngineBase:
+        """The methods the compiled class provides (see ``rust/chemtok-py/src/lib.rs``)."""
+
+        def __init__(self, kind: str, modality: str, grammar: dict[str, Any], tokens: Sequence[str]) -> None: ...
+
+        def tokenize(self, text: str, on_error: str = "raise") -> list[str]: ...
+
+        def encode(self, text: str, on_error: str = "raise") -> list[int]: ...
+
+        def encode_batch(
+            self, texts: Sequence[str], on_error: str, num_threads: int | None = None
+        ) -> list[list[int]]: ...
+
+        def encode_batch_arrays(
+            self, texts: Sequence[str], on_error: str, num_threads: int | None = None
+        ) -> tuple[np.ndarray, np.ndarray]: ...
+
+        @property
+        def modality(self) -> str: ...
+
+        @property
+        def vocab_size(self) -> int: ...
+
+elif _CompiledEngine is not None:
+    _EngineBase = _CompiledEngine
+else:
+
+    class _EngineBase:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            raise _not_built()
+
+
+class NativeEngine(_EngineBase):
+    """The Rust core for one tokenizer: same tokens, ids and errors, much faster.
+
+    Build one per tokenizer with :meth:`for_tokenizer`; the engine is immutable and
+    thread-safe, and pickles by rebuilding from the same grammar and tokens.
+
+    Methods (implemented in Rust):
+        tokenize(text, on_error) -> list[str]
+        encode(text, on_error) -> list[int]
+        encode_batch(texts, on_error, num_threads=None) -> list[list[int]]
+        encode_batch_arrays(texts, on_error, num_threads=None) -> (ids, row_offsets):
+            ``ids`` a uint32 array, ``row_offsets`` an int64 array of ``len(texts) + 1``
+            entries; text i has ``ids[row_offsets[i]:row_offsets[i + 1]]``.
+
+    ``on_error`` is ``"raise"``, ``"fallback"`` or ``"skip"`` (see :mod:`chemtok.base`);
+    ``num_threads=None`` uses every core. Refused input raises
+    :class:`~chemtok.errors.TokenizationError` with the reference's position (a str
+    index) and reason; in a batch, for the first failing text in input order.
+    """
+
+    @classmethod
+    def for_tokenizer(cls, tok: Any) -> NativeEngine:
+        """Build the engine of a SMILES, InChI, protein or DNA tokenizer.
+
+        Args:
+            tok: a :class:`~chemtok.SmilesTokenizer`, :class:`~chemtok.InchiTokenizer`
+                or :class:`~chemtok.sequence.SequenceTokenizer` (protein, DNA); its
+                ``grammar``, ``vocabulary.tokens`` and ``name`` are read.
+
+        Raises:
+            ImportError: the compiled core is not built.
+            TypeError: ``tok`` has no grammar the core can lex.
+        """
+        if _CompiledEngine is None:
+            raise _not_built()
+        grammar = tok.grammar
+        spec: dict[str, Any] = dict(grammar.as_dict())
+        # Derived tables are handed over as the reference computes them, so that the
+        # Rust side never re-derives (and never disagrees about) a table.
+        if isinstance(grammar, SmilesGrammar):
+            kind = "smiles"
+            spec["chiralities"] = tuple(grammar.chiralities)
+            spec["bracket_symbols"] = tuple(grammar.bracket_symbols)
+        elif isinstance(grammar, InchiGrammar):
+            kind = "inchi"
+            spec["symbols"] = tuple(grammar.symbols)
+        elif isinstance(grammar, SequenceGrammar):
+            kind = "sequence"
+            spec["symbols"] = tuple(grammar.symbols)
+        else:
+            raise TypeError(f"no native engine for {type(tok).__name__} (grammar {type(grammar).__name__})")
+        return cls(kind, tok.name, spec, tuple(tok.vocabulary.tokens))
