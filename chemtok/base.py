@@ -119,7 +119,11 @@ class GrammarTokenizer:
         except ImportError:  # a source tree without the wrapper module
             native = None  # type: ignore[assignment]
         if native is not None and native.available():
-            self._native = native.NativeEngine.for_tokenizer(self)
+            try:
+                self._native = native.NativeEngine.for_tokenizer(self)
+            except TypeError:  # a configuration the Rust core does not cover
+                if self._engine_request == "native":
+                    raise
         elif self._engine_request == "native":
             raise ImportError(
                 "engine='native' needs the compiled core chemtok._native, which is not built; "

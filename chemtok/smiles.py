@@ -34,6 +34,8 @@ import re
 from typing import Iterable
 
 from chemtok.base import Engine, GrammarTokenizer, NoRule, OnError
+from chemtok.compact import WordRules, apply_merges, split_words
+from chemtok.errors import GrammarError
 from chemtok.grammar import SmilesGrammar, load_markers, load_smiles_grammar
 from chemtok.vocab import Vocabulary, load_vocab_file, require_tokens
 
@@ -192,8 +194,12 @@ class SmilesTokenizer(GrammarTokenizer):
             :mod:`chemtok.base`.
         engine: ``"auto"`` (default: the Rust core when built), ``"native"`` or
             ``"python"`` (the pure-Python reference); both give identical results.
+        model: ``"atom"`` (default): one token per atom-level lexeme; ``"compact"``: the
+            shipped model of learned merges over atom-level tokens (fewer tokens, every
+            token still a whole number of atom-level tokens; see :mod:`chemtok.compact`);
+            or the path of a model written by ``chemtok train smiles``.
         vocabulary: a :class:`~chemtok.vocab.Vocabulary` to use instead of the shipped
-            one; it must contain the grammar's base tokens.
+            atom-level one; it must contain the grammar's base tokens.
 
     Example:
         >>> import chemtok
@@ -208,8 +214,16 @@ class SmilesTokenizer(GrammarTokenizer):
 
     name = "smiles"
 
+    def __repr__(self) -> str:
+        return f"<SmilesTokenizer model={self.model!r} grammar {self.grammar_tag} {len(self)} tokens, {self.engine}>"
+
     def __init__(
-        self, *, on_error: OnError = "raise", engine: Engine = "auto", vocabulary: Vocabulary | None = None
+        self,
+        *,
+        on_error: OnError = "raise",
+        engine: Engine = "auto",
+        model: str = "atom",
+        vocabulary: Vocabulary | None = None,
     ) -> None:
         super().__init__(on_error=on_error, engine=engine)
         self.grammar = load_smiles_grammar()
@@ -218,11 +232,52 @@ class SmilesTokenizer(GrammarTokenizer):
             vocabulary = default_smiles_vocabulary()
         else:
             require_tokens(vocabulary, smiles_base_tokens(self.grammar))
-        self.vocabulary = vocabulary
+        #: The atom-level vocabulary: decides how brackets and ring numbers are spelled.
+        self.unit_vocabulary = vocabulary
+        self.model = model
+        self.merges: tuple[tuple[str, str], ...] = ()
+        self._ranks: dict[tuple[str, str], int] = {}
+        if model == "atom":
+            self.vocabulary = vocabulary
+        else:
+            from chemtok.compact import load_compact_model
+
+            compact = load_compact_model(str(model))
+            if compact.grammar != self.grammar_tag or compact.atom_vocab_fingerprint != vocabulary.fingerprint:
+                raise GrammarError(
+                    str(model),
+                    "atom_vocab_fingerprint",
+                    "the compact model was trained over another grammar or atom-level vocabulary; retrain it "
+                    "with 'chemtok train smiles'",
+                )
+            self.merges = compact.merges
+            self._ranks = compact.ranks
+            # A merge can spell an existing token ("1"+"2" = isotope "12"): same string, same id.
+            merged = [t for t in compact.merged_tokens if t not in vocabulary]
+            self.vocabulary = Vocabulary((*vocabulary.tokens, *merged), name="smiles-compact")
+        self._word_rules = WordRules.for_grammar(self.grammar)
         self.special_tokens = load_markers().special_tokens
         self._lexer = _lexer(self.grammar)
         self._bracket_cache: dict[str, tuple[str, ...]] = {}
+        self._word_cache: dict[tuple[str, ...], list[str]] = {}
         self._start_engine()
+
+    def _tokenize_reference(self, text: str, policy: str) -> list[str]:
+        units = super()._tokenize_reference(text, policy)
+        if not self._ranks:
+            return units
+        out: list[str] = []
+        cache = self._word_cache
+        for word in split_words(units, self._word_rules):
+            key = tuple(word)
+            merged = cache.get(key)
+            if merged is None:
+                merged = apply_merges(word, self._ranks)
+                if len(cache) > 200_000:
+                    cache.clear()
+                cache[key] = merged
+            out.extend(merged)
+        return out
 
     def _lex_at(self, text: str, pos: int, out: list[str]) -> int:
         g = self.grammar
@@ -231,7 +286,7 @@ class SmilesTokenizer(GrammarTokenizer):
         m = self._lexer.top_run.match(text, pos)
         if not m:
             raise NoRule(pos, "no SMILES lexeme starts here (not an organic-subset atom, bond, ring bond or branch)")
-        vocab = self.vocabulary.token_to_id
+        vocab = self.unit_vocabulary.token_to_id
         for lexeme in self._lexer.top.findall(m.group()):
             if lexeme in vocab:
                 out.append(lexeme)
@@ -258,7 +313,7 @@ class SmilesTokenizer(GrammarTokenizer):
         return end
 
     def _spell_bracket(self, whole: str, isotope: str | None, props: list[tuple[str, str]]) -> list[str]:
-        vocab = self.vocabulary.token_to_id
+        vocab = self.unit_vocabulary.token_to_id
         if whole in vocab:
             return [whole]
         g = self.grammar
@@ -289,6 +344,6 @@ class SmilesTokenizer(GrammarTokenizer):
 
     def _spell_number(self, number: str, head: str) -> list[str]:
         token = head + number
-        if token in self.vocabulary.token_to_id:
+        if token in self.unit_vocabulary.token_to_id:
             return [token]
         return ([head] if head else []) + list(number)
