@@ -33,7 +33,7 @@ from chemtok.grammar import InchiGrammar, SequenceGrammar, SmilesGrammar
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["available", "NativeEngine"]
+__all__ = ["available", "supports", "NativeEngine"]
 
 try:
     from chemtok._native import Engine as _CompiledEngine
@@ -47,6 +47,29 @@ else:
 def available() -> bool:
     """Return ``True`` when the compiled core ``chemtok._native`` can be imported."""
     return _CompiledEngine is not None
+
+
+def supports(tok: Any) -> bool:
+    """Return ``True`` when :meth:`NativeEngine.for_tokenizer` can run ``tok``.
+
+    The core lexes atom-level SMILES, InChI, protein and DNA tokenizers; a SMILES
+    tokenizer with learned merges (``model="compact"``) stays on the reference.
+    """
+    return _kind(tok)[0] is not None
+
+
+def _kind(tok: Any) -> tuple[str | None, str]:
+    """The lexer kind for ``tok``, or ``None`` and why not."""
+    grammar = getattr(tok, "grammar", None)
+    if isinstance(grammar, SmilesGrammar):
+        if getattr(tok, "merges", ()):
+            return None, "its merges (a compact model) run on the Python reference only"
+        return "smiles", ""
+    if isinstance(grammar, InchiGrammar):
+        return "inchi", ""
+    if isinstance(grammar, SequenceGrammar):
+        return "sequence", ""
+    return None, f"{type(tok).__name__} has no SMILES, InChI or sequence grammar"
 
 
 def _not_built() -> ImportError:
@@ -121,24 +144,20 @@ class NativeEngine(_EngineBase):
 
         Raises:
             ImportError: the compiled core is not built.
-            TypeError: ``tok`` has no grammar the core can lex.
+            TypeError: the core cannot run ``tok`` (see :func:`supports`).
         """
         if _CompiledEngine is None:
             raise _not_built()
+        kind, problem = _kind(tok)
+        if kind is None:
+            raise TypeError(f"no native engine for {tok!r}: {problem}")
         grammar = tok.grammar
         spec: dict[str, Any] = dict(grammar.as_dict())
         # Derived tables are handed over as the reference computes them, so that the
         # Rust side never re-derives (and never disagrees about) a table.
-        if isinstance(grammar, SmilesGrammar):
-            kind = "smiles"
+        if kind == "smiles":
             spec["chiralities"] = tuple(grammar.chiralities)
             spec["bracket_symbols"] = tuple(grammar.bracket_symbols)
-        elif isinstance(grammar, InchiGrammar):
-            kind = "inchi"
-            spec["symbols"] = tuple(grammar.symbols)
-        elif isinstance(grammar, SequenceGrammar):
-            kind = "sequence"
-            spec["symbols"] = tuple(grammar.symbols)
         else:
-            raise TypeError(f"no native engine for {type(tok).__name__} (grammar {type(grammar).__name__})")
+            spec["symbols"] = tuple(grammar.symbols)
         return cls(kind, tok.name, spec, tuple(tok.vocabulary.tokens))

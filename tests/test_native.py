@@ -1,0 +1,402 @@
+"""The Rust engine (chemtok._native) agrees with the pure-Python reference.
+
+Same tokens, same ids, and the same ``TokenizationError`` (position, reason) for random
+strings built from grammar parts plus junk, under every ``on_error`` policy; batches
+equal single calls, arrays equal lists, and the thread count changes nothing. A seeded
+sample of every file in ../shared/data gives identical results (every record with
+CHEMTOK_FULL_CORPUS=1 or ``-m corpus``). The Rust unit tests run through ``cargo test``.
+
+The example budget comes from CHEMTOK_MAX_EXAMPLES (default 200).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import chemtok
+from chemtok import native
+from chemtok.errors import TokenizationError
+from chemtok.grammar import load_inchi_grammar, load_sequence_grammar, load_smiles_grammar
+from chemtok.io import read_records
+from conftest import DATA, ROOT, full_corpus_enabled
+
+pytestmark = pytest.mark.skipif(not native.available(), reason="chemtok._native is not built")
+
+MAX_EXAMPLES = int(os.environ.get("CHEMTOK_MAX_EXAMPLES", "200"))
+POLICIES = ("raise", "fallback", "skip")
+SAMPLE_SIZE = 3000
+
+
+def _reference(cls: Callable[..., Any]) -> Any:
+    """The pure-Python tokenizer, whatever engine the class would pick by default."""
+    try:
+        tok = cls(engine="python")
+    except TypeError:  # a tokenizer without engine selection is the reference
+        tok = cls()
+    assert getattr(tok, "engine", "python") == "python"
+    return tok
+
+
+REFERENCE = {
+    "smiles": _reference(chemtok.SmilesTokenizer),
+    "inchi": _reference(chemtok.InchiTokenizer),
+    "protein": _reference(chemtok.ProteinTokenizer),
+    "dna": _reference(chemtok.DnaTokenizer),
+}
+ENGINE = {name: native.NativeEngine.for_tokenizer(tok) for name, tok in REFERENCE.items()} if native.available() else {}
+
+
+def outcome(call: Callable[[], Any]) -> tuple[Any, ...]:
+    """``("ok", result)`` or the facts of the TokenizationError raised."""
+    try:
+        return ("ok", call())
+    except TokenizationError as err:
+        return ("error", type(err), err.position, err.reason, err.modality, err.text)
+
+
+def assert_parity(name: str, text: str, policy: str) -> None:
+    tok, engine = REFERENCE[name], ENGINE[name]
+    expected = outcome(lambda: tok.tokenize(text, on_error=policy))
+    assert outcome(lambda: engine.tokenize(text, policy)) == expected, (name, text, policy)
+    ids = outcome(lambda: tok.encode(text, on_error=policy))
+    assert outcome(lambda: engine.encode(text, policy)) == ids, (name, text, policy)
+
+
+# -- strategies built from the grammar files -----------------------------------------
+
+G = load_smiles_grammar()
+GI = load_inchi_grammar()
+
+# Characters no grammar covers, including non-ASCII, astral and lone surrogates
+# (the reference's fallback writes a surrogate as its three surrogatepass bytes).
+junk = st.one_of(
+    st.characters(),
+    st.sampled_from(["§", "é", "\u00a0", "𝄞", "😀", "\x00", " ", "\n", "\ud800", "\udfff", "\udc80", "{", "}", "|"]),
+)
+digit_string = st.text(alphabet="0123456789", min_size=1, max_size=4)
+
+ring_closure = st.one_of(
+    st.sampled_from(G.ring_digits),
+    st.builds(lambda a, b: f"{G.ring_percent}{a}{b}", st.sampled_from(G.ring_digits), st.sampled_from(G.ring_digits)),
+    st.builds(
+        lambda d: f"{G.ring_paren_open}{d}{G.ring_paren_close}",
+        st.text(alphabet=G.ring_digits, min_size=1, max_size=G.ring_paren_max_digits),
+    ),
+)
+bad_ring_closure = st.one_of(
+    st.builds(
+        lambda d: f"{G.ring_paren_open}{d}{G.ring_paren_close}",
+        st.text(alphabet=G.ring_digits, min_size=0, max_size=G.ring_paren_max_digits + 2),
+    ),
+    st.builds(lambda d: f"{G.ring_paren_open}{d}", digit_string),  # never closed
+    st.builds(lambda d: f"{G.ring_percent}{d}", st.sampled_from(G.ring_digits)),  # one digit only
+)
+top_literal = st.sampled_from(
+    (*G.organic, *G.organic_aromatic, G.wildcard, *G.bonds, *G.dative_bonds, G.branch_open, G.branch_close, G.dot, *G.reaction)
+)
+# Symbols only brackets allow ("Fe", "se") and near misses.
+bracket_only = st.sampled_from((*G.bracket_symbols, "Xx", "cl", "@", "H"))
+
+chirality = st.sampled_from(G.chiralities)
+bad_chirality = st.sampled_from(["@TH3", "@OH31", "@X", "@@@", "@TB0"])
+hydrogens = st.builds(lambda d: G.hydrogen + d, st.one_of(st.just(""), digit_string))
+charge = st.one_of(
+    st.sampled_from(G.charge_signs),
+    st.builds(lambda s, n: s * n, st.sampled_from(G.charge_signs), st.integers(2, 5)),
+    st.builds(lambda s, d: s + d, st.sampled_from(G.charge_signs), digit_string),
+)
+atom_class = st.builds(lambda d: G.class_prefix + d, st.one_of(st.just(""), digit_string))
+
+
+@st.composite
+def bracket_atom(draw: st.DrawFn, dirty: bool) -> str:
+    """``[`` isotope? symbol properties ``]``; properties in any order.
+
+    Clean atoms use grammar parts only, each property kind at most once. Dirty ones
+    may repeat a kind, lack the symbol or the ``]``, or hold junk.
+    """
+    isotope = draw(st.one_of(st.just(""), digit_string))
+    kinds = [chirality, hydrogens, charge, atom_class]
+    if not dirty:
+        symbol = draw(st.sampled_from(G.bracket_symbols))
+        chosen = draw(st.lists(st.sampled_from(range(len(kinds))), max_size=4, unique=True))
+        props = [draw(kinds[k]) for k in chosen]
+        return G.bracket_open + isotope + symbol + "".join(props) + G.bracket_close
+    symbol = draw(st.one_of(st.sampled_from(G.bracket_symbols), st.just(""), junk))
+    props = draw(st.lists(st.one_of(*kinds, bad_chirality, junk), max_size=5))
+    close = draw(st.sampled_from([G.bracket_close] * 4 + ["", G.bracket_open]))
+    return G.bracket_open + isotope + symbol + "".join(props) + close
+
+
+@st.composite
+def smiles_like(draw: st.DrawFn) -> str:
+    """A SMILES-like string: half of the examples without junk, so lexing goes deep."""
+    dirty = draw(st.booleans())
+    part = st.one_of(top_literal, top_literal, top_literal, ring_closure, bracket_atom(dirty))
+    if dirty:
+        part = st.one_of(part, bad_ring_closure, bracket_only, junk)
+    return "".join(draw(st.lists(part, max_size=25)))
+
+
+inchi_clean_part = st.one_of(
+    st.builds(lambda t: GI.layer_separator + t, st.sampled_from(GI.layer_tags)),
+    st.just(GI.layer_separator),
+    st.integers(0, 1500).map(str),
+    st.builds(lambda d: "0" + d, digit_string),
+    st.builds(lambda s, d: s + d, st.sampled_from(GI.symbols), st.one_of(st.just(""), digit_string)),
+    st.sampled_from(GI.punctuation),
+)
+inchi_dirty_part = st.one_of(
+    inchi_clean_part,
+    st.builds(lambda t: GI.layer_separator + t, junk),
+    st.sampled_from(("x", "e", "Q", "=")),
+    junk,
+)
+
+
+@st.composite
+def inchi_like(draw: st.DrawFn) -> str:
+    """A prefix (mostly a valid one) and layer parts; half of the examples with junk."""
+    dirty = draw(st.booleans())
+    prefix = draw(
+        st.one_of(st.sampled_from(GI.prefixes), st.just("InChI="), st.just(""), junk)
+        if dirty
+        else st.sampled_from(GI.prefixes)
+    )
+    parts = draw(st.lists(inchi_dirty_part if dirty else inchi_clean_part, max_size=25))
+    return prefix + "".join(parts)
+
+
+def sequence_like(name: str) -> st.SearchStrategy[str]:
+    g = load_sequence_grammar(name)
+    letter = st.sampled_from(g.symbols)
+    return st.one_of(
+        st.lists(letter, max_size=40),
+        st.lists(st.one_of(letter, letter, letter, junk), max_size=40),
+    ).map("".join)
+
+
+STRATEGIES = {
+    "smiles": smiles_like(),
+    "inchi": inchi_like(),
+    "protein": sequence_like("protein"),
+    "dna": sequence_like("dna"),
+}
+
+
+# -- properties ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_hyp_native_equals_reference(name: str, policy: str) -> None:
+    @settings(max_examples=MAX_EXAMPLES, deadline=None)
+    @given(STRATEGIES[name])
+    def check(text: str) -> None:
+        assert_parity(name, text, policy)
+
+    check()
+
+
+def _batch_outcome(call: Callable[[], Any]) -> tuple[Any, ...]:
+    result = outcome(call)
+    if result[0] == "ok" and isinstance(result[1], tuple):  # arrays -> lists, for comparison
+        ids, offsets = result[1]
+        assert ids.dtype.name == "uint32" and offsets.dtype.name == "int64"
+        bounds = offsets.tolist()
+        rows = [ids[a:b].tolist() for a, b in zip(bounds, bounds[1:])]
+        return ("ok", rows)
+    return result
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_hyp_batches_equal_single_calls(name: str) -> None:
+    tok, engine = REFERENCE[name], ENGINE[name]
+
+    @settings(max_examples=max(1, MAX_EXAMPLES // 2), deadline=None)
+    @given(st.lists(STRATEGIES[name], max_size=12), st.sampled_from(POLICIES))
+    def check(texts: list[str], policy: str) -> None:
+        # The reference: each text in turn; under "raise" the first failure wins.
+        expected = outcome(lambda: [tok.encode(t, on_error=policy) for t in texts])
+        for threads in (1, 2, None):
+            assert outcome(lambda: engine.encode_batch(texts, policy, threads)) == expected
+            assert _batch_outcome(lambda: engine.encode_batch_arrays(texts, policy, threads)) == expected
+
+    check()
+
+
+def test_large_batch_threads_agree() -> None:
+    """Enough texts for several chunks per thread; one bad text deep inside."""
+    engine = ENGINE["smiles"]
+    rng = random.Random(7)
+    parts = ["C", "c1ccccc1", "[C@@H](N)", "O", "(=O)", "%(123)", "[13CH3:7]", "Cl", ".", ">>", "[Fe+2]"]
+    texts = ["".join(rng.choice(parts) for _ in range(rng.randint(0, 12))) for _ in range(20_000)]
+    lists = [engine.encode(t, "raise") for t in texts]
+    for threads in (1, 2, 3, None):
+        assert engine.encode_batch(texts, "raise", threads) == lists
+        ids, offsets = engine.encode_batch_arrays(texts, "raise", threads)
+        assert offsets[0] == 0 and len(offsets) == len(texts) + 1 and offsets[-1] == len(ids)
+        assert ids[offsets[12_345] : offsets[12_346]].tolist() == lists[12_345]
+    bad = list(texts)
+    bad[15_000] = "CC§"
+    bad[17_000] = "[C"
+    for threads in (1, 2, None):
+        with pytest.raises(TokenizationError) as info:
+            engine.encode_batch_arrays(bad, "raise", threads)
+        assert (info.value.text, info.value.position) == ("CC§", 2)
+
+
+def test_empty_inputs() -> None:
+    engine = ENGINE["smiles"]
+    assert engine.tokenize("", "raise") == [] and engine.encode("", "raise") == []
+    assert engine.encode_batch([], "raise") == []
+    ids, offsets = engine.encode_batch_arrays([], "raise")
+    assert ids.tolist() == [] and offsets.tolist() == [0]
+    assert engine.encode_batch(["", "C"], "raise", 2) == [[], [REFERENCE["smiles"].token_to_id("C")]]
+
+
+def test_bad_arguments_raise_python_errors() -> None:
+    engine = ENGINE["smiles"]
+    with pytest.raises(ValueError) as info:
+        engine.encode("C", "unk")
+    with pytest.raises(ValueError) as reference:
+        REFERENCE["smiles"].encode("C", on_error="unk")
+    assert str(info.value) == str(reference.value)
+    with pytest.raises(TypeError):
+        engine.encode(b"C", "raise")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        engine.encode_batch(["C", 3], "raise")  # type: ignore[list-item]
+    for bad in (0, -1):
+        with pytest.raises(ValueError):
+            engine.encode_batch(["C"], "raise", bad)
+    with pytest.raises(TypeError):
+        engine.encode_batch(["C"], "raise", "2")  # type: ignore[arg-type]
+
+
+def test_iterables_and_str_subclasses() -> None:
+    engine = ENGINE["smiles"]
+
+    class Smiles(str):
+        pass
+
+    expected = [engine.encode("CCO", "raise"), engine.encode("c1ccccc1", "raise")]
+    assert engine.encode_batch(("CCO", "c1ccccc1"), "raise") == expected
+    assert engine.encode_batch(iter(["CCO", Smiles("c1ccccc1")]), "raise") == expected
+    assert engine.encode(Smiles("CCO"), "raise") == expected[0]
+
+
+def test_long_text_releases_the_gil_and_still_agrees() -> None:
+    text = "MKTAYIAKQR" * 20_000 + "1" + "ACDE"
+    assert_parity("protein", text, "raise")
+    assert_parity("protein", text, "fallback")
+
+
+def test_pickle_rebuilds_the_engine() -> None:
+    engine = ENGINE["inchi"]
+    copy = pickle.loads(pickle.dumps(engine))
+    assert type(copy) is type(engine)
+    text = "InChI=1S/CH4O/c1-2/h2H,1H3"
+    assert copy.encode(text, "raise") == engine.encode(text, "raise")
+
+
+def test_for_tokenizer_reads_the_tokenizer() -> None:
+    for name, tok in REFERENCE.items():
+        engine = ENGINE[name]
+        assert engine.modality == tok.name
+        assert engine.vocab_size == len(tok.vocabulary.tokens)
+    assert all(native.supports(tok) for tok in REFERENCE.values())
+    text = chemtok.TextTokenizer()
+    assert not native.supports(text)
+    with pytest.raises(TypeError):
+        native.NativeEngine.for_tokenizer(text)
+
+
+def test_compact_smiles_models_are_not_claimed() -> None:
+    """Learned merges run on the reference only: the engine must refuse, not differ."""
+    try:
+        compact = chemtok.SmilesTokenizer(model="compact", engine="python")  # type: ignore[call-arg]
+    except (TypeError, ValueError, chemtok.ChemtokError):
+        pytest.skip("this chemtok has no compact SMILES model")
+    if not getattr(compact, "merges", ()):
+        pytest.skip("the compact model has no merges")
+    assert not native.supports(compact)
+    with pytest.raises(TypeError):
+        native.NativeEngine.for_tokenizer(compact)
+
+
+def test_importing_native_does_not_import_numpy() -> None:
+    code = "import sys, chemtok.native as n; assert n.available(); assert 'numpy' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=str(ROOT.parent))
+
+
+# -- real corpora ----------------------------------------------------------------------
+
+
+def corpus_cases() -> list[tuple[str, str, str | None]]:
+    cases: list[tuple[str, str, str | None]] = []
+    if not DATA.is_dir():
+        return cases
+    for modality in ("smiles", "inchi", "protein", "dna"):
+        for path in sorted((DATA / modality).iterdir()):
+            column = None
+            if path.name.endswith((".tsv", ".tsv.gz")):
+                column = "inchi" if modality == "inchi" else "smiles"
+            cases.append((modality, str(path), column))
+    return cases
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(
+    "name, path, column",
+    corpus_cases(),
+    ids=lambda v: Path(v).name if isinstance(v, str) and "/" in v else str(v),
+)
+def test_corpus_parity(request: pytest.FixtureRequest, name: str, path: str, column: str | None) -> None:
+    tok, engine = REFERENCE[name], ENGINE[name]
+    texts = [r.text for r in read_records(path, column=column) if r.text is not None]
+    if not full_corpus_enabled(request.config) and len(texts) > SAMPLE_SIZE:
+        texts = random.Random(f"native:{Path(path).name}").sample(texts, SAMPLE_SIZE)
+    assert texts, f"no records read from {path}"
+    table = tok.vocabulary.token_to_id
+    expected_ids = []
+    mismatches = []
+    for text in texts:
+        expected = outcome(lambda: tok.tokenize(text, on_error="raise"))
+        if outcome(lambda: engine.tokenize(text, "raise")) != expected:
+            mismatches.append(text)
+        tokens = expected[1] if expected[0] == "ok" else tok.tokenize(text, on_error="fallback")
+        expected_ids.append([table[t] for t in tokens])
+    assert not mismatches, f"{len(mismatches)} of {len(texts)} records differ, e.g. {mismatches[:3]}"
+    # The batch path, on every thread count, gives the same ids as the reference.
+    for threads in (1, None):
+        ids, offsets = engine.encode_batch_arrays(texts, "fallback", threads)
+        bounds = offsets.tolist()
+        got = [ids[a:b].tolist() for a, b in zip(bounds, bounds[1:])]
+        assert got == expected_ids
+
+
+# -- the Rust unit tests -----------------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("cargo") is None, reason="cargo is not on PATH")
+def test_cargo_test() -> None:
+    """Run the Rust unit tests of the workspace (rust/), so CI's pytest covers them."""
+    manifest = ROOT / "rust" / "Cargo.toml"
+    result = subprocess.run(
+        ["cargo", "test", "--workspace", "--release", "--manifest-path", str(manifest)],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
