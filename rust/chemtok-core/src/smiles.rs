@@ -48,6 +48,26 @@ pub struct SmilesSpec {
     pub class_prefix: String,
 }
 
+/// The top-level dispatch of one first byte, for the common lexemes that need no
+/// lookahead beyond one more byte (`C`, `Cl`, `c`, `(`, `=`, a ring digit, ...).
+#[derive(Clone, Copy, Debug)]
+struct Fast {
+    /// Whether this byte may take the fast path at all: it opens no bracket atom and
+    /// no `%` ring closure, and every literal starting with it is 1 or 2 bytes long.
+    eligible: bool,
+    /// Id of the one-byte lexeme, or `NONE`.
+    one: u32,
+    /// Two-byte literals starting with this byte: (second byte, id).
+    pairs: [(u8, u32); 2],
+    npairs: u8,
+}
+
+const NONE: u32 = u32::MAX;
+
+impl Fast {
+    const SLOW: Fast = Fast { eligible: false, one: NONE, pairs: [(0, NONE); 2], npairs: 0 };
+}
+
 /// One parsed bracket atom: byte spans into the text.
 #[derive(Clone, Copy, Debug)]
 struct Bracket {
@@ -71,6 +91,8 @@ pub(crate) struct SmilesLexer {
     ring_first: [bool; 256],
     /// Top-level literals with their ids (`None`: not in the vocabulary).
     literals: LongestMatch<Option<u32>>,
+    /// Per first byte: the fast path over `literals` and single-digit ring bonds.
+    fast: Box<[Fast; 256]>,
     symbols: LongestMatch<()>,
     chiralities: LongestMatch<()>,
     hydrogen: Box<[u8]>,
@@ -132,6 +154,7 @@ impl SmilesLexer {
             return Err(SpecError(format!("smiles grammar: top-level literal #{empty} is empty")));
         }
         let literals = LongestMatch::new(top.iter().map(|s| (s.as_bytes().to_vec(), vocab.get(s.as_bytes()))));
+        let fast = Box::new(fast_table(&top, &ring_digit, &[&bracket_open, &ring_paren_open, &ring_percent], vocab));
         let symbols = LongestMatch::new(spec.bracket_symbols.iter().map(|s| (s.as_bytes().to_vec(), ())));
         let chiralities = LongestMatch::new(spec.chiralities.iter().map(|s| (s.as_bytes().to_vec(), ())));
         let mut charge_signs = Vec::with_capacity(spec.charge_signs.len());
@@ -163,6 +186,7 @@ impl SmilesLexer {
             ring_digit,
             ring_first,
             literals,
+            fast,
             symbols,
             chiralities,
             hydrogen,
@@ -189,9 +213,43 @@ impl SmilesLexer {
         Ok(lexer)
     }
 
-    /// Append the tokens of the lexeme at `pos`; return where it ends.
+    /// Append the tokens of the lexemes from `pos` on; return where they end.
+    ///
+    /// Runs of common one- and two-byte lexemes are consumed in one loop (like the
+    /// reference's `top_run`); anything else is one lexeme per call.
     #[inline]
     pub(crate) fn lex_at(&self, vocab: &Vocab, text: &[u8], pos: usize, out: &mut Vec<u32>) -> Result<usize, Failure> {
+        let mut i = pos;
+        'run: while let Some(&b) = text.get(i) {
+            let fast = &self.fast[b as usize];
+            if !fast.eligible {
+                break;
+            }
+            if fast.npairs > 0 {
+                if let Some(&next) = text.get(i + 1) {
+                    for &(second, id) in &fast.pairs[..fast.npairs as usize] {
+                        if second == next {
+                            out.push(id);
+                            i += 2;
+                            continue 'run;
+                        }
+                    }
+                }
+            }
+            if fast.one == NONE {
+                break;
+            }
+            out.push(fast.one);
+            i += 1;
+        }
+        if i > pos {
+            return Ok(i);
+        }
+        self.lex_one(vocab, text, pos, out)
+    }
+
+    /// Append the tokens of the one lexeme at `pos`; return where it ends.
+    fn lex_one(&self, vocab: &Vocab, text: &[u8], pos: usize, out: &mut Vec<u32>) -> Result<usize, Failure> {
         let Some(&first) = text.get(pos) else {
             return Err(Failure::no_rule(pos, Reason::SmilesNoLexeme));
         };
@@ -424,6 +482,56 @@ impl SmilesLexer {
         }
         vocab.push(&self.bracket_close, out)
     }
+}
+
+/// The fast dispatch table. A byte is eligible only when the fast path gives exactly
+/// the reference's first-match answer: it starts no bracket atom and no `%`/`%(` ring
+/// closure; a ring digit is its own lexeme (ring closures come before literals, so no
+/// literal may extend it); every literal starting with it is at most two bytes, at
+/// most two of them two bytes; and every such lexeme is in the vocabulary.
+fn fast_table(top: &[&String], ring_digit: &[bool; 256], openers: &[&[u8]], vocab: &Vocab) -> [Fast; 256] {
+    let mut table = [Fast::SLOW; 256];
+    for b in 0..=255u8 {
+        if openers.iter().any(|o| o.first() == Some(&b)) {
+            continue;
+        }
+        let starting: Vec<&[u8]> = top.iter().map(|s| s.as_bytes()).filter(|s| s.first() == Some(&b)).collect();
+        let mut entry = Fast { eligible: true, ..Fast::SLOW };
+        if ring_digit[b as usize] {
+            match vocab.get(&[b]) {
+                Some(id) => entry.one = id,
+                None => continue,
+            }
+            table[b as usize] = entry;
+            continue;
+        }
+        if starting.is_empty() || starting.iter().any(|s| s.len() > 2) {
+            continue;
+        }
+        let mut usable = true;
+        for literal in &starting {
+            let Some(id) = vocab.get(literal) else {
+                usable = false;
+                break;
+            };
+            match literal {
+                [_] => entry.one = id,
+                [_, second] => {
+                    if entry.npairs as usize >= entry.pairs.len() {
+                        usable = false;
+                        break;
+                    }
+                    entry.pairs[entry.npairs as usize] = (*second, id);
+                    entry.npairs += 1;
+                }
+                _ => usable = false,
+            }
+        }
+        if usable {
+            table[b as usize] = entry;
+        }
+    }
+    table
 }
 
 /// A number: one token if the vocabulary has it, else digit by digit.

@@ -163,7 +163,7 @@ impl Tokenizer {
         let first_error = AtomicUsize::new(usize::MAX);
         if workers <= 1 || texts.len() <= 1 {
             let chunk = self.encode_chunk(texts, 0, on_error, &first_error);
-            return assemble(vec![chunk], texts.len());
+            return assemble(vec![chunk], texts.len(), None);
         }
         let pool = pool::pool(workers).map_err(BatchError::Threads)?;
         // Several chunks per worker so that work stealing evens out long records.
@@ -175,7 +175,7 @@ impl Tokenizer {
                 .map(|(k, slice)| self.encode_chunk(slice, k * size, on_error, &first_error))
                 .collect()
         });
-        assemble(chunks, texts.len())
+        assemble(chunks, texts.len(), Some(&pool))
     }
 
     fn encode_chunk<T: AsRef<[u8]>>(&self, texts: &[T], base: usize, on_error: OnError, first_error: &AtomicUsize) -> Chunk {
@@ -213,7 +213,7 @@ struct Chunk {
     error: Option<(usize, Failure)>,
 }
 
-fn assemble(chunks: Vec<Chunk>, count: usize) -> Result<FlatBatch, BatchError> {
+fn assemble(chunks: Vec<Chunk>, count: usize, pool: Option<&rayon::ThreadPool>) -> Result<FlatBatch, BatchError> {
     // Chunks hold consecutive texts, so the first error in chunk order is the first
     // failing text in input order.
     if let Some((index, failure)) = chunks.iter().find_map(|c| c.error.clone()) {
@@ -228,14 +228,29 @@ fn assemble(chunks: Vec<Chunk>, count: usize) -> Result<FlatBatch, BatchError> {
             offsets.push(running);
         }
     }
-    let mut chunks = chunks.into_iter();
-    let mut ids = match chunks.len() {
-        1 => chunks.next().map(|c| c.ids).unwrap_or_default(),
-        _ => Vec::with_capacity(usize::try_from(running).unwrap_or(0)),
+    let total: usize = chunks.iter().map(|c| c.ids.len()).sum();
+    let (Some(pool), true) = (pool, chunks.len() > 1) else {
+        let mut chunks = chunks.into_iter();
+        let mut ids = match chunks.len() {
+            1 => chunks.next().map(|c| c.ids).unwrap_or_default(),
+            _ => Vec::with_capacity(total),
+        };
+        for chunk in chunks {
+            ids.extend_from_slice(&chunk.ids);
+        }
+        return Ok(FlatBatch { ids, offsets });
     };
-    for chunk in chunks {
-        ids.extend_from_slice(&chunk.ids);
+    // Copy the chunks into place in parallel: a zeroed allocation of this size comes
+    // from fresh pages, so the copy is the only pass over the memory.
+    let mut ids = vec![0u32; total];
+    let mut targets: Vec<(&mut [u32], &[u32])> = Vec::with_capacity(chunks.len());
+    let mut rest: &mut [u32] = &mut ids;
+    for chunk in &chunks {
+        let (head, tail) = rest.split_at_mut(chunk.ids.len());
+        targets.push((head, &chunk.ids));
+        rest = tail;
     }
+    pool.install(|| targets.into_par_iter().for_each(|(target, source)| target.copy_from_slice(source)));
     Ok(FlatBatch { ids, offsets })
 }
 

@@ -111,16 +111,36 @@ fn threads(num_threads: Option<&Bound<'_, PyAny>>) -> PyResult<Threads> {
 
 /// The strings of `texts` (a list, tuple or any iterable of str).
 fn collect_texts<'py>(texts: &Bound<'py, PyAny>) -> PyResult<Vec<Bound<'py, PyString>>> {
-    let mut out = Vec::with_capacity(texts.len().unwrap_or(0));
-    for (index, item) in texts.try_iter()?.enumerate() {
-        let item = item?;
+    fn push<'py>(out: &mut Vec<Bound<'py, PyString>>, index: usize, item: Bound<'py, PyAny>) -> PyResult<()> {
         match item.cast_into::<PyString>() {
-            Ok(text) => out.push(text),
+            Ok(text) => {
+                out.push(text);
+                Ok(())
+            }
             Err(err) => {
                 let kind = err.into_inner().get_type().name().map_or_else(|_| "?".to_owned(), |n| n.to_string());
-                return Err(PyTypeError::new_err(format!("texts[{index}] is {kind}, not str")));
+                Err(PyTypeError::new_err(format!("texts[{index}] is {kind}, not str")))
             }
         }
+    }
+    // Lists and tuples are read by index; anything else through the iterator protocol.
+    if let Ok(list) = texts.cast::<PyList>() {
+        let mut out = Vec::with_capacity(list.len());
+        for (index, item) in list.iter().enumerate() {
+            push(&mut out, index, item)?;
+        }
+        return Ok(out);
+    }
+    if let Ok(tuple) = texts.cast::<PyTuple>() {
+        let mut out = Vec::with_capacity(tuple.len());
+        for (index, item) in tuple.iter().enumerate() {
+            push(&mut out, index, item)?;
+        }
+        return Ok(out);
+    }
+    let mut out = Vec::with_capacity(texts.len().unwrap_or(0));
+    for (index, item) in texts.try_iter()?.enumerate() {
+        push(&mut out, index, item?)?;
     }
     Ok(out)
 }
