@@ -277,7 +277,7 @@ def test_bad_arguments_raise_python_errors() -> None:
         engine.encode(b"C", "raise")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         engine.encode_batch(["C", 3], "raise")  # type: ignore[list-item]
-    for bad in (0, -1):
+    for bad in (0, -1, 10**6):
         with pytest.raises(ValueError):
             engine.encode_batch(["C"], "raise", bad)
     with pytest.raises(TypeError):

@@ -24,6 +24,9 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 /// Texts longer than this (bytes) are encoded with the GIL released even one at a time.
 const DETACH_SINGLE_BYTES: usize = 1 << 16;
 
+/// The largest `num_threads` accepted.
+const MAX_THREADS: usize = 1024;
+
 static TOKENIZATION_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 /// Tokenize and encode strings of one modality with the Rust core.
@@ -103,10 +106,16 @@ fn threads(num_threads: Option<&Bound<'_, PyAny>>) -> PyResult<Threads> {
     let count: i64 = value
         .extract()
         .map_err(|_| PyTypeError::new_err(format!("num_threads must be an int or None, got {}", value.repr().map_or_else(|_| "?".into(), |r| r.to_string()))))?;
+    // Pools are cached per size, so an absurd count must not start (and keep) threads.
     usize::try_from(count)
         .ok()
+        .filter(|&n| n <= MAX_THREADS)
         .and_then(|n| Threads::from_option(Some(n)))
-        .ok_or_else(|| PyValueError::new_err(format!("num_threads must be a positive integer or None, got {count}")))
+        .ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "num_threads must be None or an integer from 1 to {MAX_THREADS}, got {count}"
+            ))
+        })
 }
 
 /// The strings of `texts` (a list, tuple or any iterable of str).
