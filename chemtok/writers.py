@@ -1,0 +1,678 @@
+"""Write tokenized records to disk: Parquet, JSON Lines, ``.npy`` arrays or ``.bin`` + ``.idx``.
+
+The ``chemtok tokenize`` command streams chunks of records through one of these
+writers. Every writer has the same small interface: :meth:`Writer.write` takes a chunk
+as flat arrays, :meth:`Writer.finalize` makes the output visible, :meth:`Writer.abort`
+removes every trace of it. Files are written under hidden temporary names in the
+output's directory and renamed only in ``finalize``, so a run that stops (a bad record
+under ``--on-error raise``, Ctrl-C, a full disk) never leaves a half-written output
+behind, and an older output of the same name stays untouched.
+
+A chunk is four things: ``records`` (int64, the 1-based record number of each row in
+its input), ``source`` (the index of that input in ``sources``), ``ids`` (uint32, all
+token ids of the chunk, concatenated) and ``offsets`` (int64, ``len(records) + 1``
+entries; row ``i`` is ``ids[offsets[i]:offsets[i + 1]]``) - exactly what
+``encode_batch(..., return_arrays=True)`` returns.
+
+The layouts, by the output's extension (``OUT`` is the output path without it):
+
+``.parquet``
+    Columns ``record`` (int64), ``ids`` (list<uint32>) and, when there are several
+    inputs, ``source`` (string: the input path). The metadata (see below) is stored
+    as JSON under the key ``chemtok`` of the file's key-value metadata
+    (``pyarrow.parquet.read_schema(path).metadata[b"chemtok"]``). One row group per
+    chunk, zstd-compressed.
+
+``.jsonl`` (or ``.jsonl.gz``, gzip-compressed)
+    One object per record: ``{"record": 17, "ids": [12, 7, ...]}``, plus
+    ``"source": "path"`` when there are several inputs and ``"tokens": [...]`` (the
+    token strings as the vocabulary spells them) when asked for. The metadata is the
+    sidecar ``OUT.meta.json``; data rows hold nothing else. ``-`` writes the rows to
+    standard output (no sidecar, no temporary file).
+
+``.npy``
+    ``OUT.npy``: every id, flat, ``uint32``. ``OUT.offsets.npy``: ``int64``, one more
+    entry than there are records; record row ``i`` is ``ids[offsets[i]:offsets[i+1]]``.
+    ``OUT.records.npy``: ``int64`` record numbers. ``OUT.sources.npy`` (only with
+    several inputs): ``int32`` index into the metadata's ``inputs``. Plus
+    ``OUT.meta.json``. All are standard NumPy files (``np.load(..., mmap_mode="r")``).
+
+``.bin``
+    The Megatron-LM ``MMapIndexedDataset`` layout, one sequence (and one document)
+    per record, ready for GPT-style pretraining loaders. ``OUT.bin``: every id, flat,
+    little-endian ``uint16`` when the vocabulary has fewer than 65,500 ids, else
+    ``int32`` (as Megatron's ``DType.optimal_dtype`` picks). ``OUT.idx``:
+
+    ========  ==========================  =============================================
+    bytes     type                        content
+    ========  ==========================  =============================================
+    9         magic                       ``b"MMIDIDX\\x00\\x00"``
+    8         uint64 LE                   version, always 1
+    1         uint8                       dtype code: 8 = uint16, 4 = int32
+    8         uint64 LE                   N, the number of sequences (records written)
+    8         uint64 LE                   N + 1, the number of document indices
+    4 N       int32 LE                    length of each sequence, in tokens
+    8 N       int64 LE                    byte offset of each sequence in ``OUT.bin``
+    8 (N+1)   int64 LE                    document indices ``0, 1, ..., N``
+    ========  ==========================  =============================================
+
+    ``OUT.records.npy`` / ``OUT.sources.npy`` and ``OUT.meta.json`` as for ``.npy``.
+
+The metadata (``OUT.meta.json``, or the Parquet key ``chemtok``) is one JSON object:
+``chemtok_version``, ``format``, ``modality``, ``tokenizer`` (class name),
+``grammar`` (e.g. ``smiles@1``; ``null`` for a text model), ``text_model`` (the
+``tokenizer.json`` used for text, if any), ``vocab_size``, ``vocab_fingerprint``
+(SHA-256: equal fingerprints mean identical ids), ``engine``, ``on_error``,
+``inputs``, ``files`` (the data files by role), ``ids_dtype`` and, written at the end,
+``records_read``, ``records_written``, ``records_failed`` and ``tokens``.
+
+Example:
+    >>> import numpy as np, tempfile, os
+    >>> from chemtok.writers import open_writer
+    >>> out = os.path.join(tempfile.mkdtemp(), "mols.npy")
+    >>> writer = open_writer(out, metadata={"modality": "smiles"}, sources=["mols.smi"], vocab_size=100)
+    >>> writer.write(np.array([1, 2]), 0, np.array([5, 6, 7], dtype=np.uint32), np.array([0, 2, 3]))
+    >>> sorted(os.path.basename(p) for p in writer.finalize({"records_written": 2}))
+    ['mols.meta.json', 'mols.npy', 'mols.offsets.npy', 'mols.records.npy']
+    >>> np.load(out).tolist(), np.load(out[:-4] + ".offsets.npy").tolist()
+    ([5, 6, 7], [0, 2, 3])
+"""
+
+from __future__ import annotations
+
+import abc
+import gzip
+import json
+import os
+import secrets
+import struct
+import sys
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Sequence
+
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = [
+    "Writer",
+    "ParquetWriter",
+    "JsonlWriter",
+    "NpyWriter",
+    "BinWriter",
+    "OUTPUT_FORMATS",
+    "output_format",
+    "open_writer",
+    "sidecar_path",
+    "MEGATRON_INDEX_MAGIC",
+]
+
+#: Output formats by extension.
+OUTPUT_FORMATS: dict[str, str] = {
+    ".parquet": "parquet",
+    ".jsonl": "jsonl",
+    ".jsonl.gz": "jsonl",
+    ".npy": "npy",
+    ".bin": "bin",
+}
+
+MEGATRON_INDEX_MAGIC = b"MMIDIDX\x00\x00"
+# Megatron's DType codes for the two widths chemtok writes.
+_MEGATRON_DTYPE_CODES = {"uint16": 8, "int32": 4}
+# Megatron picks uint16 below this vocabulary size (DType.optimal_dtype).
+_MEGATRON_UINT16_LIMIT = 65500
+
+
+def output_format(path: str | os.PathLike[str]) -> str:
+    """The format name (``parquet``, ``jsonl``, ``npy``, ``bin``) for an output path.
+
+    ``-`` (standard output) is JSON Lines.
+
+    Raises:
+        ValueError: the extension is not one chemtok writes; the message lists them.
+    """
+    name = str(path)
+    if name == "-":
+        return "jsonl"
+    lower = name.lower()
+    for suffix in sorted(OUTPUT_FORMATS, key=len, reverse=True):
+        if lower.endswith(suffix):
+            return OUTPUT_FORMATS[suffix]
+    raise ValueError(
+        f"cannot tell the output format of {name!r} from its extension; "
+        f"use one of {', '.join(OUTPUT_FORMATS)} (or '-' for JSON Lines on standard output)"
+    )
+
+
+def _stem(path: Path) -> Path:
+    """``path`` without its format extension (``out.jsonl.gz`` -> ``out``)."""
+    lower = path.name.lower()
+    for suffix in sorted(OUTPUT_FORMATS, key=len, reverse=True):
+        if lower.endswith(suffix):
+            return path.with_name(path.name[: -len(suffix)])
+    return path
+
+
+def sidecar_path(path: str | os.PathLike[str], suffix: str) -> Path:
+    """The companion file of an output: ``sidecar_path("out.npy", ".offsets.npy")`` -> ``out.offsets.npy``."""
+    stem = _stem(Path(path))
+    return stem.with_name(stem.name + suffix)
+
+
+def _bytes_of(array: np.ndarray) -> memoryview:
+    """The bytes of a contiguous array, without the copy ``tobytes()`` makes."""
+    return memoryview(array).cast("B")  # type: ignore[arg-type]
+
+
+class _TempFile:
+    """A file written under a hidden temporary name, renamed to ``final`` on commit."""
+
+    def __init__(self, final: Path) -> None:
+        self.final = final
+        self.temp = final.with_name(f".{final.name}.{secrets.token_hex(4)}.chemtok-tmp")
+        # O_EXCL: never clobber someone else's file; 0o666 lets the umask decide.
+        fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        self.handle: IO[bytes] = os.fdopen(fd, "wb", buffering=1 << 20)
+
+    def commit(self) -> Path:
+        if not self.handle.closed:
+            self.handle.close()
+        os.replace(self.temp, self.final)
+        return self.final
+
+    def discard(self) -> None:
+        try:
+            if not self.handle.closed:
+                self.handle.close()
+        finally:
+            try:
+                os.unlink(self.temp)
+            except FileNotFoundError:
+                pass
+
+
+class _NpyStream:
+    """A 1-D ``.npy`` file written in pieces; the shape goes into the header at the end.
+
+    The header is reserved at a fixed 128 bytes (NumPy format 1.0 allows any padded
+    header length; 128 keeps the data 64-byte aligned) and rewritten on close.
+    """
+
+    _HEADER_BYTES = 128
+
+    def __init__(self, final: Path, dtype: str) -> None:
+        import numpy as np
+
+        self.dtype = np.dtype(dtype).newbyteorder("<")
+        self.file = _TempFile(final)
+        self.count = 0
+        self.file.handle.write(self._header(0))
+
+    def _header(self, count: int) -> bytes:
+        descr = self.dtype.str  # e.g. '<u4'
+        body = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': ({count},), }}"
+        room = self._HEADER_BYTES - 10  # magic (6) + version (2) + header length (2)
+        return b"\x93NUMPY\x01\x00" + struct.pack("<H", room) + body.ljust(room - 1).encode("latin-1") + b"\n"
+
+    def write(self, values: np.ndarray) -> None:
+        import numpy as np
+
+        self.file.handle.write(_bytes_of(np.ascontiguousarray(values, dtype=self.dtype)))
+        self.count += len(values)
+
+    def commit(self) -> Path:
+        handle = self.file.handle
+        handle.flush()
+        handle.seek(0)
+        handle.write(self._header(self.count))
+        return self.file.commit()
+
+    def discard(self) -> None:
+        self.file.discard()
+
+
+class Writer(abc.ABC):
+    """Write chunks of tokenized records; nothing is visible until :meth:`finalize`.
+
+    Args:
+        path: the output path; its extension chose the class (see :func:`open_writer`).
+        metadata: what to record about the run (version, tokenizer, fingerprint...).
+        sources: the input paths; a ``source`` column is written when there are several.
+        vocab_size: the tokenizer's number of ids (picks the ``.bin`` dtype).
+        token_of: id -> token string, for ``JsonlWriter(with_tokens=True)``.
+
+    Use as a context manager: leaving the block with an exception aborts.
+    """
+
+    format: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        metadata: Mapping[str, Any],
+        sources: Sequence[str],
+        vocab_size: int,
+    ) -> None:
+        self.path = Path(path)
+        self.sources = list(sources)
+        self.with_source = len(self.sources) > 1
+        self.vocab_size = vocab_size
+        self.metadata: dict[str, Any] = {**metadata, "format": self.format, "inputs": self.sources}
+        self.records_written = 0
+        self.tokens_written = 0
+        self._open = True
+
+    @abc.abstractmethod
+    def write(self, records: np.ndarray, source: int, ids: np.ndarray, offsets: np.ndarray) -> None:
+        """Append one chunk: ``records[i]`` has ids ``ids[offsets[i]:offsets[i + 1]]``."""
+
+    @abc.abstractmethod
+    def _commit(self, metadata: dict[str, Any]) -> list[Path]: ...
+
+    @abc.abstractmethod
+    def _discard(self) -> None: ...
+
+    def finalize(self, summary: Mapping[str, Any] | None = None) -> list[Path]:
+        """Complete the files and move them to their final names; return those paths.
+
+        Args:
+            summary: counts to add to the metadata (``records_read`` ...).
+        """
+        if not self._open:
+            raise RuntimeError("this writer is already finalized or aborted")
+        self._open = False
+        given = dict(summary or {})
+        metadata = dict(self.metadata)
+        if "records_read" in given:
+            metadata["records_read"] = given.pop("records_read")
+        metadata["records_written"] = self.records_written
+        if "records_failed" in given:
+            metadata["records_failed"] = given.pop("records_failed")
+        metadata["tokens"] = self.tokens_written
+        metadata.update(given)
+        try:
+            return self._commit(metadata)
+        except BaseException:
+            self._discard()
+            raise
+
+    def abort(self) -> None:
+        """Remove everything written so far (safe to call more than once)."""
+        if self._open:
+            self._open = False
+            self._discard()
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is not None:
+            self.abort()
+
+    def _count(self, records: np.ndarray, offsets: np.ndarray) -> None:
+        self.records_written += len(records)
+        self.tokens_written += int(offsets[-1] - offsets[0]) if len(offsets) else 0
+
+    def _write_meta(self, metadata: dict[str, Any]) -> Path:
+        meta = _TempFile(sidecar_path(self.path, ".meta.json"))
+        try:
+            meta.handle.write(json.dumps(metadata, indent=2, ensure_ascii=False).encode("utf-8") + b"\n")
+        except BaseException:
+            meta.discard()
+            raise
+        return meta.commit()
+
+
+class ParquetWriter(Writer):
+    """``record`` int64, ``ids`` list<uint32> (+ ``source``); metadata under key ``chemtok``."""
+
+    format = "parquet"
+
+    def __init__(self, path: str | os.PathLike[str], **kwargs: Any) -> None:
+        super().__init__(path, **kwargs)
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self._pa = pa
+        fields = [pa.field("record", pa.int64(), nullable=False), pa.field("ids", pa.list_(pa.uint32()), nullable=False)]
+        if self.with_source:
+            fields.append(pa.field("source", pa.string(), nullable=False))
+        self._schema = pa.schema(fields)
+        self._file = _TempFile(self.path)
+        try:
+            # Without the serialised Arrow schema, readers take the schema metadata from
+            # the file's key-value metadata, which can still be added at the end
+            # (counts are known only then); the column types survive as Parquet types.
+            # zstd: a third smaller than the default snappy here, at the same speed.
+            # pyarrow writes the temporary file itself, by path: through a Python file
+            # object every page write would wait for the GIL. zstd makes files a third
+            # smaller than the default snappy at the same speed; dictionaries and min/max
+            # statistics are kept where they help (source names, record numbers) and
+            # skipped for the ids, where they cost a fifth of the write time.
+            self._file.handle.close()
+            self._writer = pq.ParquetWriter(
+                str(self._file.temp),
+                self._schema,
+                store_schema=False,
+                compression="zstd",
+                use_dictionary=["source"] if self.with_source else False,
+                write_statistics=["record", "source"] if self.with_source else ["record"],
+            )
+        except BaseException:
+            self._file.discard()
+            raise
+
+    def write(self, records: np.ndarray, source: int, ids: np.ndarray, offsets: np.ndarray) -> None:
+        import numpy as np
+
+        pa = self._pa
+        base = offsets[0] if len(offsets) else 0
+        local = (offsets - base).astype(np.int32)  # a chunk holds far fewer than 2**31 ids
+        values = pa.array(np.ascontiguousarray(ids[base : offsets[-1]], dtype=np.uint32), type=pa.uint32())
+        columns = [pa.array(np.asarray(records, dtype=np.int64)), pa.ListArray.from_arrays(pa.array(local), values)]
+        if self.with_source:
+            columns.append(pa.array([self.sources[source]] * len(records), type=pa.string()))
+        self._writer.write_table(pa.Table.from_arrays(columns, schema=self._schema))
+        self._count(records, offsets)
+
+    def _commit(self, metadata: dict[str, Any]) -> list[Path]:
+        self._writer.add_key_value_metadata({"chemtok": json.dumps(metadata, ensure_ascii=False)})
+        self._writer.close()
+        return [self._file.commit()]
+
+    def _discard(self) -> None:
+        try:
+            self._writer.close()
+        except Exception:  # the file is being thrown away; a close error changes nothing
+            pass
+        self._file.discard()
+
+
+class JsonlWriter(Writer):
+    """One JSON object per record; ``OUT.meta.json`` beside it (not for ``-``).
+
+    Args:
+        with_tokens: add ``"tokens"``, the token strings (needs ``token_of``).
+        token_of: id -> token string.
+    """
+
+    format = "jsonl"
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        with_tokens: bool = False,
+        token_of: Callable[[int], str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(path, **kwargs)
+        if with_tokens and token_of is None:
+            raise ValueError("with_tokens=True needs token_of (id -> token string)")
+        self._token_of = token_of if with_tokens else None
+        self._token_json: dict[int, str] = {}
+        self._stdout = str(path) == "-"
+        self._file: _TempFile | None = None
+        if self._stdout:
+            self._out: IO[bytes] = sys.stdout.buffer
+        else:
+            self._file = _TempFile(self.path)
+            raw: IO[bytes] = self._file.handle
+            if self.path.name.lower().endswith(".gz"):
+                raw = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0)  # type: ignore[assignment]
+            self._out = raw
+        self._source_json = [json.dumps(s, ensure_ascii=False) for s in self.sources]
+        self._id_text: Any = None
+
+    def _tokens_json(self, row: list[int]) -> str:
+        cache = self._token_json
+        assert self._token_of is not None
+        parts = []
+        for token_id in row:
+            text = cache.get(token_id)
+            if text is None:
+                text = cache[token_id] = json.dumps(self._token_of(token_id), ensure_ascii=False)
+            parts.append(text)
+        return ",".join(parts)
+
+    def _id_strings(self, ids: np.ndarray) -> list[str]:
+        """The decimal text of each id, through a table: ``str()`` per id costs 3x more."""
+        import numpy as np
+
+        needed = int(ids.max()) + 1 if len(ids) else 0
+        if self._id_text is None or len(self._id_text) < needed:
+            size = max(needed, self.vocab_size)
+            self._id_text = np.array([str(i) for i in range(size)], dtype=object)
+        return self._id_text[ids].tolist()  # type: ignore[no-any-return]
+
+    def write(self, records: np.ndarray, source: int, ids: np.ndarray, offsets: np.ndarray) -> None:
+        base = int(offsets[0])
+        flat = self._id_strings(ids[base : int(offsets[-1])])
+        bounds = (offsets - base).tolist()
+        numbers = records.tolist()
+        tail = f',"source":{self._source_json[source]}' if self.with_source else ""
+        # Rows are formatted by hand: json.dumps per row costs several times more.
+        if self._token_of is None:
+            lines = [
+                f'{{"record":{number},"ids":[{",".join(flat[bounds[i] : bounds[i + 1]])}]{tail}}}\n'
+                for i, number in enumerate(numbers)
+            ]
+        else:
+            raw = ids[base : int(offsets[-1])].tolist()
+            lines = [
+                f'{{"record":{number},"ids":[{",".join(flat[bounds[i] : bounds[i + 1]])}],'
+                f'"tokens":[{self._tokens_json(raw[bounds[i] : bounds[i + 1]])}]{tail}}}\n'
+                for i, number in enumerate(numbers)
+            ]
+        self._out.write("".join(lines).encode("utf-8"))
+        self._count(records, offsets)
+
+    def _commit(self, metadata: dict[str, Any]) -> list[Path]:
+        if self._stdout:
+            self._out.flush()
+            return []
+        assert self._file is not None
+        if self._out is not self._file.handle:
+            self._out.close()  # the gzip stream; the file handle stays open
+        data = self._file.commit()
+        return [data, self._write_meta(metadata)]
+
+    def _discard(self) -> None:
+        if self._stdout:
+            try:
+                self._out.flush()
+            except (BrokenPipeError, ValueError):
+                pass
+            return
+        assert self._file is not None
+        self._file.discard()
+
+
+class _RecordsMixin:
+    """``OUT.records.npy`` and, with several inputs, ``OUT.sources.npy``."""
+
+    path: Path
+    with_source: bool
+
+    def _open_records(self) -> None:
+        self._records = _NpyStream(sidecar_path(self.path, ".records.npy"), "int64")
+        self._sources = _NpyStream(sidecar_path(self.path, ".sources.npy"), "int32") if self.with_source else None
+
+    def _write_records(self, records: np.ndarray, source: int) -> None:
+        import numpy as np
+
+        self._records.write(np.asarray(records, dtype=np.int64))
+        if self._sources is not None:
+            self._sources.write(np.full(len(records), source, dtype=np.int32))
+
+    def _record_streams(self) -> list[_NpyStream]:
+        return [self._records] + ([self._sources] if self._sources is not None else [])
+
+
+class NpyWriter(_RecordsMixin, Writer):
+    """``OUT.npy`` (uint32 ids), ``OUT.offsets.npy``, ``OUT.records.npy`` (+ sources), meta."""
+
+    format = "npy"
+
+    def __init__(self, path: str | os.PathLike[str], **kwargs: Any) -> None:
+        super().__init__(path, **kwargs)
+        import numpy as np
+
+        self._np = np
+        self._streams: list[_NpyStream] = []
+        try:
+            self._ids = self._add(_NpyStream(self.path, "uint32"))
+            self._offsets = self._add(_NpyStream(sidecar_path(self.path, ".offsets.npy"), "int64"))
+            self._open_records()
+            self._streams.extend(self._record_streams())
+        except BaseException:
+            self._discard()
+            raise
+        self._offsets.write(np.zeros(1, dtype=np.int64))
+        self._next_offset = 0
+        self.metadata["ids_dtype"] = "uint32"
+        self.metadata["files"] = {
+            "ids": self.path.name,
+            "offsets": sidecar_path(self.path, ".offsets.npy").name,
+            "records": sidecar_path(self.path, ".records.npy").name,
+            **({"sources": sidecar_path(self.path, ".sources.npy").name} if self.with_source else {}),
+        }
+
+    def _add(self, stream: _NpyStream) -> _NpyStream:
+        self._streams.append(stream)
+        return stream
+
+    def write(self, records: np.ndarray, source: int, ids: np.ndarray, offsets: np.ndarray) -> None:
+        base = int(offsets[0])
+        self._ids.write(ids[base : int(offsets[-1])])
+        self._offsets.write(offsets[1:] - base + self._next_offset)
+        self._next_offset += int(offsets[-1]) - base
+        self._write_records(records, source)
+        self._count(records, offsets)
+
+    def _commit(self, metadata: dict[str, Any]) -> list[Path]:
+        paths = [stream.commit() for stream in self._streams]
+        return paths + [self._write_meta(metadata)]
+
+    def _discard(self) -> None:
+        for stream in self._streams:
+            stream.discard()
+
+
+class BinWriter(_RecordsMixin, Writer):
+    """Megatron-LM ``.bin`` + ``.idx`` (one sequence per record), records, meta."""
+
+    format = "bin"
+
+    def __init__(self, path: str | os.PathLike[str], **kwargs: Any) -> None:
+        super().__init__(path, **kwargs)
+        import numpy as np
+
+        self._np = np
+        self.dtype = "uint16" if self.vocab_size < _MEGATRON_UINT16_LIMIT else "int32"
+        self._itemsize = np.dtype(self.dtype).itemsize
+        self._parts: list[_TempFile | _NpyStream] = []
+        try:
+            self._bin = self._add(_TempFile(self.path))
+            self._idx = self._add(_TempFile(sidecar_path(self.path, ".idx")))
+            # Lengths and pointers are streamed to scratch files, then appended to the
+            # index in Megatron's order (all lengths, then all pointers) at the end.
+            self._lengths = self._add(_TempFile(sidecar_path(self.path, ".lengths.scratch")))
+            self._pointers = self._add(_TempFile(sidecar_path(self.path, ".pointers.scratch")))
+            self._open_records()
+            self._parts.extend(self._record_streams())
+        except BaseException:
+            self._discard()
+            raise
+        self._next_byte = 0
+        self.metadata["ids_dtype"] = self.dtype
+        self.metadata["files"] = {
+            "ids": self.path.name,
+            "index": sidecar_path(self.path, ".idx").name,
+            "records": sidecar_path(self.path, ".records.npy").name,
+            **({"sources": sidecar_path(self.path, ".sources.npy").name} if self.with_source else {}),
+        }
+
+    def _add(self, part: Any) -> Any:
+        self._parts.append(part)
+        return part
+
+    def write(self, records: np.ndarray, source: int, ids: np.ndarray, offsets: np.ndarray) -> None:
+        np = self._np
+        base = int(offsets[0])
+        little = np.dtype(self.dtype).newbyteorder("<")
+        self._bin.handle.write(_bytes_of(np.ascontiguousarray(ids[base : int(offsets[-1])], dtype=little)))
+        lengths = np.diff(offsets)
+        starts = (offsets[:-1] - base) * self._itemsize + self._next_byte
+        self._lengths.handle.write(lengths.astype("<i4").tobytes())
+        self._pointers.handle.write(starts.astype("<i8").tobytes())
+        self._next_byte += (int(offsets[-1]) - base) * self._itemsize
+        self._write_records(records, source)
+        self._count(records, offsets)
+
+    def _commit(self, metadata: dict[str, Any]) -> list[Path]:
+        np = self._np
+        count = self.records_written
+        index = self._idx.handle
+        index.write(MEGATRON_INDEX_MAGIC)
+        index.write(struct.pack("<Q", 1))
+        index.write(struct.pack("<B", _MEGATRON_DTYPE_CODES[self.dtype]))
+        index.write(struct.pack("<Q", count))
+        index.write(struct.pack("<Q", count + 1))
+        for scratch in (self._lengths, self._pointers):
+            scratch.handle.close()
+            with open(scratch.temp, "rb") as handle:
+                while block := handle.read(1 << 22):
+                    index.write(block)
+        # Document indices 0..N, written in blocks to keep memory flat.
+        for start in range(0, count + 1, 1 << 20):
+            index.write(np.arange(start, min(count + 1, start + (1 << 20)), dtype="<i8").tobytes())
+        self._lengths.discard()
+        self._pointers.discard()
+        paths = [self._bin.commit(), self._idx.commit()]
+        paths += [stream.commit() for stream in self._record_streams()]
+        return paths + [self._write_meta(metadata)]
+
+    def _discard(self) -> None:
+        for part in self._parts:
+            part.discard()
+
+
+_WRITERS: dict[str, type[Writer]] = {
+    "parquet": ParquetWriter,
+    "jsonl": JsonlWriter,
+    "npy": NpyWriter,
+    "bin": BinWriter,
+}
+
+
+def open_writer(
+    path: str | os.PathLike[str],
+    *,
+    metadata: Mapping[str, Any],
+    sources: Sequence[str],
+    vocab_size: int,
+    with_tokens: bool = False,
+    token_of: Callable[[int], str] | None = None,
+) -> Writer:
+    """Open the writer the extension of ``path`` names (see the module docstring).
+
+    Args:
+        path: ``*.parquet``, ``*.jsonl``, ``*.jsonl.gz``, ``*.npy``, ``*.bin`` or ``-``.
+        metadata: recorded in the output (Parquet metadata or ``OUT.meta.json``).
+        sources: the input paths, in order; ``write(..., source=i)`` refers to them.
+        vocab_size: the tokenizer's number of ids.
+        with_tokens: JSON Lines only: add the token strings to each row.
+        token_of: id -> token string (needed for ``with_tokens``).
+
+    Raises:
+        ValueError: unknown extension, or ``with_tokens`` for a format without tokens.
+    """
+    fmt = output_format(path)
+    if with_tokens and fmt != "jsonl":
+        raise ValueError(f"token strings can only be written to JSON Lines, not {fmt}")
+    common: dict[str, Any] = {"metadata": metadata, "sources": sources, "vocab_size": vocab_size}
+    if fmt == "jsonl":
+        return JsonlWriter(path, with_tokens=with_tokens, token_of=token_of, **common)
+    return _WRITERS[fmt](path, **common)
+
