@@ -300,6 +300,45 @@ class GrammarTokenizer:
         """The token string of ``token_id``."""
         return self.vocabulary.tokens[token_id]
 
+    # -- portable export (chemtok.export) -----------------------------------------------
+
+    def save_tokenizer_json(self, path: Any) -> Any:
+        """Write a ``tokenizer.json`` that stock Hugging Face ``tokenizers`` loads without chemtok.
+
+        The file uses only built-in components (``Split`` regexes generated from the
+        grammar and vocabulary, a ``WordLevel`` model, a joining decoder) and gives the
+        same ids as :meth:`encode` for every input the grammar accepts; see
+        :mod:`chemtok.export` for how, and for what it cannot express.
+
+        Args:
+            path: the file to write (``str`` or ``os.PathLike``), or a directory to
+                write ``tokenizer.json`` into.
+
+        Returns:
+            The ``pathlib.Path`` written.
+
+        Raises:
+            ValueError: a model that no built-in component can express (the compact
+                SMILES model); export ``model="atom"``.
+
+        Example:
+            >>> import chemtok, tempfile
+            >>> from tokenizers import Tokenizer
+            >>> smiles = chemtok.SmilesTokenizer()
+            >>> path = smiles.save_tokenizer_json(tempfile.mkdtemp())
+            >>> Tokenizer.from_file(str(path)).encode("C[C@@H](N)C(=O)O").ids == smiles.encode("C[C@@H](N)C(=O)O")
+            True
+        """
+        from chemtok.export import save_tokenizer_json
+
+        return save_tokenizer_json(self, path)
+
+    def to_tokenizers(self) -> Any:
+        """The equivalent ``tokenizers.Tokenizer`` object (what :meth:`save_tokenizer_json` writes)."""
+        from chemtok.export import to_tokenizers
+
+        return to_tokenizers(self)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} grammar {self.grammar_tag} {len(self)} tokens, {self.engine}>"
 

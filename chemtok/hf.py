@@ -1,0 +1,591 @@
+"""Hugging Face ``transformers`` integration: :class:`HFChemTokenizer` over the router.
+
+Needs the optional extra (``pip install "chemtok[hf]"``); ``import chemtok`` never
+imports ``transformers``, this module does. Importing it registers the class with
+``AutoTokenizer``, so a saved directory loads with ``AutoTokenizer.from_pretrained(dir)``
+once ``chemtok.hf`` is imported. Without that import,
+``AutoTokenizer.from_pretrained(dir, trust_remote_code=True)`` also works: the saved
+directory holds a three-line ``tokenization_chemtok.py`` that imports this class from the
+installed chemtok (no chemtok code is copied).
+
+What the class guarantees:
+
+* ``tokenizer(text, add_special_tokens=False)["input_ids"] == ChemTokenizer.encode(text)``
+  (batches go through ``ChemTokenizer.encode_batch``);
+* ``add_special_tokens=True`` (the ``transformers`` default) wraps a sequence as
+  ``<s> ids </s>`` and a pair as ``<s> a </s> b </s>``; ``bos``/``eos``/``pad``/``unk``/
+  ``mask`` are chemtok's ``<s> </s> <pad> <unk> <mask>``;
+* ``decode(ids, skip_special_tokens=...)`` equals ``ChemTokenizer.decode``;
+* ``return_offsets_mapping=True`` gives character offsets into the input: a marker
+  covers its whole text, a modality token the characters it spells, a text token the
+  span the text model reports, special tokens and padding ``(0, 0)``.
+
+Token strings (``convert_ids_to_tokens``, ``get_vocab``) are unique per id: special
+tokens and markers are written as themselves (``<s>``, ``[START_SMILES]``); text tokens
+keep the text model's strings (``Ġbenzene``), prefixed ``text:`` only if one collides
+with a special token or marker (Llama 2's own ``<s>``); every other token is
+``namespace:token``, so SMILES carbon is ``smiles:C``, cysteine ``protein:C`` and a
+byte-fallback token ``byte:<0x66>``.
+
+Example:
+    >>> from chemtok.hf import HFChemTokenizer
+    >>> tok = HFChemTokenizer()
+    >>> batch = tok(["[START_SMILES]CCO[END_SMILES]", "Ethanol"], padding=True, return_tensors="np")
+    >>> batch["input_ids"].shape == batch["attention_mask"].shape
+    True
+    >>> tok.convert_ids_to_tokens(tok.encode("[START_SMILES]CCO[END_SMILES]", add_special_tokens=False))
+    ['[START_SMILES]', 'smiles:C', 'smiles:C', 'smiles:O', '[END_SMILES]']
+    >>> tok.decode(tok.encode("[START_AMINO]GIVEQ[END_AMINO]"), skip_special_tokens=True)
+    '[START_AMINO]GIVEQ[END_AMINO]'
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+try:
+    from transformers import AddedToken, AutoTokenizer, BatchEncoding, PretrainedConfig, PreTrainedTokenizer
+    from transformers.tokenization_utils_base import TruncationStrategy
+    from transformers.utils.generic import PaddingStrategy
+except ImportError as err:  # pragma: no cover - exercised only without the extra
+    raise ModuleNotFoundError('chemtok.hf needs transformers: pip install "chemtok[hf]"', name="transformers") from err
+
+from chemtok.errors import GrammarError
+from chemtok.router import ChemTokenizer, MODALITY_ORDER, Segment, default_chem_tokenizer
+from chemtok.text import TextTokenizer, first_uncovered
+from chemtok.vocab import byte_of_token
+
+__all__ = ["HFChemTokenizer", "ChemtokConfig", "MANIFEST_FILE", "BASE_FILE"]
+
+#: What ``save_pretrained`` writes besides ``tokenizer_config.json``.
+MANIFEST_FILE = "chemtok.json"
+BASE_FILE = "chemtok_base_tokenizer.json"
+REMOTE_CODE_FILE = "tokenization_chemtok.py"
+_MANIFEST_FORMAT = 1
+_REMOTE_CODE = '''"""Loads chemtok's transformers tokenizer from the installed chemtok (pip install "chemtok[hf]")."""
+
+from chemtok.hf import HFChemTokenizer  # noqa: F401
+'''
+
+
+class ChemtokConfig(PretrainedConfig):  # type: ignore[misc, no-untyped-call, unused-ignore]
+    """A placeholder config under which :class:`HFChemTokenizer` is registered with ``AutoTokenizer``."""
+
+    model_type = "chemtok"
+
+
+class HFChemTokenizer(PreTrainedTokenizer):  # type: ignore[misc, unused-ignore]
+    """A ``transformers`` tokenizer whose ids are exactly :class:`chemtok.ChemTokenizer`'s.
+
+    Args:
+        chemtok_file: a saved ``chemtok.json`` (passed by ``from_pretrained``); its id-space
+            fingerprint must match the tokenizer built here.
+        base_file: a base model's ``tokenizer.json`` to keep as the text model (see
+            :meth:`from_base`).
+        chem_tokenizer: a ready :class:`~chemtok.ChemTokenizer` to wrap instead; only its
+            text model, SMILES model and policies are saved, and loading checks the
+            fingerprint.
+        on_error: ``"raise"`` (default), ``"fallback"`` or ``"skip"``, as in chemtok.
+        strict_markers: raise on badly formed markers (default) or keep them as text.
+        smiles_model: the SMILES model name (``"atom"``, the default).
+        **kwargs: ``transformers`` options (``model_max_length``, ``padding_side``, ...).
+
+    Example:
+        >>> from chemtok.hf import HFChemTokenizer
+        >>> tok = HFChemTokenizer()
+        >>> enc = tok("[START_SMILES]C(=O)O[END_SMILES]", return_offsets_mapping=True)
+        >>> enc["offset_mapping"][:4]
+        [(0, 0), (0, 14), (14, 15), (15, 16)]
+    """
+
+    vocab_files_names = {"chemtok_file": MANIFEST_FILE, "base_file": BASE_FILE}
+    model_input_names = ["input_ids", "attention_mask"]
+    padding_side = "right"
+
+    def __init__(
+        self,
+        chemtok_file: str | None = None,
+        base_file: str | None = None,
+        *,
+        chem_tokenizer: ChemTokenizer | None = None,
+        on_error: str = "raise",
+        strict_markers: bool = True,
+        smiles_model: str = "atom",
+        bos_token: str | AddedToken = "<s>",
+        eos_token: str | AddedToken = "</s>",
+        pad_token: str | AddedToken = "<pad>",
+        unk_token: str | AddedToken = "<unk>",
+        mask_token: str | AddedToken = "<mask>",
+        **kwargs: Any,
+    ) -> None:
+        if chem_tokenizer is None:
+            chem_tokenizer = _build_chem(base_file, on_error, strict_markers, smiles_model)
+        else:
+            on_error, strict_markers = chem_tokenizer.on_error, chem_tokenizer.strict_markers
+            smiles_model = getattr(chem_tokenizer.modalities["smiles"], "model", "atom")
+        self._chem = chem_tokenizer
+        self.on_error = on_error
+        self.strict_markers = strict_markers
+        self.smiles_model = smiles_model
+        if chemtok_file is not None:
+            _check_manifest(chemtok_file, chem_tokenizer)
+        self._tokens, self._vocab = _token_table(chem_tokenizer)
+        # Loading through trust_remote_code imports tokenization_chemtok.py from the directory.
+        self._auto_map = {"AutoTokenizer": [f"{REMOTE_CODE_FILE[:-3]}.{type(self).__name__}", None]}
+        super().__init__(  # type: ignore[no-untyped-call, unused-ignore]
+            on_error=on_error,
+            strict_markers=strict_markers,
+            smiles_model=smiles_model,
+            bos_token=bos_token,
+            eos_token=eos_token,
+            pad_token=pad_token,
+            unk_token=unk_token,
+            mask_token=mask_token,
+            **kwargs,
+        )
+
+    @classmethod
+    def from_base(cls, path: str | os.PathLike[str], **kwargs: Any) -> HFChemTokenizer:
+        """Extend a base model's ``tokenizer.json``: its ids stay, chemistry is appended.
+
+        ``len(tokenizer)`` is the new embedding size and ``tokenizer.num_added_tokens``
+        the rows to add: ``model.resize_token_embeddings(len(tokenizer))``. Text outside
+        markers is tokenized exactly as the base model does. ``save_pretrained`` copies
+        the base ``tokenizer.json`` into the directory.
+        """
+        return cls(base_file=str(path), **kwargs)
+
+    # -- the wrapped router -------------------------------------------------------------
+
+    @property
+    def chem(self) -> ChemTokenizer:
+        """The :class:`~chemtok.ChemTokenizer` that produces every id."""
+        return self._chem
+
+    @property
+    def num_added_tokens(self) -> int:
+        """Ids beyond the text model's: rows to add to a base model's embeddings."""
+        return self._chem.num_added_tokens
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self._chem)
+
+    def __len__(self) -> int:
+        return len(self._chem)
+
+    def get_vocab(self) -> dict[str, int]:
+        return self._vocab
+
+    def _convert_token_to_id(self, token: str) -> int:
+        token_id = self._vocab.get(token)
+        return self._chem.special_token_ids["<unk>"] if token_id is None else token_id
+
+    def _convert_id_to_token(self, index: int) -> str:
+        return self._tokens[index]
+
+    def _add_tokens(self, new_tokens: Sequence[str | AddedToken], special_tokens: bool = False) -> int:
+        unknown = [str(t) for t in new_tokens if str(t) and str(t) not in self._vocab]
+        if unknown:
+            raise ValueError(
+                f"chemtok's id space is closed and cannot take new tokens {unknown[:5]}; extend the base "
+                "text model's tokenizer.json instead and build with HFChemTokenizer.from_base(path)"
+            )
+        return int(super()._add_tokens(list(new_tokens), special_tokens=special_tokens))  # type: ignore[arg-type]
+
+    # -- tokenizing ---------------------------------------------------------------------
+
+    def tokenize(self, text: str, **kwargs: Any) -> list[str]:  # type: ignore[override]
+        """Token strings of ``text`` (namespaced, see the module docs); no special tokens added."""
+        return [self._tokens[i] for i in self._chem.encode(text)]
+
+    def _tokenize(self, text: str, **kwargs: Any) -> list[str]:
+        return self.tokenize(text)
+
+    def build_inputs_with_special_tokens(
+        self, token_ids_0: list[int], token_ids_1: list[int] | None = None
+    ) -> list[int]:
+        """``<s> a </s>``, or ``<s> a </s> b </s>`` for a pair."""
+        ids = [self.bos_token_id, *token_ids_0, self.eos_token_id]
+        return ids if token_ids_1 is None else [*ids, *token_ids_1, self.eos_token_id]
+
+    def get_special_tokens_mask(
+        self, token_ids_0: list[int], token_ids_1: list[int] | None = None, already_has_special_tokens: bool = False
+    ) -> list[int]:
+        if already_has_special_tokens:
+            special = set(self.all_special_ids)
+            return [1 if i in special else 0 for i in token_ids_0]
+        mask = [1, *([0] * len(token_ids_0)), 1]
+        return mask if token_ids_1 is None else [*mask, *([0] * len(token_ids_1)), 1]
+
+    def create_token_type_ids_from_sequences(
+        self, token_ids_0: list[int], token_ids_1: list[int] | None = None
+    ) -> list[int]:
+        first = len(token_ids_0) + 2
+        return [0] * first if token_ids_1 is None else [0] * first + [1] * (len(token_ids_1) + 1)
+
+    def num_special_tokens_to_add(self, pair: bool = False) -> int:
+        return 3 if pair else 2
+
+    def _encode_plus(  # type: ignore[override]
+        self,
+        text: Any,
+        text_pair: Any = None,
+        add_special_tokens: bool = True,
+        padding_strategy: PaddingStrategy = PaddingStrategy.DO_NOT_PAD,
+        truncation_strategy: TruncationStrategy = TruncationStrategy.DO_NOT_TRUNCATE,
+        max_length: int | None = None,
+        stride: int = 0,
+        is_split_into_words: bool = False,
+        pad_to_multiple_of: int | None = None,
+        padding_side: str | None = None,
+        return_tensors: Any = None,
+        return_token_type_ids: bool | None = None,
+        return_attention_mask: bool | None = None,
+        return_overflowing_tokens: bool = False,
+        return_special_tokens_mask: bool = False,
+        return_offsets_mapping: bool = False,
+        return_length: bool = False,
+        verbose: bool = True,
+        **kwargs: Any,
+    ) -> BatchEncoding:
+        """Encode one text or a batch through ``ChemTokenizer.encode_batch``.
+
+        Truncation, special tokens and padding are the ``transformers`` base class's own
+        (so ``truncation_side``, ``stride`` and the strategies behave as documented
+        there); offsets follow the ids through them.
+        """
+        batched = isinstance(text, (list, tuple))
+        texts = list(text) if batched else [text]
+        pairs = None if text_pair is None else (list(text_pair) if batched else [text_pair])
+        if is_split_into_words or not all(isinstance(t, str) for t in texts + (pairs or [])):
+            raise ValueError(
+                "HFChemTokenizer encodes strings (one text or a list of texts, with an optional text_pair); "
+                "pre-split words and token lists are not supported: join them into one string first"
+            )
+        if pairs is not None and len(pairs) != len(texts):
+            raise ValueError(f"got {len(texts)} texts but {len(pairs)} text pairs")
+        first = self._chem.encode_batch(texts)
+        second = self._chem.encode_batch(pairs) if pairs is not None else None
+        rows: list[dict[str, Any]] = []
+        for index, ids in enumerate(first):
+            pair_ids = second[index] if second is not None else None
+            offsets = None
+            if return_offsets_mapping:
+                offsets = self.offsets(texts[index], len(ids))
+                if pair_ids is not None:
+                    offsets += self.offsets(pairs[index], len(pair_ids))  # type: ignore[index]
+            rows.append(
+                self._prepare_row(
+                    ids,
+                    pair_ids,
+                    offsets,
+                    add_special_tokens=add_special_tokens,
+                    truncation_strategy=truncation_strategy,
+                    max_length=max_length,
+                    stride=stride,
+                    return_token_type_ids=return_token_type_ids,
+                    return_overflowing_tokens=return_overflowing_tokens,
+                    return_special_tokens_mask=return_special_tokens_mask,
+                    return_length=return_length,
+                    verbose=verbose,
+                )
+            )
+        pad_args = (padding_strategy, max_length, pad_to_multiple_of, padding_side, return_attention_mask)
+        if not batched:
+            padded = self._pad_rows(rows[0], *pad_args)
+            return BatchEncoding(padded, tensor_type=return_tensors, prepend_batch_axis=return_tensors is not None)
+        if return_tensors is not None and return_overflowing_tokens:
+            for row in rows:
+                row.pop("overflowing_tokens", None)
+                row.pop("num_truncated_tokens", None)
+        columns = {key: [row.get(key) for row in rows] for key in rows[0]} if rows else {"input_ids": []}
+        padded = self._pad_rows(columns, *pad_args)
+        return BatchEncoding(padded, tensor_type=return_tensors)
+
+    def _pad_rows(
+        self,
+        encoded: dict[str, Any],
+        padding_strategy: PaddingStrategy,
+        max_length: int | None,
+        pad_to_multiple_of: int | None,
+        padding_side: str | None,
+        return_attention_mask: bool | None,
+    ) -> dict[str, Any]:
+        if padding_side is None:  # transformers < 4.45 has no padding_side argument
+            padded = self.pad(
+                encoded,
+                padding=padding_strategy.value,
+                max_length=max_length,
+                pad_to_multiple_of=pad_to_multiple_of,
+                return_attention_mask=return_attention_mask,
+            )
+        else:
+            padded = self.pad(
+                encoded,
+                padding=padding_strategy.value,
+                max_length=max_length,
+                pad_to_multiple_of=pad_to_multiple_of,
+                padding_side=padding_side,
+                return_attention_mask=return_attention_mask,
+            )
+        return dict(padded)
+
+    # transformers 4.x routes batches here instead of through _encode_plus.
+    def _batch_encode_plus(self, batch_text_or_text_pairs: Sequence[Any], **kwargs: Any) -> BatchEncoding:
+        texts, pairs = [], []
+        for item in batch_text_or_text_pairs:
+            first, second = item if isinstance(item, (list, tuple)) else (item, None)
+            texts.append(first)
+            pairs.append(second)
+        has_pairs = any(p is not None for p in pairs)
+        return self._encode_plus(texts, pairs if has_pairs else None, **kwargs)
+
+    def _prepare_row(
+        self,
+        ids: list[int],
+        pair_ids: list[int] | None,
+        offsets: list[tuple[int, int]] | None,
+        **options: Any,
+    ) -> dict[str, Any]:
+        # Run the base class's truncation and special-token logic on *positions*
+        # (-1, -2, ...) rather than ids: special tokens come back as their (non-negative)
+        # ids and every other entry says which token it is, so ids and offsets stay
+        # aligned whatever strategy, side or stride the caller chose.
+        both = ids + (pair_ids or [])
+        first = [-1 - k for k in range(len(ids))]
+        second = None if pair_ids is None else [-1 - len(ids) - k for k in range(len(pair_ids))]
+        row = dict(
+            self.prepare_for_model(
+                first,
+                pair_ids=second,
+                add_special_tokens=options["add_special_tokens"],
+                padding=PaddingStrategy.DO_NOT_PAD.value,
+                truncation=options["truncation_strategy"].value,
+                max_length=options["max_length"],
+                stride=options["stride"],
+                return_attention_mask=False,
+                return_token_type_ids=options["return_token_type_ids"],
+                return_overflowing_tokens=options["return_overflowing_tokens"],
+                return_special_tokens_mask=options["return_special_tokens_mask"],
+                return_length=options["return_length"],
+                verbose=options["verbose"],
+            )
+        )
+        positions = row["input_ids"]
+        row["input_ids"] = [both[-1 - p] if p < 0 else p for p in positions]
+        if offsets is not None:
+            row["offset_mapping"] = [offsets[-1 - p] if p < 0 else (0, 0) for p in positions]
+        if "overflowing_tokens" in row:
+            row["overflowing_tokens"] = [both[-1 - p] if p < 0 else p for p in row["overflowing_tokens"]]
+        return row
+
+    def _pad(self, encoded_inputs: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        offsets = encoded_inputs.pop("offset_mapping", None) if isinstance(encoded_inputs, dict) else None
+        before = len(encoded_inputs["input_ids"])
+        padded = super()._pad(encoded_inputs, *args, **kwargs)
+        if offsets is not None:
+            extra = [(0, 0)] * (len(padded["input_ids"]) - before)
+            left = (kwargs.get("padding_side") or self.padding_side) == "left"
+            padded["offset_mapping"] = extra + list(offsets) if left else list(offsets) + extra
+        return dict(padded)
+
+    def offsets(self, text: str, expected: int | None = None) -> list[tuple[int, int]]:
+        """Character ``(start, end)`` of each id of ``ChemTokenizer.encode(text)``.
+
+        Args:
+            text: the input string.
+            expected: the number of ids, checked against the offsets computed.
+
+        Example:
+            >>> from chemtok.hf import HFChemTokenizer
+            >>> text = "Ethanol [START_SMILES]CCO[END_SMILES]"
+            >>> [text[a:b] for a, b in HFChemTokenizer().offsets(text)][-5:]
+            ['[START_SMILES]', 'C', 'C', 'O', '[END_SMILES]']
+        """
+        chem = self._chem
+        out: list[tuple[int, int]] = []
+        for segment in chem.split(text):
+            if segment.modality == "marker":
+                out.append((segment.start, segment.end))
+            elif segment.modality == "text":
+                out.extend(self._text_offsets(segment))
+            else:
+                modality = chem.modalities[segment.modality]
+                tokens = modality.tokenize(segment.text, on_error=chem.on_error)  # type: ignore[arg-type]
+                out.extend(_align(segment.text, tokens, segment.start))
+        if expected is not None and len(out) != expected:
+            raise RuntimeError(f"offsets cover {len(out)} tokens but the text has {expected} ids; please report")
+        return out
+
+    def _text_offsets(self, segment: Segment) -> list[tuple[int, int]]:
+        backend = self._chem.text.backend
+        text, start = segment.text, segment.start
+        if first_uncovered(text) < 0:
+            encoding = backend.encode(text, add_special_tokens=False)
+            return [(start + a, start + b) for a, b in encoding.offsets]
+        # Lone surrogates: the router encodes the runs between them, and under
+        # "fallback" each surrogate as its 3 UTF-8 bytes; "skip" drops them.
+        out: list[tuple[int, int]] = []
+        if self._chem.on_error == "skip":
+            kept = [i for i, ch in enumerate(text) if not "\ud800" <= ch <= "\udfff"]
+            stripped = "".join(text[i] for i in kept)
+            if stripped:
+                for a, b in backend.encode(stripped, add_special_tokens=False).offsets:
+                    out.append((start + kept[a], start + kept[b - 1] + 1 if b > a else start + kept[a]))
+            return out
+        run_start = 0
+        for i, ch in enumerate(text + "\ud800"):
+            if "\ud800" <= ch <= "\udfff":
+                if i > run_start:
+                    encoding = backend.encode(text[run_start:i], add_special_tokens=False)
+                    out.extend((start + run_start + a, start + run_start + b) for a, b in encoding.offsets)
+                if i < len(text):
+                    out.extend([(start + i, start + i + 1)] * len(ch.encode("utf-8", "surrogatepass")))
+                run_start = i + 1
+        return out
+
+    # -- decoding -----------------------------------------------------------------------
+
+    def _decode(  # type: ignore[override]
+        self, token_ids: int | Sequence[int], skip_special_tokens: bool = False, **kwargs: Any
+    ) -> str:
+        ids = [token_ids] if isinstance(token_ids, int) else [int(i) for i in token_ids]
+        return self._chem.decode(ids, skip_special_tokens=skip_special_tokens)
+
+    def convert_tokens_to_string(self, tokens: list[str]) -> str:
+        ids = self.convert_tokens_to_ids(tokens)
+        return self._chem.decode([ids] if isinstance(ids, int) else ids)
+
+    # -- saving -------------------------------------------------------------------------
+
+    def save_vocabulary(self, save_directory: str, filename_prefix: str | None = None) -> tuple[str, ...]:
+        """Write ``chemtok.json`` (what to rebuild and its fingerprint), the base model's
+        ``tokenizer.json`` if there is one, and the ``trust_remote_code`` loader."""
+        from chemtok import __version__
+
+        directory = Path(save_directory)
+        prefix = f"{filename_prefix}-" if filename_prefix else ""
+        chem = self._chem
+        written: list[str] = []
+        base_name = None
+        if chem.has_base:
+            base_name = prefix + BASE_FILE
+            (directory / base_name).write_text(chem.text.backend.to_str(), encoding="utf-8")
+            written.append(str(directory / base_name))
+        manifest = {
+            "format": _MANIFEST_FORMAT,
+            "chemtok_version": __version__,
+            "grammar": chem.grammar_tag,
+            "id_space_fingerprint": chem.fingerprint,
+            "vocab_size": len(chem),
+            "text_model": base_name or "chemtok default",
+            "smiles_model": self.smiles_model,
+            "blocks": {name: list(chem.block(name)) for name in ("special", "marker", "text", "byte", *MODALITY_ORDER)},
+        }
+        manifest_path = directory / (prefix + MANIFEST_FILE)
+        manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        code_path = directory / REMOTE_CODE_FILE
+        code_path.write_text(_REMOTE_CODE, encoding="utf-8")
+        return (str(manifest_path), *written, str(code_path))
+
+    @classmethod
+    def register_for_auto_class(cls, auto_class: str = "AutoTokenizer") -> None:
+        # transformers calls this after loading through trust_remote_code; the default
+        # would make save_pretrained copy chemtok's own source into the directory.
+        return None
+
+    def __repr__(self) -> str:
+        return f"HFChemTokenizer({self._chem!r}, model_max_length={self.model_max_length})"
+
+
+def _build_chem(base_file: str | None, on_error: str, strict_markers: bool, smiles_model: str) -> ChemTokenizer:
+    default = base_file is None and on_error == "raise" and strict_markers and smiles_model == "atom"
+    if default:
+        return default_chem_tokenizer()
+    kwargs: dict[str, Any] = {"on_error": on_error, "strict_markers": strict_markers}
+    if smiles_model != "atom":
+        from chemtok.smiles import SmilesTokenizer
+
+        kwargs["smiles"] = SmilesTokenizer(model=smiles_model)  # type: ignore[call-arg, unused-ignore]
+    if base_file is not None:
+        kwargs["text"] = TextTokenizer.from_file(base_file)
+    return ChemTokenizer(**kwargs)
+
+
+def _check_manifest(path: str, chem: ChemTokenizer) -> None:
+    try:
+        manifest = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise GrammarError(str(path), None, f"cannot read the chemtok manifest ({err})") from err
+    saved = manifest.get("id_space_fingerprint")
+    if saved != chem.fingerprint:
+        raise GrammarError(
+            str(path),
+            "id_space_fingerprint",
+            f"the directory was saved by chemtok {manifest.get('chemtok_version')} with grammars "
+            f"{manifest.get('grammar')} and another id space than this chemtok builds "
+            f"({chem.grammar_tag}); its ids would silently change. Install the chemtok version "
+            "that saved it, or re-save the tokenizer and retrain the embeddings",
+        )
+
+
+def _token_table(chem: ChemTokenizer) -> tuple[list[str], dict[str, int]]:
+    """Unique token strings for every id (see the module docstring), and their inverse."""
+    size = len(chem)
+    tokens: list[str | None] = [None] * size
+    reserved: set[str] = set()
+    for name in ("special", "marker"):
+        offset, n = chem.block(name)
+        for i in range(offset, offset + n):
+            tokens[i] = chem.id_to_token(i)
+            reserved.add(tokens[i])  # type: ignore[arg-type]
+    offset, n = chem.block("text")
+    for string, local in chem.text.vocab.items():
+        if 0 <= local < n:
+            tokens[offset + local] = f"text:{string}" if string in reserved else string
+    for name in ("byte", *MODALITY_ORDER):
+        offset, n = chem.block(name)
+        for i in range(offset, offset + n):
+            tokens[i] = f"{name}:{chem.id_to_token(i)}"
+    for i, token in enumerate(tokens):
+        if token is None:  # a hole in the text model's ids
+            tokens[i] = f"text:<unused {i}>"
+    table = [t for t in tokens if t is not None]
+    vocab = {t: i for i, t in enumerate(table)}
+    if len(vocab) != size:
+        seen: set[str] = set()
+        dup = next(t for t in table if t in seen or seen.add(t))  # type: ignore[func-returns-value]
+        raise GrammarError("chemtok.hf", None, f"token string {dup!r} names two ids; rename it in the base model")
+    return table, vocab
+
+
+def _align(text: str, tokens: list[str], start: int) -> list[tuple[int, int]]:
+    """Offsets of a modality segment's tokens: each token spells the characters it covers;
+    byte-fallback tokens all cover the one character they encode; skipped characters
+    (``on_error="skip"``) belong to no token."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    pending = 0  # byte tokens still expected for the character at pos
+    for token in tokens:
+        if byte_of_token(token) is not None:
+            if pending == 0:
+                pending = len(text[pos].encode("utf-8", "surrogatepass"))
+            out.append((start + pos, start + pos + 1))
+            pending -= 1
+            if pending == 0:
+                pos += 1
+            continue
+        while not text.startswith(token, pos) and pos < len(text):
+            pos += 1  # a character dropped under on_error="skip"
+        out.append((start + pos, start + pos + len(token)))
+        pos += len(token)
+    return out
+
+
+AutoTokenizer.register(  # type: ignore[no-untyped-call, unused-ignore]
+    ChemtokConfig, slow_tokenizer_class=HFChemTokenizer, exist_ok=True
+)
