@@ -154,6 +154,6 @@ def test_opensmiles_spec_examples(data_dir) -> None:
 
 
 def test_repr_and_sizes() -> None:
-    assert repr(tok).startswith("<SmilesTokenizer 'smiles' grammar smiles@1")
+    assert repr(tok).startswith("<SmilesTokenizer model='atom' grammar smiles@1")
     assert len(tok) == tok.vocab_size == len(tok.vocab)
     assert tok.id_to_token(tok.token_to_id("Cl")) == "Cl"
