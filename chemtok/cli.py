@@ -159,6 +159,10 @@ def _add_tokenize(sub: Any) -> None:
         help="mixed: unknown, unclosed or nested markers fail the record (default); --no-strict-markers keeps them as text",
     )
     p.add_argument("--engine", choices=("auto", "native", "python"), default="auto", help="tokenizer engine (default: native when built)")
+    p.add_argument(
+        "--smiles-model", default="atom", metavar="MODEL",
+        help="SMILES model for smiles and mixed: atom (default), compact (shipped learned merges), or a directory from 'chemtok train smiles'",
+    )
     p.add_argument("--chunk-size", type=_positive_int, default=DEFAULT_CHUNK_SIZE, metavar="N", help=f"records per batch (default {DEFAULT_CHUNK_SIZE})")
     p.add_argument(
         "--progress", action=argparse.BooleanOptionalAction, default=None,
@@ -205,17 +209,18 @@ def _add_inspect(sub: Any) -> None:
     p.add_argument("--tokenizer", metavar="DIR", help="tokenizer.json for the text model (text or mixed)")
     p.add_argument("--strict-markers", action=argparse.BooleanOptionalAction, default=True, help="mixed: fail on bad markers (default)")
     p.add_argument("--engine", choices=("auto", "native", "python"), default="auto", help="tokenizer engine")
+    p.add_argument("--smiles-model", default="atom", metavar="MODEL", help="atom (default), compact, or a trained model directory")
     p.set_defaults(handler=_cmd_inspect)
 
 
 def _add_bench(sub: Any, bench: Any) -> None:
     """``bench`` belongs to :mod:`chemtok.bench`; it is imported only when asked for."""
     if bench is None:
-        sub.add_parser("bench", help="measure tokenizer throughput (chemtok.bench)", add_help=False)
+        sub.add_parser("bench", help="token efficiency against GPT-2, Llama or any tokenizer.json", add_help=False)
         return
     p = sub.add_parser(
         "bench",
-        help="measure tokenizer throughput (chemtok.bench)",
+        help="token efficiency against GPT-2, Llama or any tokenizer.json",
         description=(bench.__doc__ or "").strip().splitlines()[0] if bench.__doc__ else None,
         formatter_class=_Formatter,
     )
@@ -223,9 +228,86 @@ def _add_bench(sub: Any, bench: Any) -> None:
     p.set_defaults(handler=bench.run)
 
 
-# Subcommands in the order --help lists them. A future ``train`` subcommand goes here:
-# write ``_add_train(sub)`` (heavy imports inside its handler) and add it to this tuple.
-_SUBCOMMANDS: tuple[Callable[[Any], None], ...] = (_add_tokenize, _add_validate, _add_inspect)
+def _add_train(sub: Any) -> None:
+    p = sub.add_parser(
+        "train",
+        help="learn a compact SMILES model: merges over atom-level tokens that never cut an atom",
+        description=(
+            "Learn merges whose units are atom-level SMILES tokens (see chemtok.compact). A merge\n"
+            "joins two adjacent units; it never splits an atom, a bracket atom, a two-digit ring\n"
+            "closure or a bond, and never crosses '.' or a reaction arrow. Deterministic for a\n"
+            "fixed input and --seed. Use the result with --smiles-model DIR or\n"
+            "chemtok.SmilesTokenizer(model=DIR)."
+        ),
+        epilog=(
+            "example (how the shipped model was made; MoleculeNet is held out):\n"
+            "  chemtok train smiles $(ls ../shared/data/smiles/*.gz ../shared/data/smiles/*.smi ../shared/data/smiles/*.rsmi \\\n"
+            "      | grep -v -e moleculenet_ -e hard_cases) \\\n"
+            "      --exclude ../shared/data/smiles/moleculenet_*.smi.gz --vocab-size 8192 -o chemtok/data\n"
+        ),
+        formatter_class=_Formatter,
+    )
+    p.add_argument("modality", choices=("smiles",), help="what to train (only smiles for now)")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="training files (any input format tokenize reads)")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="directory (or .json file) for the model")
+    p.add_argument("--vocab-size", type=_positive_int, required=True, metavar="N",
+                   help="size of the SMILES vocabulary: atom-level tokens plus merged ones")
+    p.add_argument("--column", metavar="NAME", help="the column or field holding the SMILES")
+    p.add_argument("--exclude", nargs="+", default=[], metavar="FILE",
+                   help="hold out: strings found in these files are left out of training")
+    p.add_argument("--min-frequency", type=_positive_int, default=2, metavar="N", help="least count of a merged pair (default 2)")
+    p.add_argument("--max-records", type=_positive_int, metavar="N", help="train on a seeded sample of N strings")
+    p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    p.set_defaults(handler=_cmd_train)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    import resource
+
+    from chemtok.compact import train_compact_model
+    from chemtok.io import read_records
+
+    def strings(paths: Sequence[str]) -> Iterator[str]:
+        for path in paths:
+            if not os.path.exists(path):
+                raise UsageError(f"no such file: {path}")
+            column = args.column
+            if column is None and path.lower().removesuffix(".gz").endswith((".tsv", ".csv")):
+                column = "smiles"
+            try:
+                for record in read_records(path, column=column):
+                    if record.text:
+                        yield record.text
+            except ValueError as err:
+                raise UsageError(str(err)) from None
+
+    held_out = set(strings(args.exclude))
+    texts = [t for t in strings(args.inputs) if t not in held_out]
+    if not texts:
+        raise UsageError("no training strings left (check the inputs and --exclude)")
+    try:
+        model = train_compact_model(
+            texts, args.vocab_size, min_frequency=args.min_frequency, max_records=args.max_records, seed=args.seed
+        )
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    model.info["inputs"] = [_label(p) for p in args.inputs]
+    model.info["excluded"] = [_label(p) for p in args.exclude]
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    model.info["peak_rss_mb"] = round(peak_mb)
+    path = model.save(args.output)
+    info = model.info
+    print(
+        f"wrote {path}: {info['merges']} merges over {info['atom_tokens']} atom-level tokens from "
+        f"{info['records']:,} strings ({len(held_out):,} held out, {info['skipped']} refused by the grammar) "
+        f"in {info['seconds']} s, peak memory {peak_mb:.0f} MB",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+# Subcommands in the order --help lists them.
+_SUBCOMMANDS: tuple[Callable[[Any], None], ...] = (_add_tokenize, _add_validate, _add_inspect, _add_train)
 
 
 def build_parser(bench: Any = None) -> argparse.ArgumentParser:
@@ -310,8 +392,12 @@ def load_tokenizer(
     *,
     engine: str = "auto",
     strict_markers: bool = True,
+    smiles_model: str = "atom",
 ) -> Any:
     """The tokenizer for ``modality``, optionally with a saved model from ``tokenizer_dir``.
+
+    ``smiles_model`` picks the SMILES model (``atom``, ``compact`` or a directory written
+    by ``chemtok train smiles``) for ``smiles`` and for SMILES segments of ``mixed``.
 
     The one place the CLI builds tokenizers. Today ``tokenizer_dir`` is a directory
     holding a Hugging Face ``tokenizer.json`` (or the file itself), used as the text
@@ -342,10 +428,14 @@ def load_tokenizer(
     try:
         if modality == "text":
             return text_model if text_model is not None else chemtok.TextTokenizer()
+        smiles = chemtok.SmilesTokenizer(engine=engine, model=smiles_model)  # type: ignore[arg-type]
         if modality == "mixed":
-            return chemtok.ChemTokenizer(text=text_model, strict_markers=strict_markers, engine=engine)  # type: ignore[arg-type]
+            return chemtok.ChemTokenizer(
+                text=text_model, smiles=smiles, strict_markers=strict_markers, engine=engine  # type: ignore[arg-type]
+            )
+        if modality == "smiles":
+            return smiles
         classes = {
-            "smiles": chemtok.SmilesTokenizer,
             "inchi": chemtok.InchiTokenizer,
             "protein": chemtok.ProteinTokenizer,
             "dna": chemtok.DnaTokenizer,
@@ -353,7 +443,7 @@ def load_tokenizer(
         if modality not in classes:
             raise UsageError(f"unknown modality {modality!r}; choose one of {', '.join(MODALITIES)}")
         return classes[modality](engine=engine)
-    except ImportError as err:  # engine="native" without the compiled core
+    except (ImportError, ValueError, chemtok.GrammarError) as err:  # no native core; a bad --smiles-model
         raise UsageError(str(err)) from None
 
 
@@ -901,7 +991,9 @@ def _cmd_tokenize(args: argparse.Namespace) -> int:
     modality = resolve_modality(args.modality, inputs, column=args.column, input_format=args.input_format)
 
     with _ThreadsEnv(args.jobs):
-        tok = load_tokenizer(modality, args.tokenizer, engine=args.engine, strict_markers=args.strict_markers)
+        tok = load_tokenizer(
+            modality, args.tokenizer, engine=args.engine, strict_markers=args.strict_markers, smiles_model=args.smiles_model
+        )
         return _run_tokenize(args, tok, modality, inputs, formats)
 
 
@@ -1408,7 +1500,9 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     from chemtok.errors import MarkerError, TokenizationError
 
     text = sys.stdin.read().rstrip("\n") if args.string == "-" else args.string
-    tok = load_tokenizer(args.modality, args.tokenizer, engine=args.engine, strict_markers=args.strict_markers)
+    tok = load_tokenizer(
+        args.modality, args.tokenizer, engine=args.engine, strict_markers=args.strict_markers, smiles_model=args.smiles_model
+    )
     try:
         spans = _inspect_spans(tok, args.modality, text)
     except TokenizationError as err:

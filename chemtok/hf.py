@@ -1,9 +1,11 @@
 """Hugging Face ``transformers`` integration: :class:`HFChemTokenizer` over the router.
 
 Needs the optional extra (``pip install "chemtok[hf]"``); ``import chemtok`` never
-imports ``transformers``, this module does. Importing it registers the class with
-``AutoTokenizer``, so a saved directory loads with ``AutoTokenizer.from_pretrained(dir)``
-once ``chemtok.hf`` is imported. Without that import,
+imports ``transformers``, this module does. The class is registered with
+``AutoTokenizer`` when this module is imported — and ``import chemtok`` arranges for that
+to happen as soon as ``transformers`` is imported (see ``chemtok/_transformers_hook.py``),
+so a saved directory loads with ``AutoTokenizer.from_pretrained(dir)`` after a plain
+``import chemtok``. Without chemtok imported at all,
 ``AutoTokenizer.from_pretrained(dir, trust_remote_code=True)`` also works: the saved
 directory holds a three-line ``tokenization_chemtok.py`` that imports this class from the
 installed chemtok (no chemtok code is copied).

@@ -681,3 +681,46 @@ def test_corrupt_gzip_is_an_input_error(data_dir: Path, tmp_path: Path, capsys: 
     code, _, err = run(["tokenize", broken, "-o", tmp_path / "cut.npy"], capsys)
     assert code == 1 and f"cannot read {broken}" in err
     assert not (tmp_path / "cut.npy").exists() and leftovers(tmp_path) == []
+
+
+# -- train and --smiles-model ------------------------------------------------------------
+
+
+def test_train_smiles_then_tokenize_with_the_model(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    train = data_dir / "smiles" / "moleculenet_esol.smi.gz"
+    held_out = tmp_path / "held.smi"
+    held_out.write_text("CCO\nc1ccccc1\n")
+    size = len(chemtok.SmilesTokenizer().vocabulary) - 261 + 120
+    argv = ["train", "smiles", str(train), "--exclude", str(held_out), "--vocab-size", str(size), "-o", str(tmp_path / "m")]
+    code, _, err = run(argv, capsys)
+    assert code == 0, err
+    assert "merges over" in err and "2 held out" in err
+    saved = json.loads((tmp_path / "m" / "smiles_compact.json").read_text())
+    assert 0 < len(saved["merges"]) <= 120 and saved["info"]["excluded"]
+    # The same command again gives the same model: training is deterministic.
+    run(argv[:-1] + [str(tmp_path / "m2")], capsys)
+    assert json.loads((tmp_path / "m2" / "smiles_compact.json").read_text())["merges"] == saved["merges"]
+
+    out = tmp_path / "esol.jsonl"
+    code, _, err = run(["tokenize", str(train), "-o", str(out), "--smiles-model", str(tmp_path / "m")], capsys)
+    assert code == 0, err
+    tok = chemtok.SmilesTokenizer(model=str(tmp_path / "m"))
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    texts = [r.text for r in read_records(train)]
+    assert [r["ids"] for r in rows] == tok.encode_batch(texts)
+
+
+def test_train_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    small = tmp_path / "x.smi"
+    small.write_text("CCO\n")
+    code, _, err = run(["train", "smiles", str(small), "--vocab-size", "5", "-o", str(tmp_path / "m")], capsys)
+    assert code == 2 and "vocab-size" in err
+    code, _, err = run(["train", "smiles", str(tmp_path / "missing.smi"), "--vocab-size", "9000", "-o", str(tmp_path)], capsys)
+    assert code == 2 and "no such file" in err
+
+
+def test_inspect_with_the_compact_model(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["inspect", "--modality", "smiles", "--smiles-model", "compact", "CC(=O)Oc1ccccc1C(=O)O"], capsys)
+    assert code == 0 and "smiles: 3 tokens" in out
+    code, _, err = run(["inspect", "--smiles-model", "no-such-model", "CCO"], capsys)
+    assert code == 2 and "unknown SMILES model" in err

@@ -329,3 +329,18 @@ def test_readme_hf_example(index: int, monkeypatch: pytest.MonkeyPatch, tmp_path
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "datasets"))
     exec(compile(block, f"README.md Hugging Face block {index}", "exec"), {"__name__": "readme"})
+
+
+def test_auto_tokenizer_after_plain_import_chemtok(tmp_path) -> None:
+    """`import chemtok` (not chemtok.hf) is enough: the class registers when transformers loads."""
+    HFChemTokenizer().save_pretrained(tmp_path)
+    code = (
+        "import sys, chemtok\n"
+        "assert 'transformers' not in sys.modules\n"
+        "from transformers import AutoTokenizer\n"
+        f"tok = AutoTokenizer.from_pretrained({str(tmp_path)!r})\n"
+        "print(type(tok).__name__, tok('[START_SMILES]CCO[END_SMILES]', add_special_tokens=False)['input_ids'])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    expected = chemtok.ChemTokenizer().encode("[START_SMILES]CCO[END_SMILES]")
+    assert out.stdout.split(" ", 1) == ["HFChemTokenizer", f"{expected}\n"]
