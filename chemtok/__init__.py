@@ -40,6 +40,9 @@ from chemtok.text import TextTokenizer as TextTokenizer
 from chemtok.registry import get_tokenizer as get_tokenizer
 from chemtok.registry import list_tokenizers as list_tokenizers
 
+# Token efficiency against GPT-2/Llama or any tokenizer.json (chemtok.bench, loaded on use)
+from chemtok.compact import train_compact_model as train_compact_model
+
 # RDKit round-trip checks (RDKit is imported only when a check runs)
 from chemtok import validate as validate
 
@@ -67,5 +70,16 @@ __all__ = [
     "Segment",
     "get_tokenizer",
     "list_tokenizers",
+    "train_compact_model",
+    "run_benchmark",
     "validate",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The benchmark module is large; load it when first asked for.
+    if name in ("run_benchmark", "BenchmarkResult"):
+        from chemtok import bench
+
+        return getattr(bench, name)
+    raise AttributeError(f"module 'chemtok' has no attribute {name!r}")

@@ -6,8 +6,9 @@ counts the tokens per record, the characters per token, the share of records tha
 decode back exactly, the unknown-token and byte-fallback rates, and how well the
 tokens sit on chemical units (see :mod:`chemtok.metrics` for the definitions):
 
-* SMILES: ``atom_alignment`` (share of tokens inside one atom-level lexeme) and
-  ``boundary_alignment`` (share of tokens that start and end on lexeme boundaries);
+* SMILES: ``atom_alignment`` (share of tokens inside one atom-level lexeme),
+  ``boundary_alignment`` (share of tokens that start and end on lexeme boundaries) and
+  ``intact_alignment`` (share of tokens that cut no lexeme: one of the two);
 * InChI: ``layer_alignment`` (share of tokens inside one ``/``-layer);
 * mixed text: tokens spent on markers, inside marked spans, outside them, and
   crossing a boundary; plus the SMILES alignment of the tokens touching SMILES spans.
@@ -459,8 +460,8 @@ class _Tally:
     fallback: int = 0
     zero_width: int = 0
     offset_mismatch: int = 0
-    atom: Alignment = Alignment(0, 0, 0)
-    layer: Alignment = Alignment(0, 0, 0)
+    atom: Alignment = Alignment(0, 0, 0, 0)
+    layer: Alignment = Alignment(0, 0, 0, 0)
     marker: int = 0
     inside: int = 0
     outside: int = 0
@@ -564,11 +565,13 @@ def _row(spec: InputSpec, modality: str, group: str, column: str | None, name: s
         "offset_mismatch_records": tally.offset_mismatch,
         "atom_alignment": None,
         "boundary_alignment": None,
+        "intact_alignment": None,
         "layer_alignment": None,
     }
     if modality in ("smiles", "text") and tally.atom.counted:
         row["atom_alignment"] = tally.atom.inside_rate
         row["boundary_alignment"] = tally.atom.boundary_rate
+        row["intact_alignment"] = tally.atom.intact_rate
         row["alignment_tokens"] = tally.atom.counted
     if modality in ("inchi", "text") and tally.layer.counted:
         row["layer_alignment"] = tally.layer.inside_rate
@@ -706,6 +709,7 @@ def _summarize(rows: Sequence[dict[str, Any]], lengths: Mapping[tuple[str, str],
             "byte_fallback_rate": _rate(sum(r["byte_fallback_tokens"] for r in members), tokens),
             "atom_alignment": pooled_rate(aligned, "atom_alignment", "alignment_tokens"),
             "boundary_alignment": pooled_rate(aligned, "boundary_alignment", "alignment_tokens"),
+            "intact_alignment": pooled_rate(aligned, "intact_alignment", "alignment_tokens"),
             "layer_alignment": pooled_rate(layered, "layer_alignment", "layer_alignment_tokens"),
         }
         if group in ("mixed", "text"):
@@ -1082,14 +1086,15 @@ def _summary_tables(summary: Sequence[dict[str, Any]]) -> list[str]:
     lines += ["", "### Are the tokens meaningful?", ""]
     lines.extend(
         _table(
-            ["modality", "tokenizer", "atom alignment", "boundary alignment", "layer alignment", "round trip", "unk",
-             "byte fallback"],
+            ["modality", "tokenizer", "atom alignment", "boundary alignment", "no unit cut", "layer alignment",
+             "round trip", "unk", "byte fallback"],
             (
                 [
                     s["group"],
                     f"`{s['tokenizer']}`",
                     _fmt_pct(s["atom_alignment"]),
                     _fmt_pct(s["boundary_alignment"]),
+                    _fmt_pct(s["intact_alignment"]),
                     _fmt_pct(s["layer_alignment"]),
                     _fmt_pct(s["roundtrip_rate"], 2),
                     _fmt_pct(s["unk_rate"], 2),
@@ -1097,7 +1102,7 @@ def _summary_tables(summary: Sequence[dict[str, Any]]) -> list[str]:
                 ]
                 for s in summary
             ),
-            "llrrrrrr",
+            "llrrrrrrr",
         )
     )
     text = [s for s in summary if s["group"] == "mixed"]
@@ -1128,7 +1133,11 @@ def _detail_table(group: str, rows: Sequence[dict[str, Any]]) -> list[str]:
               "fallback"]
     extra: list[tuple[str, Callable[[dict[str, Any]], str]]] = []
     if group in ("smiles", "reactions"):
-        extra = [("atom", lambda r: _fmt_pct(r["atom_alignment"])), ("boundary", lambda r: _fmt_pct(r["boundary_alignment"]))]
+        extra = [
+            ("atom", lambda r: _fmt_pct(r["atom_alignment"])),
+            ("boundary", lambda r: _fmt_pct(r["boundary_alignment"])),
+            ("no cut", lambda r: _fmt_pct(r["intact_alignment"])),
+        ]
     elif group == "inchi":
         extra = [("layer", lambda r: _fmt_pct(r["layer_alignment"]))]
     elif group == "mixed":
@@ -1139,6 +1148,7 @@ def _detail_table(group: str, rows: Sequence[dict[str, Any]]) -> list[str]:
             ("crossing", lambda r: _fmt_num(_rate(r.get("crossing_tokens", 0), r["records"]), 2)),
             ("atom (SMILES spans)", lambda r: _fmt_pct(r["atom_alignment"])),
             ("boundary (SMILES spans)", lambda r: _fmt_pct(r["boundary_alignment"])),
+            ("no cut (SMILES spans)", lambda r: _fmt_pct(r["intact_alignment"])),
         ]
     body = []
     for r in rows:

@@ -26,6 +26,9 @@ Alignment of tokens to units (:func:`unit_alignment`):
   aligned; ``@@`` inside ``[C@@H]`` is;
 * a token is **boundary-aligned** when it starts and ends on unit boundaries, i.e.
   it is a whole number of consecutive units (``cc`` is; ``@@`` is not);
+* a token is **intact** (cuts no unit) when it is either: inside one unit, or a whole
+  number of units. This is the guarantee of chemtok's atom-level and compact models
+  (100%); GPT-2's ``](`` in ``[nH](`` is neither and cuts the bracket atom;
 * zero-width tokens (Llama 2's lone dummy-prefix ``▁``) carry no character of the
   input: they are left out of both counts and reported separately;
 * only tokens that overlap some unit are counted, so that in mixed text the SMILES
@@ -37,7 +40,7 @@ Example:
     >>> units = smiles_lexeme_spans("c1ccccc1")
     >>> gpt2 = [(0, 1), (1, 2), (2, 4), (4, 6), (6, 7), (7, 8)]   # c 1 cc cc c 1
     >>> unit_alignment(gpt2, units)
-    Alignment(counted=6, inside=4, on_boundaries=6)
+    Alignment(counted=6, inside=4, on_boundaries=6, intact=6)
     >>> unit_alignment(gpt2, units).inside_rate
     0.6666666666666666
 """
@@ -153,11 +156,13 @@ class Alignment:
         counted: non-zero-width tokens that overlap at least one unit.
         inside: of those, tokens whose span lies within a single unit.
         on_boundaries: of those, tokens that start and end on unit boundaries.
+        intact: of those, tokens that cut no unit (inside one, or on boundaries).
     """
 
     counted: int
     inside: int
     on_boundaries: int
+    intact: int
 
     @property
     def inside_rate(self) -> float:
@@ -169,9 +174,17 @@ class Alignment:
         """``on_boundaries / counted`` (``nan`` when nothing was counted)."""
         return self.on_boundaries / self.counted if self.counted else math.nan
 
+    @property
+    def intact_rate(self) -> float:
+        """``intact / counted`` (``nan`` when nothing was counted)."""
+        return self.intact / self.counted if self.counted else math.nan
+
     def __add__(self, other: Alignment) -> Alignment:
         return Alignment(
-            self.counted + other.counted, self.inside + other.inside, self.on_boundaries + other.on_boundaries
+            self.counted + other.counted,
+            self.inside + other.inside,
+            self.on_boundaries + other.on_boundaries,
+            self.intact + other.intact,
         )
 
 
@@ -189,12 +202,12 @@ def unit_alignment(token_spans: Iterable[Span], unit_spans: Sequence[Span]) -> A
     Example:
         >>> units = [(0, 1), (1, 7), (7, 8)]          # C [C@@H] C
         >>> unit_alignment([(0, 1), (1, 2), (2, 3), (3, 5), (5, 6), (6, 8)], units)
-        Alignment(counted=6, inside=5, on_boundaries=1)
+        Alignment(counted=6, inside=5, on_boundaries=1, intact=5)
     """
     boundaries = {a for a, _ in unit_spans}
     boundaries.update(b for _, b in unit_spans)
     last = len(unit_spans) - 1
-    counted = inside = on_boundaries = 0
+    counted = inside = on_boundaries = intact = 0
     j = 0  # the first unit that does not end before the current token starts
     for start, end in token_spans:
         if end <= start:
@@ -212,8 +225,10 @@ def unit_alignment(token_spans: Iterable[Span], unit_spans: Sequence[Span]) -> A
             continue
         counted += 1
         inside += within
-        on_boundaries += start in boundaries and end in boundaries
-    return Alignment(counted, inside, on_boundaries)
+        whole = start in boundaries and end in boundaries
+        on_boundaries += whole
+        intact += within or whole
+    return Alignment(counted, inside, on_boundaries, intact)
 
 
 # -- token spans ------------------------------------------------------------------------

@@ -95,7 +95,7 @@ def test_atom_alignment_of_gpt2_benzene(hf: dict[str, Tokenizer]) -> None:
     assert tokens == ["c", "1", "cc", "cc", "c", "1"]
     result = unit_alignment(offsets, smiles_lexeme_spans("c1ccccc1"))
     # Both `cc` pieces hold two aromatic atoms: not inside one lexeme, but on boundaries.
-    assert result == Alignment(counted=6, inside=4, on_boundaries=6)
+    assert result == Alignment(counted=6, inside=4, on_boundaries=6, intact=6)
     assert result.inside_rate == pytest.approx(4 / 6)
     assert result.boundary_rate == 1.0
 
@@ -103,7 +103,7 @@ def test_atom_alignment_of_gpt2_benzene(hf: dict[str, Tokenizer]) -> None:
 def test_atom_alignment_of_llama3_benzene(hf: dict[str, Tokenizer]) -> None:
     tokens, offsets = hf_spans(hf["llama3"], "c1ccccc1")
     assert tokens == ["c", "1", "cc", "ccc", "1"]
-    assert unit_alignment(offsets, smiles_lexeme_spans("c1ccccc1")) == Alignment(5, 3, 5)
+    assert unit_alignment(offsets, smiles_lexeme_spans("c1ccccc1")) == Alignment(5, 3, 5, 5)
 
 
 def test_alignment_of_gpt2_bracket_atom(hf: dict[str, Tokenizer]) -> None:
@@ -112,13 +112,13 @@ def test_alignment_of_gpt2_bracket_atom(hf: dict[str, Tokenizer]) -> None:
     assert tokens == ["C", "[", "C", "@@", "H", "](", "N", ")", "C", "(", "=", "O", ")", "O"]
     # Pieces of [C@@H] stay inside that one lexeme but do not end on its boundaries;
     # `](` cuts across the bracket atom and the branch.
-    assert unit_alignment(offsets, smiles_lexeme_spans(smiles)) == Alignment(14, 13, 9)
+    assert unit_alignment(offsets, smiles_lexeme_spans(smiles)) == Alignment(14, 13, 9, 13)
 
 
 def test_chemtok_tokens_lie_inside_lexemes() -> None:
     tok = chemtok.SmilesTokenizer()
     benzene = tok.tokenize("c1ccccc1")
-    assert unit_alignment(spans_from_tokens(benzene), smiles_lexeme_spans("c1ccccc1")) == Alignment(8, 8, 8)
+    assert unit_alignment(spans_from_tokens(benzene), smiles_lexeme_spans("c1ccccc1")) == Alignment(8, 8, 8, 8)
     mapped = "[CH3:12][OH:13]>>[CH2:12]=[O:13]"
     result = unit_alignment(spans_from_tokens(tok.tokenize(mapped)), smiles_lexeme_spans(mapped))
     # Atom-mapped bracket atoms are spelled from parts: inside one lexeme, not on boundaries.
@@ -127,12 +127,20 @@ def test_chemtok_tokens_lie_inside_lexemes() -> None:
     assert result.on_boundaries == whole < result.counted
 
 
+def test_compact_tokens_cut_no_lexeme() -> None:
+    """Compact tokens are whole runs of lexemes, or parts of one spelled bracket atom."""
+    compact = chemtok.SmilesTokenizer(model="compact")
+    for smiles in ("CC(=O)Oc1ccccc1C(=O)O", "[CH3:12][OH:13]>>[CH2:12]=[O:13]", "C%(5000)CC%(5000)"):
+        result = unit_alignment(spans_from_tokens(compact.tokenize(smiles)), smiles_lexeme_spans(smiles))
+        assert result.intact == result.counted, smiles
+
+
 def test_unit_alignment_ignores_zero_width_and_unitless_tokens() -> None:
     units = [(5, 6), (6, 8)]  # e.g. a SMILES at 5..8 inside mixed text
     spans = [(0, 0), (0, 5), (4, 6), (5, 6), (6, 7), (7, 8), (8, 9)]
     # (0,0) zero width, (0,5) and (8,9) touch no unit; (4,6) runs into one: counted, not
     # aligned. (6,7) and (7,8) are inside the second unit but only (5,6) is a whole unit.
-    assert unit_alignment(spans, units) == Alignment(counted=4, inside=3, on_boundaries=1)
+    assert unit_alignment(spans, units) == Alignment(counted=4, inside=3, on_boundaries=1, intact=3)
 
 
 def test_llama2_dummy_prefix_is_zero_width(hf: dict[str, Tokenizer]) -> None:
@@ -141,7 +149,7 @@ def test_llama2_dummy_prefix_is_zero_width(hf: dict[str, Tokenizer]) -> None:
     assert not spans_tile("12", offsets)  # as reported, the prefix claims the '1'
     fixed = bench._hf_spans(tokens, offsets, "\u2581")
     assert fixed == [(0, 0), (0, 1), (1, 2)] and spans_tile("12", fixed)
-    assert unit_alignment(fixed, smiles_lexeme_spans("12")) == Alignment(2, 2, 2)
+    assert unit_alignment(fixed, smiles_lexeme_spans("12")) == Alignment(2, 2, 2, 2)
     # When the prefix merges into the first token, its span is the first character's.
     tokens, offsets = hf_spans(hf["llama2"], "CC(=O)O")
     assert tokens[0] == "\u2581CC" and bench._hf_spans(tokens, offsets, "\u2581")[0] == (0, 2)
@@ -189,7 +197,7 @@ def test_segment_counts_of_gpt2(hf: dict[str, Tokenizer]) -> None:
     assert counts.inside_by_modality == {"smiles": 2}
     # Inside the SMILES span: `CC` is two atoms, `O` one.
     lexemes = [(a + 25, b + 25) for a, b in smiles_lexeme_spans("CCO")]
-    assert unit_alignment(offsets, lexemes) == Alignment(2, 1, 2)
+    assert unit_alignment(offsets, lexemes) == Alignment(2, 1, 2, 2)
 
 
 def test_segment_counts_in_the_benchmark(tmp_path: Path, baselines: dict[str, str]) -> None:
