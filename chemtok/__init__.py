@@ -40,8 +40,11 @@ from chemtok.text import TextTokenizer as TextTokenizer
 from chemtok.registry import get_tokenizer as get_tokenizer
 from chemtok.registry import list_tokenizers as list_tokenizers
 
-# Token efficiency against GPT-2/Llama or any tokenizer.json (chemtok.bench, loaded on use)
+# Learn a compact SMILES model (merges over atom-level tokens)
 from chemtok.compact import train_compact_model as train_compact_model
+
+# run_benchmark / BenchmarkResult (token efficiency, chemtok.bench) load on first use:
+# see __getattr__ at the end of this file.
 
 # RDKit round-trip checks (RDKit is imported only when a check runs)
 from chemtok import validate as validate
