@@ -55,7 +55,9 @@ fn python_list_repr(items: &[String]) -> String {
 
 fn one_char(field: &str, value: &str) -> Result<(), SpecError> {
     if value.chars().count() != 1 {
-        return Err(SpecError(format!("inchi grammar: '{field}' entries must be single characters, got {value:?}")));
+        return Err(SpecError(format!(
+            "inchi grammar: '{field}' entries must be single characters, got {value:?}"
+        )));
     }
     Ok(())
 }
@@ -74,19 +76,28 @@ impl InchiLexer {
         }
         let separator: Box<[u8]> = spec.layer_separator.as_bytes().into();
         let tags = LongestMatch::new(spec.layer_tags.iter().map(|tag| {
-            let token = [spec.layer_separator.as_bytes(), tag.as_bytes()].concat().into_boxed_slice();
+            let token = [spec.layer_separator.as_bytes(), tag.as_bytes()]
+                .concat()
+                .into_boxed_slice();
             (tag.as_bytes().to_vec(), token)
         }));
         let prefix_reason = format!(
             "an InChI starts with one of {}",
-            spec.prefixes_display.clone().unwrap_or_else(|| python_list_repr(&spec.prefixes))
+            spec.prefixes_display
+                .clone()
+                .unwrap_or_else(|| python_list_repr(&spec.prefixes))
         );
         Ok(InchiLexer {
             prefixes: LongestMatch::new(spec.prefixes.iter().map(|s| (s.as_bytes().to_vec(), ()))),
             prefix_reason,
             separator,
             tags,
-            symbols: LongestMatch::new(spec.symbols.iter().filter(|s| !s.is_empty()).map(|s| (s.as_bytes().to_vec(), ()))),
+            symbols: LongestMatch::new(
+                spec.symbols
+                    .iter()
+                    .filter(|s| !s.is_empty())
+                    .map(|s| (s.as_bytes().to_vec(), ())),
+            ),
             punctuation: LongestMatch::new(spec.punctuation.iter().map(|s| (s.as_bytes().to_vec(), ()))),
         })
     }

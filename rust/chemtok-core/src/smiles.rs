@@ -65,7 +65,12 @@ struct Fast {
 const NONE: u32 = u32::MAX;
 
 impl Fast {
-    const SLOW: Fast = Fast { eligible: false, one: NONE, pairs: [(0, NONE); 2], npairs: 0 };
+    const SLOW: Fast = Fast {
+        eligible: false,
+        one: NONE,
+        pairs: [(0, NONE); 2],
+        npairs: 0,
+    };
 }
 
 /// One parsed bracket atom: byte spans into the text.
@@ -127,10 +132,14 @@ impl SmilesLexer {
         let hydrogen = nonempty("bracket.hydrogen", &spec.hydrogen)?;
         let class_prefix = nonempty("bracket.class_prefix", &spec.class_prefix)?;
         if spec.ring_paren_max_digits == 0 {
-            return Err(SpecError("smiles grammar: 'ring_closure.percent_paren_max_digits' must be at least 1".into()));
+            return Err(SpecError(
+                "smiles grammar: 'ring_closure.percent_paren_max_digits' must be at least 1".into(),
+            ));
         }
         if spec.ring_digits.is_empty() || !spec.ring_digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(SpecError("smiles grammar: 'ring_closure.digits' must be ASCII digits".into()));
+            return Err(SpecError(
+                "smiles grammar: 'ring_closure.digits' must be ASCII digits".into(),
+            ));
         }
         let mut ring_digit = [false; 256];
         for b in spec.ring_digits.bytes() {
@@ -151,10 +160,17 @@ impl SmilesLexer {
         top.push(&spec.dot);
         top.extend(&spec.reaction);
         if let Some(empty) = top.iter().position(|s| s.is_empty()) {
-            return Err(SpecError(format!("smiles grammar: top-level literal #{empty} is empty")));
+            return Err(SpecError(format!(
+                "smiles grammar: top-level literal #{empty} is empty"
+            )));
         }
         let literals = LongestMatch::new(top.iter().map(|s| (s.as_bytes().to_vec(), vocab.get(s.as_bytes()))));
-        let fast = Box::new(fast_table(&top, &ring_digit, &[&bracket_open, &ring_paren_open, &ring_percent], vocab));
+        let fast = Box::new(fast_table(
+            &top,
+            &ring_digit,
+            &[&bracket_open, &ring_paren_open, &ring_percent],
+            vocab,
+        ));
         let symbols = LongestMatch::new(spec.bracket_symbols.iter().map(|s| (s.as_bytes().to_vec(), ())));
         let chiralities = LongestMatch::new(spec.chiralities.iter().map(|s| (s.as_bytes().to_vec(), ())));
         let mut charge_signs = Vec::with_capacity(spec.charge_signs.len());
@@ -434,7 +450,14 @@ impl SmilesLexer {
     /// the core (symbol and the properties before any atom class) or its parts, the
     /// remaining parts, `]`; a part the vocabulary lacks is its non-digit head (whole,
     /// or character by character) followed by its digits one by one.
-    fn spell_bracket(&self, vocab: &Vocab, text: &[u8], pos: usize, b: &Bracket, out: &mut Vec<u32>) -> Result<(), Failure> {
+    fn spell_bracket(
+        &self,
+        vocab: &Vocab,
+        text: &[u8],
+        pos: usize,
+        b: &Bracket,
+        out: &mut Vec<u32>,
+    ) -> Result<(), Failure> {
         if let Some(id) = vocab.get(&text[pos..b.end]) {
             out.push(id);
             return Ok(());
@@ -444,7 +467,10 @@ impl SmilesLexer {
             push_number(vocab, &text[start..end], out)?;
         }
         let props = &b.props[..b.count];
-        let core_len = props.iter().position(|p| p.0 == PropKind::AtomClass).unwrap_or(props.len());
+        let core_len = props
+            .iter()
+            .position(|p| p.0 == PropKind::AtomClass)
+            .unwrap_or(props.len());
         let rest = match core_len {
             0 => props,
             _ => {
@@ -495,8 +521,15 @@ fn fast_table(top: &[&String], ring_digit: &[bool; 256], openers: &[&[u8]], voca
         if openers.iter().any(|o| o.first() == Some(&b)) {
             continue;
         }
-        let starting: Vec<&[u8]> = top.iter().map(|s| s.as_bytes()).filter(|s| s.first() == Some(&b)).collect();
-        let mut entry = Fast { eligible: true, ..Fast::SLOW };
+        let starting: Vec<&[u8]> = top
+            .iter()
+            .map(|s| s.as_bytes())
+            .filter(|s| s.first() == Some(&b))
+            .collect();
+        let mut entry = Fast {
+            eligible: true,
+            ..Fast::SLOW
+        };
         if ring_digit[b as usize] {
             match vocab.get(&[b]) {
                 Some(id) => entry.one = id,

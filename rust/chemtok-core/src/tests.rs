@@ -21,9 +21,9 @@ fn toml_file(name: &str) -> toml::Value {
 }
 
 fn get<'a>(table: &'a toml::Value, dotted: &str) -> &'a toml::Value {
-    dotted
-        .split('.')
-        .fold(table, |t, key| t.get(key).unwrap_or_else(|| panic!("missing key {dotted}")))
+    dotted.split('.').fold(table, |t, key| {
+        t.get(key).unwrap_or_else(|| panic!("missing key {dotted}"))
+    })
 }
 
 fn string(table: &toml::Value, dotted: &str) -> String {
@@ -86,7 +86,9 @@ fn smiles_spec() -> SmilesSpec {
         ring_percent: string(&g, "ring_closure.percent"),
         ring_paren_open: string(&g, "ring_closure.percent_paren_open"),
         ring_paren_close: string(&g, "ring_closure.percent_paren_close"),
-        ring_paren_max_digits: get(&g, "ring_closure.percent_paren_max_digits").as_integer().expect("int") as usize,
+        ring_paren_max_digits: get(&g, "ring_closure.percent_paren_max_digits")
+            .as_integer()
+            .expect("int") as usize,
         bracket_open: string(&g, "bracket.open"),
         bracket_close: string(&g, "bracket.close"),
         bracket_symbols,
@@ -122,9 +124,18 @@ fn sequence(name: &str) -> Tokenizer {
     let alphabet = strings(&g, "alphabet");
     let mut symbols = alphabet.clone();
     if get(&g, "keep_lowercase").as_bool().expect("bool") {
-        symbols.extend(alphabet.iter().filter(|c| c.chars().all(char::is_alphabetic)).map(|c| c.to_lowercase()));
+        symbols.extend(
+            alphabet
+                .iter()
+                .filter(|c| c.chars().all(char::is_alphabetic))
+                .map(|c| c.to_lowercase()),
+        );
     }
-    let spec = SequenceSpec { name: name.to_owned(), alphabet, symbols: symbols.clone() };
+    let spec = SequenceSpec {
+        name: name.to_owned(),
+        alphabet,
+        symbols: symbols.clone(),
+    };
     Tokenizer::sequence(name, &spec, &full_vocab(symbols)).expect("sequence tokenizer")
 }
 
@@ -146,7 +157,12 @@ fn full_vocab_of(tok: &Tokenizer) -> Vec<String> {
             let g = toml_file(name);
             let alphabet = strings(&g, "alphabet");
             let mut symbols = alphabet.clone();
-            symbols.extend(alphabet.iter().filter(|c| c.chars().all(char::is_alphabetic)).map(|c| c.to_lowercase()));
+            symbols.extend(
+                alphabet
+                    .iter()
+                    .filter(|c| c.chars().all(char::is_alphabetic))
+                    .map(|c| c.to_lowercase()),
+            );
             full_vocab(symbols)
         }
     }
@@ -220,10 +236,19 @@ fn smiles_bracket_errors() {
     let expect_property = "expected chirality, hydrogen count, charge, atom class or ']'".to_owned();
     assert_eq!(err(&t, "[C"), (0, "bracket atom is not closed".into()));
     assert_eq!(err(&t, "CC["), (2, "bracket atom is not closed".into()));
-    assert_eq!(err(&t, "[]"), (1, "expected an element symbol inside the bracket atom".into()));
-    assert_eq!(err(&t, "[CH3H]"), (4, "a bracket atom has at most one hydrogen count".into()));
+    assert_eq!(
+        err(&t, "[]"),
+        (1, "expected an element symbol inside the bracket atom".into())
+    );
+    assert_eq!(
+        err(&t, "[CH3H]"),
+        (4, "a bracket atom has at most one hydrogen count".into())
+    );
     assert_eq!(err(&t, "[C+-]"), (3, "a bracket atom has at most one charge".into()));
-    assert_eq!(err(&t, "[CH3:1:2]"), (6, "a bracket atom has at most one atom class".into()));
+    assert_eq!(
+        err(&t, "[CH3:1:2]"),
+        (6, "a bracket atom has at most one atom class".into())
+    );
     assert_eq!(err(&t, "[C++2]"), (4, expect_property.clone()));
     assert_eq!(err(&t, "[C:]"), (2, expect_property.clone()));
     assert_eq!(err(&t, "[C@@TH1H]"), (4, expect_property));
@@ -235,7 +260,10 @@ fn policies_recover_at_the_lexeme_start() {
     let t = smiles();
     assert_eq!(err(&t, "C§C"), (1, NO_LEXEME.to_owned()));
     assert_eq!(err(&t, "Cé[C"), (1, NO_LEXEME.to_owned()));
-    assert_eq!(tokens(&t, "C§C", OnError::Fallback).expect("ok"), v(&["C", "<0xC2>", "<0xA7>", "C"]));
+    assert_eq!(
+        tokens(&t, "C§C", OnError::Fallback).expect("ok"),
+        v(&["C", "<0xC2>", "<0xA7>", "C"])
+    );
     assert_eq!(tokens(&t, "C§C", OnError::Skip).expect("ok"), v(&["C", "C"]));
     // An unclosed bracket fails at "[": that one character is recovered.
     assert_eq!(tokens(&t, "[C", OnError::Fallback).expect("ok"), v(&["<0x5B>", "C"]));
@@ -251,7 +279,10 @@ fn policies_recover_at_the_lexeme_start() {
     // An astral character is one position and four bytes.
     assert_eq!(err(&t, "C𝄞x"), (1, NO_LEXEME.to_owned()));
     assert_eq!(err(&t, "𝄞C["), (0, NO_LEXEME.to_owned()));
-    assert_eq!(tokens(&t, "C𝄞", OnError::Fallback).expect("ok"), v(&["C", "<0xF0>", "<0x9D>", "<0x84>", "<0x9E>"]));
+    assert_eq!(
+        tokens(&t, "C𝄞", OnError::Fallback).expect("ok"),
+        v(&["C", "<0xF0>", "<0x9D>", "<0x84>", "<0x9E>"])
+    );
 }
 
 #[test]
@@ -264,7 +295,10 @@ fn lone_surrogates_as_wtf8() {
     let names: Vec<&str> = ids.iter().map(|&i| vocab[i as usize].as_str()).collect();
     assert_eq!(names, ["C", "<0xED>", "<0xA0>", "<0x80>", "C"]);
     match t.encode(text, OnError::Raise) {
-        Err(Failure::NoRule(NoRule { pos, reason: Reason::SmilesNoLexeme })) => assert_eq!(char_index(text, pos), 1),
+        Err(Failure::NoRule(NoRule {
+            pos,
+            reason: Reason::SmilesNoLexeme,
+        })) => assert_eq!(char_index(text, pos), 1),
         other => panic!("unexpected {other:?}"),
     }
 }
@@ -276,16 +310,28 @@ fn inchi_layers() {
         ok(&t, "InChI=1S/CH4O/c1-2/h2H,1H3"),
         v(&["InChI=1S", "/", "C", "H4", "O", "/c", "1", "-", "2", "/h", "2", "H", ",", "1", "H3"])
     );
-    assert_eq!(ok(&t, "InChI=1/C2H6O/c1-2-3/h3H,2H2,1H3/i/hD")[20..].to_vec(), v(&["/i", "/h", "D"]));
+    assert_eq!(
+        ok(&t, "InChI=1/C2H6O/c1-2-3/h3H,2H2,1H3/i/hD")[20..].to_vec(),
+        v(&["/i", "/h", "D"])
+    );
     assert_eq!(
         ok(&t, "InChI=1S/C200H7/c1007"),
         v(&["InChI=1S", "/", "C", "200", "H7", "/c", "1", "0", "0", "7"])
     );
-    assert_eq!(err(&t, "XInChI"), (0, "an InChI starts with one of ['InChI=1S', 'InChI=1B', 'InChI=1']".into()));
+    assert_eq!(
+        err(&t, "XInChI"),
+        (
+            0,
+            "an InChI starts with one of ['InChI=1S', 'InChI=1B', 'InChI=1']".into()
+        )
+    );
     let no_rule = "not an element symbol, number, layer tag or InChI punctuation".to_owned();
     assert_eq!(err(&t, "InChI=1S/Ab"), (9, no_rule.clone()));
     assert_eq!(err(&t, "InChI=1S/C/x/"), (11, no_rule));
-    assert_eq!(tokens(&t, "XInChI", OnError::Fallback).expect("ok"), v(&["<0x58>", "In", "C", "h", "I"]));
+    assert_eq!(
+        tokens(&t, "XInChI", OnError::Fallback).expect("ok"),
+        v(&["<0x58>", "In", "C", "h", "I"])
+    );
     assert_eq!(
         tokens(&t, "InChI=1S/C/x/", OnError::Fallback).expect("ok"),
         v(&["InChI=1S", "/", "C", "/", "<0x78>", "/"])
@@ -295,15 +341,24 @@ fn inchi_layers() {
 #[test]
 fn sequences() {
     let protein = sequence("protein");
-    assert_eq!(ok(&protein, "MKTAYIAK*"), v(&["M", "K", "T", "A", "Y", "I", "A", "K", "*"]));
+    assert_eq!(
+        ok(&protein, "MKTAYIAK*"),
+        v(&["M", "K", "T", "A", "Y", "I", "A", "K", "*"])
+    );
     assert_eq!(ok(&protein, "mkX"), v(&["m", "k", "X"]));
     assert_eq!(
         err(&protein, "MK1"),
-        (2, "not a letter of the protein alphabet ACDEFGHIKLMNPQRSTVWYBZJUOX*-".into())
+        (
+            2,
+            "not a letter of the protein alphabet ACDEFGHIKLMNPQRSTVWYBZJUOX*-".into()
+        )
     );
     let dna = sequence("dna");
     assert_eq!(ok(&dna, "ACGTnnRY"), v(&["A", "C", "G", "T", "n", "n", "R", "Y"]));
-    assert_eq!(err(&dna, "ACGTJ"), (4, "not a letter of the dna alphabet ACGTURYSWKMBDHVN-%".into()));
+    assert_eq!(
+        err(&dna, "ACGTJ"),
+        (4, "not a letter of the dna alphabet ACGTURYSWKMBDHVN-%".into())
+    );
     assert_eq!(tokens(&dna, "AéC", OnError::Skip).expect("ok"), v(&["A", "C"]));
 }
 
@@ -322,8 +377,15 @@ fn batches_equal_single_calls_on_any_thread_count() {
         })
         .collect();
     for policy in [OnError::Fallback, OnError::Skip] {
-        let singles: Vec<Vec<u32>> = texts.iter().map(|s| t.encode(s.as_bytes(), policy).expect("single")).collect();
-        for threads in [Threads::All, Threads::Count(NonZeroUsize::MIN), Threads::Count(NonZeroUsize::new(3).expect("3"))] {
+        let singles: Vec<Vec<u32>> = texts
+            .iter()
+            .map(|s| t.encode(s.as_bytes(), policy).expect("single"))
+            .collect();
+        for threads in [
+            Threads::All,
+            Threads::Count(NonZeroUsize::MIN),
+            Threads::Count(NonZeroUsize::new(3).expect("3")),
+        ] {
             let batch = t.encode_batch(&texts, policy, threads).expect("batch");
             assert_eq!(batch.offsets.len(), texts.len() + 1);
             for (i, single) in singles.iter().enumerate() {
@@ -333,9 +395,16 @@ fn batches_equal_single_calls_on_any_thread_count() {
         }
     }
     // Under "raise" the error is that of the first failing text, whatever the threads.
-    for threads in [Threads::All, Threads::Count(NonZeroUsize::MIN), Threads::Count(NonZeroUsize::new(4).expect("4"))] {
+    for threads in [
+        Threads::All,
+        Threads::Count(NonZeroUsize::MIN),
+        Threads::Count(NonZeroUsize::new(4).expect("4")),
+    ] {
         match t.encode_batch(&texts, OnError::Raise, threads) {
-            Err(BatchError::Text { index, failure: Failure::NoRule(NoRule { pos, .. }) }) => {
+            Err(BatchError::Text {
+                index,
+                failure: Failure::NoRule(NoRule { pos, .. }),
+            }) => {
                 assert_eq!((index, pos), (3, 1));
             }
             other => panic!("unexpected {other:?}"),

@@ -42,6 +42,8 @@ impl OnError {
     }
 }
 
+// One per tokenizer, so the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 enum Lexer {
     Smiles(SmilesLexer),
@@ -78,21 +80,33 @@ impl Tokenizer {
     pub fn smiles<T: AsRef<[u8]>>(modality: &str, spec: &SmilesSpec, tokens: &[T]) -> Result<Self, SpecError> {
         let vocab = Vocab::new(tokens)?;
         let lexer = Lexer::Smiles(SmilesLexer::new(spec, &vocab)?);
-        Ok(Tokenizer { lexer, vocab, modality: modality.to_owned() })
+        Ok(Tokenizer {
+            lexer,
+            vocab,
+            modality: modality.to_owned(),
+        })
     }
 
     /// An InChI tokenizer; `tokens` is the vocabulary in id order.
     pub fn inchi<T: AsRef<[u8]>>(modality: &str, spec: &InchiSpec, tokens: &[T]) -> Result<Self, SpecError> {
         let vocab = Vocab::new(tokens)?;
         let lexer = Lexer::Inchi(InchiLexer::new(spec)?);
-        Ok(Tokenizer { lexer, vocab, modality: modality.to_owned() })
+        Ok(Tokenizer {
+            lexer,
+            vocab,
+            modality: modality.to_owned(),
+        })
     }
 
     /// A character-level sequence tokenizer (protein, DNA/RNA).
     pub fn sequence<T: AsRef<[u8]>>(modality: &str, spec: &SequenceSpec, tokens: &[T]) -> Result<Self, SpecError> {
         let vocab = Vocab::new(tokens)?;
         let lexer = Lexer::Sequence(SequenceLexer::new(spec, &vocab)?);
-        Ok(Tokenizer { lexer, vocab, modality: modality.to_owned() })
+        Ok(Tokenizer {
+            lexer,
+            vocab,
+            modality: modality.to_owned(),
+        })
     }
 
     /// The modality name reported in errors (`"smiles"`, `"protein"`, ...).
@@ -135,8 +149,12 @@ impl Tokenizer {
     pub fn encode_into(&self, text: &[u8], on_error: OnError, out: &mut Vec<u32>) -> Result<(), Failure> {
         let vocab = &self.vocab;
         match &self.lexer {
-            Lexer::Smiles(lexer) => drive(text, on_error, vocab, out, |pos, out| lexer.lex_at(vocab, text, pos, out)),
-            Lexer::Inchi(lexer) => drive(text, on_error, vocab, out, |pos, out| lexer.lex_at(vocab, text, pos, out)),
+            Lexer::Smiles(lexer) => drive(text, on_error, vocab, out, |pos, out| {
+                lexer.lex_at(vocab, text, pos, out)
+            }),
+            Lexer::Inchi(lexer) => drive(text, on_error, vocab, out, |pos, out| {
+                lexer.lex_at(vocab, text, pos, out)
+            }),
             Lexer::Sequence(lexer) => drive(text, on_error, vocab, out, |pos, out| lexer.lex_at(text, pos, out)),
         }
     }
@@ -178,7 +196,13 @@ impl Tokenizer {
         assemble(chunks, texts.len(), Some(&pool))
     }
 
-    fn encode_chunk<T: AsRef<[u8]>>(&self, texts: &[T], base: usize, on_error: OnError, first_error: &AtomicUsize) -> Chunk {
+    fn encode_chunk<T: AsRef<[u8]>>(
+        &self,
+        texts: &[T],
+        base: usize,
+        on_error: OnError,
+        first_error: &AtomicUsize,
+    ) -> Chunk {
         let capacity: usize = texts.iter().map(|t| t.as_ref().len()).sum();
         let mut chunk = Chunk {
             ids: Vec::with_capacity(capacity),
@@ -250,7 +274,11 @@ fn assemble(chunks: Vec<Chunk>, count: usize, pool: Option<&rayon::ThreadPool>) 
         targets.push((head, &chunk.ids));
         rest = tail;
     }
-    pool.install(|| targets.into_par_iter().for_each(|(target, source)| target.copy_from_slice(source)));
+    pool.install(|| {
+        targets
+            .into_par_iter()
+            .for_each(|(target, source)| target.copy_from_slice(source))
+    });
     Ok(FlatBatch { ids, offsets })
 }
 

@@ -25,7 +25,10 @@ impl Vocab {
     /// tokens `<0x00>`..`<0xFF>`, modality tokens), as the Python `Vocabulary` holds it.
     pub fn new<T: AsRef<[u8]>>(tokens: &[T]) -> Result<Self, SpecError> {
         if u32::try_from(tokens.len()).map_or(true, |n| n == NONE) {
-            return Err(SpecError(format!("vocabulary has {} tokens, too many for u32 ids", tokens.len())));
+            return Err(SpecError(format!(
+                "vocabulary has {} tokens, too many for u32 ids",
+                tokens.len()
+            )));
         }
         let mut ids = FxHashMap::default();
         ids.reserve(tokens.len());
@@ -46,11 +49,16 @@ impl Vocab {
         let mut byte_ids = [NONE; 256];
         for (value, slot) in byte_ids.iter_mut().enumerate() {
             let name = byte_token(value as u8);
-            *slot = *ids.get(name.as_bytes()).ok_or_else(|| {
-                SpecError(format!("vocabulary lacks the byte-fallback token {name}"))
-            })?;
+            *slot = *ids
+                .get(name.as_bytes())
+                .ok_or_else(|| SpecError(format!("vocabulary lacks the byte-fallback token {name}")))?;
         }
-        Ok(Vocab { ids, len: tokens.len(), byte_ids, single })
+        Ok(Vocab {
+            ids,
+            len: tokens.len(),
+            byte_ids,
+            single,
+        })
     }
 
     /// Number of tokens.

@@ -12,8 +12,8 @@
 use std::borrow::Cow;
 
 use chemtok_core::{
-    char_index, BatchError, Failure, FlatBatch, InchiSpec, NoRule, OnError, SequenceSpec, SmilesSpec, SpecError, Threads,
-    Tokenizer,
+    char_index, BatchError, Failure, FlatBatch, InchiSpec, NoRule, OnError, SequenceSpec, SmilesSpec, SpecError,
+    Threads, Tokenizer,
 };
 use numpy::PyArray1;
 use pyo3::exceptions::{PyKeyError, PyRuntimeError, PyTypeError, PyValueError};
@@ -23,6 +23,9 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 
 /// Texts longer than this (bytes) are encoded with the GIL released even one at a time.
 const DETACH_SINGLE_BYTES: usize = 1 << 16;
+
+/// `(ids uint32, row_offsets int64)`.
+type IdArrays<'py> = (Bound<'py, PyArray1<u32>>, Bound<'py, PyArray1<i64>>);
 
 /// The largest `num_threads` accepted.
 const MAX_THREADS: usize = 1024;
@@ -103,9 +106,12 @@ fn threads(num_threads: Option<&Bound<'_, PyAny>>) -> PyResult<Threads> {
     let Some(value) = num_threads.filter(|v| !v.is_none()) else {
         return Ok(Threads::All);
     };
-    let count: i64 = value
-        .extract()
-        .map_err(|_| PyTypeError::new_err(format!("num_threads must be an int or None, got {}", value.repr().map_or_else(|_| "?".into(), |r| r.to_string()))))?;
+    let count: i64 = value.extract().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "num_threads must be an int or None, got {}",
+            value.repr().map_or_else(|_| "?".into(), |r| r.to_string())
+        ))
+    })?;
     // Pools are cached per size, so an absurd count must not start (and keep) threads.
     usize::try_from(count)
         .ok()
@@ -127,7 +133,11 @@ fn collect_texts<'py>(texts: &Bound<'py, PyAny>) -> PyResult<Vec<Bound<'py, PySt
                 Ok(())
             }
             Err(err) => {
-                let kind = err.into_inner().get_type().name().map_or_else(|_| "?".to_owned(), |n| n.to_string());
+                let kind = err
+                    .into_inner()
+                    .get_type()
+                    .name()
+                    .map_or_else(|_| "?".to_owned(), |n| n.to_string());
                 Err(PyTypeError::new_err(format!("texts[{index}] is {kind}, not str")))
             }
         }
@@ -181,7 +191,13 @@ impl Engine {
         }
     }
 
-    fn batch_error(&self, py: Python<'_>, texts: &[Bound<'_, PyString>], bytes: &[Cow<'_, [u8]>], err: BatchError) -> PyErr {
+    fn batch_error(
+        &self,
+        py: Python<'_>,
+        texts: &[Bound<'_, PyString>],
+        bytes: &[Cow<'_, [u8]>],
+        err: BatchError,
+    ) -> PyErr {
         match err {
             BatchError::Text { index, failure } => match (texts.get(index), bytes.get(index)) {
                 (Some(text), Some(b)) => self.error(py, text.as_any(), b, failure),
@@ -231,7 +247,10 @@ impl Engine {
 fn cached<'py>(py: Python<'py>, objects: &[Py<PyAny>], id: u32) -> Bound<'py, PyAny> {
     match objects.get(id as usize) {
         Some(object) => object.bind(py).clone(),
-        None => id.into_pyobject(py).map(Bound::into_any).unwrap_or_else(|never| match never {}),
+        None => id
+            .into_pyobject(py)
+            .map(Bound::into_any)
+            .unwrap_or_else(|never| match never {}),
     }
 }
 
@@ -316,7 +335,15 @@ impl Engine {
             })
             .collect();
         let token_objects = token_strings.iter().map(|t| t.clone().into_any().unbind()).collect();
-        let args = PyTuple::new(py, [kind.into_pyobject(py)?.into_any(), modality.clone().into_any(), grammar.clone().into_any(), tokens.clone()])?;
+        let args = PyTuple::new(
+            py,
+            [
+                kind.into_pyobject(py)?.into_any(),
+                modality.clone().into_any(),
+                grammar.clone().into_any(),
+                tokens.clone(),
+            ],
+        )?;
         Ok(Engine {
             core,
             modality: modality.clone().unbind(),
@@ -384,7 +411,7 @@ impl Engine {
         texts: &Bound<'py, PyAny>,
         on_error: &Bound<'py, PyAny>,
         num_threads: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<(Bound<'py, PyArray1<u32>>, Bound<'py, PyArray1<i64>>)> {
+    ) -> PyResult<IdArrays<'py>> {
         // Import numpy first: a missing numpy is then an ImportError, not a panic.
         py.import("numpy")?;
         let flat = self.encode_flat(py, texts, on_error, num_threads)?;
