@@ -354,34 +354,26 @@ impl Engine {
     }
 
     /// Split ``text`` into token strings (``GrammarTokenizer.tokenize``).
-    #[pyo3(signature = (text, on_error = None))]
+    #[pyo3(signature = (text, on_error))]
     fn tokenize<'py>(
         &self,
         py: Python<'py>,
         text: &Bound<'py, PyString>,
-        on_error: Option<&Bound<'py, PyAny>>,
+        on_error: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let on_error = match on_error {
-            Some(name) => policy(name)?,
-            None => OnError::Raise,
-        };
-        let ids = self.encode_one(py, text, on_error)?;
+        let ids = self.encode_one(py, text, policy(on_error)?)?;
         PyList::new(py, ids.iter().map(|&id| cached(py, &self.token_objects, id)))
     }
 
     /// The token ids of ``text`` (``GrammarTokenizer.encode``).
-    #[pyo3(signature = (text, on_error = None))]
+    #[pyo3(signature = (text, on_error))]
     fn encode<'py>(
         &self,
         py: Python<'py>,
         text: &Bound<'py, PyString>,
-        on_error: Option<&Bound<'py, PyAny>>,
+        on_error: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let on_error = match on_error {
-            Some(name) => policy(name)?,
-            None => OnError::Raise,
-        };
-        let ids = self.encode_one(py, text, on_error)?;
+        let ids = self.encode_one(py, text, policy(on_error)?)?;
         self.id_list(py, &ids)
     }
 
@@ -438,9 +430,9 @@ impl Engine {
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         let this = slf.get();
         Ok(format!(
-            "<{} {:?} {} tokens>",
+            "<{} {} {} tokens>",
             slf.get_type().name()?,
-            this.core.modality(),
+            this.modality.bind(slf.py()).repr()?,
             this.core.vocab().len()
         ))
     }
