@@ -246,10 +246,7 @@ class GrammarTokenizer:
         """
         policy = self.on_error if on_error is None else check_on_error(on_error)
         batch = texts if isinstance(texts, list) else list(texts)
-        if self._native is not None:
-            for text in batch:
-                if not isinstance(text, str):
-                    raise TypeError(f"{type(self).__name__}.encode_batch expects str items, got {type(text).__name__}")
+        if self._native is not None:  # the core type-checks each item (TypeError naming its index)
             if return_arrays:
                 return self._native.encode_batch_arrays(batch, policy, num_threads)
             return self._native.encode_batch(batch, policy, num_threads)
