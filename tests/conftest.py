@@ -28,6 +28,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/*.jsonl from the current code")
 
 
+def grammar_corpus_files(modalities: tuple[str, ...] = ("smiles", "inchi", "protein", "dna")) -> list[tuple[str, str, str | None]]:
+    """``(modality, path, column)`` for every shared-data file of the grammar modalities.
+
+    TSV files name their column (``smiles`` or ``inchi``); the others hold one record per
+    line or FASTA entry (column ``None``). Empty when the shared data is missing.
+    """
+    cases: list[tuple[str, str, str | None]] = []
+    if not DATA.is_dir():
+        return cases
+    for modality in modalities:
+        for path in sorted((DATA / modality).iterdir()):
+            column = None
+            if path.name.endswith((".tsv", ".tsv.gz")):
+                column = "inchi" if modality == "inchi" else "smiles"
+            cases.append((modality, str(path), column))
+    return cases
+
+
 def full_corpus_enabled(config: pytest.Config) -> bool:
     """Whole files when CHEMTOK_FULL_CORPUS=1 or when the run selects ``-m corpus``."""
     return os.environ.get("CHEMTOK_FULL_CORPUS") == "1" or "corpus" in (config.getoption("-m") or "")

@@ -14,7 +14,7 @@ import pytest
 
 import chemtok
 from chemtok.io import read_records
-from conftest import DATA, full_corpus_enabled
+from conftest import DATA, full_corpus_enabled, grammar_corpus_files
 
 SAMPLE_SIZE = 3000
 NOT_SMILES = {"FAIL": 1, "c1c[nH]c2c1fccc2": 11}  # string -> position of the refusal
@@ -38,18 +38,10 @@ TEXT_FIELDS = {
 
 def corpus_cases() -> list[tuple[str, str, str | None]]:
     """(tokenizer name, file path, column) for every file of the shared data."""
-    cases: list[tuple[str, str, str | None]] = []
-    if not DATA.is_dir():
-        return cases
-    for modality in ("smiles", "inchi", "protein", "dna"):
-        for path in sorted((DATA / modality).iterdir()):
-            column = None
-            if path.name.endswith((".tsv", ".tsv.gz")):
-                column = "inchi" if modality == "inchi" else "smiles"
-            cases.append((modality, str(path), column))
-    for name, fields in TEXT_FIELDS.items():
-        for field in fields:
-            cases.append(("chem", str(DATA / "text" / name), field))
+    cases = grammar_corpus_files()
+    if DATA.is_dir():
+        for name, fields in TEXT_FIELDS.items():
+            cases.extend(("chem", str(DATA / "text" / name), field) for field in fields)
     return cases
 
 
