@@ -8,7 +8,11 @@ reference, which ``tests/test_native.py`` checks on random and real inputs.
 
 Nothing is copied into Rust by hand: :meth:`NativeEngine.for_tokenizer` hands over the
 tokenizer's grammar (``grammar.as_dict()`` plus the derived tables the reference itself
-uses) and its vocabulary's token list in id order.
+uses) and its vocabulary's token list in id order. For a compact SMILES model
+(``SmilesTokenizer(model=...)``) it also hands over the atom-level vocabulary, the merges
+in rank order and the :class:`~chemtok.compact.WordRules`; the core lexes atom-level
+units, splits them into merge words and applies the merges as
+:func:`~chemtok.compact.split_words` and :func:`~chemtok.compact.apply_merges` do.
 
 The methods of :class:`NativeEngine` are implemented in Rust and called directly (no
 Python frame in between): ``tokenize``/``encode`` for one string, ``encode_batch`` and
@@ -52,8 +56,8 @@ def available() -> bool:
 def supports(tok: Any) -> bool:
     """Return ``True`` when :meth:`NativeEngine.for_tokenizer` can run ``tok``.
 
-    The core lexes atom-level SMILES, InChI, protein and DNA tokenizers; a SMILES
-    tokenizer with learned merges (``model="compact"``) stays on the reference.
+    The core runs SMILES tokenizers (atom-level, and compact models with learned
+    merges), InChI, protein and DNA tokenizers.
     """
     return _kind(tok)[0] is not None
 
@@ -62,8 +66,8 @@ def _kind(tok: Any) -> tuple[str | None, str]:
     """The lexer kind for ``tok``, or ``None`` and why not."""
     grammar = getattr(tok, "grammar", None)
     if isinstance(grammar, SmilesGrammar):
-        if getattr(tok, "merges", ()):
-            return None, "its merges (a compact model) run on the Python reference only"
+        if getattr(tok, "merges", ()) and getattr(tok, "unit_vocabulary", None) is None:
+            return None, "it has merges but no atom-level unit_vocabulary"
         return "smiles", ""
     if isinstance(grammar, InchiGrammar):
         return "inchi", ""
@@ -84,7 +88,14 @@ if TYPE_CHECKING:
     class _EngineBase:
         """The methods the compiled class provides (see ``rust/chemtok-py/src/lib.rs``)."""
 
-        def __init__(self, kind: str, modality: str, grammar: dict[str, Any], tokens: Sequence[str]) -> None: ...
+        def __init__(
+            self,
+            kind: str,
+            modality: str,
+            grammar: dict[str, Any],
+            tokens: Sequence[str],
+            compact: dict[str, Any] | None = None,
+        ) -> None: ...
 
         def tokenize(self, text: str, on_error: str) -> list[str]: ...
 
@@ -140,7 +151,9 @@ class NativeEngine(_EngineBase):
         Args:
             tok: a :class:`~chemtok.SmilesTokenizer`, :class:`~chemtok.InchiTokenizer`
                 or :class:`~chemtok.sequence.SequenceTokenizer` (protein, DNA); its
-                ``grammar``, ``vocabulary.tokens`` and ``name`` are read.
+                ``grammar``, ``vocabulary.tokens`` and ``name`` are read, and for a
+                SMILES tokenizer with merges (a compact model) also ``merges``,
+                ``unit_vocabulary.tokens`` and its word rules.
 
         Raises:
             ImportError: the compiled core is not built.
@@ -160,4 +173,19 @@ class NativeEngine(_EngineBase):
             spec["bracket_symbols"] = tuple(grammar.bracket_symbols)
         else:
             spec["symbols"] = tuple(grammar.symbols)
-        return cls(kind, tok.name, spec, tuple(tok.vocabulary.tokens))
+        compact = None
+        merges = getattr(tok, "merges", None)
+        if kind == "smiles" and merges:
+            from chemtok.compact import WordRules
+
+            # The rules the reference splits words with (SmilesTokenizer._word_rules).
+            rules = getattr(tok, "_word_rules", None)
+            if not isinstance(rules, WordRules):
+                rules = WordRules.for_grammar(grammar)
+            compact = {
+                "unit_tokens": tuple(tok.unit_vocabulary.tokens),
+                "merges": tuple(merges),
+                "separators": tuple(sorted(rules.separators)),
+                "groups": tuple(rules.groups),
+            }
+        return cls(kind, tok.name, spec, tuple(tok.vocabulary.tokens), compact)

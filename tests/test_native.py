@@ -6,6 +6,10 @@ equal single calls, arrays equal lists, and the thread count changes nothing. A 
 sample of every file in ../shared/data gives identical results (every record with
 CHEMTOK_FULL_CORPUS=1 or ``-m corpus``). The Rust unit tests run through ``cargo test``.
 
+Compact SMILES models (learned merges over atom-level units) are held to the same: the
+shipped model (``"smiles-compact"``) on the random strings and on every SMILES file, and
+a model trained here on a few hundred strings, for a second merge table.
+
 The example budget comes from CHEMTOK_MAX_EXAMPLES (default 200).
 """
 
@@ -30,6 +34,7 @@ from chemtok.errors import TokenizationError
 from chemtok.grammar import load_inchi_grammar, load_sequence_grammar, load_smiles_grammar
 from chemtok.io import read_records
 from conftest import DATA, ROOT, full_corpus_enabled
+from strategies import smiles_like as valid_smiles
 
 pytestmark = pytest.mark.skipif(not native.available(), reason="chemtok._native is not built")
 
@@ -50,11 +55,15 @@ def _reference(cls: Callable[..., Any]) -> Any:
 
 REFERENCE = {
     "smiles": _reference(chemtok.SmilesTokenizer),
+    "smiles-compact": chemtok.SmilesTokenizer(model="compact", engine="python"),
     "inchi": _reference(chemtok.InchiTokenizer),
     "protein": _reference(chemtok.ProteinTokenizer),
     "dna": _reference(chemtok.DnaTokenizer),
 }
+assert REFERENCE["smiles-compact"].engine == "python" and REFERENCE["smiles-compact"].merges
 ENGINE = {name: native.NativeEngine.for_tokenizer(tok) for name, tok in REFERENCE.items()} if native.available() else {}
+# The public API over the engine (``_start_engine``), for the compact model.
+COMPACT_NATIVE = chemtok.SmilesTokenizer(model="compact", engine="native") if native.available() else None
 
 
 def outcome(call: Callable[[], Any]) -> tuple[Any, ...]:
@@ -187,8 +196,22 @@ def sequence_like(name: str) -> st.SearchStrategy[str]:
     ).map("".join)
 
 
+# Runs of the units merges are made of, next to separators (".", ">", ">>"), spelled
+# groups ("[CH3:1]", "%(5000)") and byte-fallback tokens ("§"): where the word rules
+# decide what may merge.
+merge_heavy = st.lists(
+    st.sampled_from(
+        ["C", "C", "C", "c", "c", "1", "2", "3", "(", ")", "=", "O", "N", ".", ">", ">>",
+         "[CH3:1]", "[CH3:12]", "[C]", "%(1)", "%(12)", "%(5000)", "§", "[C"]
+    ),
+    max_size=30,
+).map("".join)
+
 STRATEGIES = {
     "smiles": smiles_like(),
+    # Merges need long valid runs too: the strategy of tests/strategies.py (up to 40
+    # lexemes, brackets with every property) and merge_heavy, beside the junk-laden one.
+    "smiles-compact": st.one_of(smiles_like(), valid_smiles, merge_heavy),
     "inchi": inchi_like(),
     "protein": sequence_like("protein"),
     "dna": sequence_like("dna"),
@@ -322,17 +345,44 @@ def test_for_tokenizer_reads_the_tokenizer() -> None:
         native.NativeEngine.for_tokenizer(text)
 
 
-def test_compact_smiles_models_are_not_claimed() -> None:
-    """Learned merges run on the reference only: the engine must refuse, not differ."""
-    try:
-        compact = chemtok.SmilesTokenizer(model="compact", engine="python")  # type: ignore[call-arg]
-    except (TypeError, ValueError, chemtok.ChemtokError):
-        pytest.skip("this chemtok has no compact SMILES model")
-    if not getattr(compact, "merges", ()):
-        pytest.skip("the compact model has no merges")
-    assert not native.supports(compact)
-    with pytest.raises(TypeError):
-        native.NativeEngine.for_tokenizer(compact)
+def test_compact_smiles_models_run_natively() -> None:
+    """A compact model gets the native engine, through the public API as well."""
+    reference = REFERENCE["smiles-compact"]
+    assert native.supports(reference)
+    tok = chemtok.SmilesTokenizer(model="compact", engine="native")
+    assert tok.engine == "native" and chemtok.SmilesTokenizer(model="compact").engine == "native"
+    assert tok._native.vocab_size == len(reference.vocabulary) > len(reference.unit_vocabulary)
+    aspirin = "CC(=O)Oc1ccccc1C(=O)O"
+    assert tok.tokenize(aspirin) == reference.tokenize(aspirin) == ["CC(=O)O", "c1ccccc1", "C(=O)O"]
+    # A merged token that is also an atom-level token keeps the atom-level id.
+    merged_units = [left + right for left, right in reference.merges if left + right in reference.unit_vocabulary]
+    assert all(reference.token_to_id(t) < len(reference.unit_vocabulary) for t in merged_units)
+    copy = pickle.loads(pickle.dumps(ENGINE["smiles-compact"]))
+    assert copy.encode(aspirin, "raise") == reference.encode(aspirin)
+    with pytest.raises(ValueError):  # merges are for SMILES only
+        compact = {"unit_tokens": ["C"], "merges": [], "separators": [], "groups": []}
+        native.NativeEngine("inchi", "inchi", {}, ["C"], compact)
+
+
+@settings(max_examples=max(1, MAX_EXAMPLES // 2), deadline=None)
+@given(st.lists(STRATEGIES["smiles-compact"], max_size=12), st.sampled_from(POLICIES))
+def test_hyp_compact_public_api(texts: list[str], policy: str) -> None:
+    """``SmilesTokenizer(model="compact")``: native and Python engines, every method."""
+    python, native_tok = REFERENCE["smiles-compact"], COMPACT_NATIVE
+    for text in texts:
+        expected = outcome(lambda: python.tokenize(text, on_error=policy))
+        assert outcome(lambda: native_tok.tokenize(text, on_error=policy)) == expected
+        assert outcome(lambda: native_tok.encode(text, on_error=policy)) == outcome(
+            lambda: python.encode(text, on_error=policy)
+        )
+    expected = outcome(lambda: python.encode_batch(texts, on_error=policy))
+    for threads in (1, 2):
+        assert outcome(lambda: native_tok.encode_batch(texts, on_error=policy, num_threads=threads)) == expected
+        arrays = _batch_outcome(
+            lambda: native_tok.encode_batch(texts, on_error=policy, num_threads=threads, return_arrays=True)
+        )
+        assert arrays == expected
+
 
 
 def test_importing_native_does_not_import_numpy() -> None:
@@ -353,6 +403,8 @@ def corpus_cases() -> list[tuple[str, str, str | None]]:
             if path.name.endswith((".tsv", ".tsv.gz")):
                 column = "inchi" if modality == "inchi" else "smiles"
             cases.append((modality, str(path), column))
+            if modality == "smiles":
+                cases.append(("smiles-compact", str(path), column))
     return cases
 
 
@@ -363,11 +415,15 @@ def corpus_cases() -> list[tuple[str, str, str | None]]:
     ids=lambda v: Path(v).name if isinstance(v, str) and "/" in v else str(v),
 )
 def test_corpus_parity(request: pytest.FixtureRequest, name: str, path: str, column: str | None) -> None:
-    tok, engine = REFERENCE[name], ENGINE[name]
     texts = [r.text for r in read_records(path, column=column) if r.text is not None]
     if not full_corpus_enabled(request.config) and len(texts) > SAMPLE_SIZE:
         texts = random.Random(f"native:{Path(path).name}").sample(texts, SAMPLE_SIZE)
     assert texts, f"no records read from {path}"
+    assert_corpus_parity(REFERENCE[name], ENGINE[name], texts, path)
+
+
+def assert_corpus_parity(tok: Any, engine: Any, texts: list[str], path: str) -> None:
+    """Tokens and errors one by one (``"raise"``), then ids of the batch paths (``"fallback"``)."""
     table = tok.vocabulary.token_to_id
     expected_ids = []
     mismatches = []
@@ -377,13 +433,88 @@ def test_corpus_parity(request: pytest.FixtureRequest, name: str, path: str, col
             mismatches.append(text)
         tokens = expected[1] if expected[0] == "ok" else tok.tokenize(text, on_error="fallback")
         expected_ids.append([table[t] for t in tokens])
-    assert not mismatches, f"{len(mismatches)} of {len(texts)} records differ, e.g. {mismatches[:3]}"
+    assert not mismatches, f"{path}: {len(mismatches)} of {len(texts)} records differ, e.g. {mismatches[:3]}"
     # The batch path, on every thread count, gives the same ids as the reference.
     for threads in (1, None):
         ids, offsets = engine.encode_batch_arrays(texts, "fallback", threads)
         bounds = offsets.tolist()
         got = [ids[a:b].tolist() for a, b in zip(bounds, bounds[1:])]
-        assert got == expected_ids
+        assert got == expected_ids, path
+
+
+# -- more merge tables: a compact model trained here, and a hand-written one -------------
+
+# Merges no training produces: across separators and byte-fallback tokens, out of and
+# into spelled groups (so only the word rules keep them from applying), a merge that
+# spells an atom-level token ("1" + "2" = "12") ranked after one that needs it, repeated
+# pairs (the last rank counts), and runs of one unit.
+ADVERSARIAL_MERGES = (
+    ("12", "3"), (".", "C"), ("C", "."), (">>", "C"), ("C", ">"), (">", "C"), ("C", ">>"),
+    ("<0xC2>", "<0xA7>"), ("C", "<0xC2>"), ("[", "C"), ("C", "]"), ("]", "["), ("C", "["), ("]", "C"),
+    ("%(", "1"), ("1", ")"), (")", "C"), ("C", "%("), ("1", "2"), ("c", "c"), ("cc", "cc"), ("c", "cc"),
+    ("C", "C"), ("CC", "C"), ("C", "CC"), ("CC", "CC"), ("C", "C"), ("C", "("), ("C(", "="), ("=", "O"),
+    ("O", ")"), ("=O", ")"), ("C(=", "O)"), ("CH3", ":1"), ("[", "CH3"), ("[CH3", ":1"), (":1", "]"),
+    ("c1", "c"), ("c", "1"), ("N", "C"), ("NC", "C"), ("O", "O"), ("C", "O"), ("CO", "C"),
+)
+
+
+@pytest.fixture(scope="module", params=["trained", "adversarial"])
+def trained(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
+    """A compact model and its native engine: ``trained`` on 450 seeded records of
+    several SMILES files (reactions, hard cases and atom maps included, so spelled groups
+    get merges of their own), or the ``adversarial`` table above."""
+    if not DATA.is_dir():
+        pytest.skip(f"shared data not found at {DATA}")
+    from chemtok.compact import CompactModel, train_compact_model
+
+    atom = REFERENCE["smiles"]
+    if request.param == "trained":
+        rng = random.Random("native:trained")
+        corpus: list[str] = []
+        for name in ("moleculenet_bbbp.smi.gz", "hard_cases.smi.gz", "reactions_rdkit_uspto_mapped.rsmi.gz"):
+            texts = [r.text for r in read_records(str(DATA / "smiles" / name)) if r.text]
+            corpus.extend(rng.sample(texts, min(len(texts), 150)))
+        unit_count = len(atom.vocabulary) - len(atom.special_tokens) - 256
+        model = train_compact_model(corpus, unit_count + 300, min_frequency=2, tokenizer=atom)
+        assert model.merges, "training found no merges"
+    else:
+        model = CompactModel(ADVERSARIAL_MERGES, atom.grammar_tag, atom.vocabulary.fingerprint)
+    directory = tmp_path_factory.mktemp(f"compact-{request.param}")
+    model.save(directory)
+    tok = chemtok.SmilesTokenizer(model=str(directory), engine="python")
+    assert tok.merges == model.merges and tok.merges != REFERENCE["smiles-compact"].merges
+    return tok, native.NativeEngine.for_tokenizer(tok)
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_hyp_trained_model_equals_reference(trained: tuple[Any, Any], policy: str) -> None:
+    tok, engine = trained
+
+    @settings(max_examples=max(1, MAX_EXAMPLES // 2), deadline=None)
+    @given(st.lists(STRATEGIES["smiles-compact"], max_size=6))
+    def check(texts: list[str]) -> None:
+        for text in texts:
+            expected = outcome(lambda: tok.tokenize(text, on_error=policy))
+            assert outcome(lambda: engine.tokenize(text, policy)) == expected
+            assert outcome(lambda: engine.encode(text, policy)) == outcome(lambda: tok.encode(text, on_error=policy))
+        expected = outcome(lambda: [tok.encode(t, on_error=policy) for t in texts])
+        for threads in (1, 2):
+            assert outcome(lambda: engine.encode_batch(texts, policy, threads)) == expected
+            assert _batch_outcome(lambda: engine.encode_batch_arrays(texts, policy, threads)) == expected
+
+    check()
+
+
+def test_trained_model_corpus_parity(request: pytest.FixtureRequest, trained: tuple[Any, Any]) -> None:
+    """A seeded sample of every SMILES file (whole files with CHEMTOK_FULL_CORPUS=1)."""
+    tok, engine = trained
+    size = None if full_corpus_enabled(request.config) else 300
+    for path in sorted((DATA / "smiles").iterdir()):
+        column = "smiles" if path.name.endswith((".tsv", ".tsv.gz")) else None
+        texts = [r.text for r in read_records(str(path), column=column) if r.text is not None]
+        if size is not None and len(texts) > size:
+            texts = random.Random(f"native-trained:{path.name}").sample(texts, size)
+        assert_corpus_parity(tok, engine, texts, str(path))
 
 
 # -- the Rust unit tests -----------------------------------------------------------------

@@ -7,7 +7,8 @@
 //! Nothing here holds a grammar table of its own. A [`Tokenizer`] is built from a
 //! grammar spec ([`SmilesSpec`], [`InchiSpec`], [`SequenceSpec`]) and the vocabulary's
 //! token list in id order, both handed over by the caller (the Python binding reads
-//! them from `grammars/*.toml` through `chemtok.grammar`).
+//! them from `grammars/*.toml` through `chemtok.grammar`). A compact SMILES model adds
+//! its merges and word rules ([`MergeSpec`]), applied to the atom-level units.
 //!
 //! Text is taken as bytes: UTF-8, or "WTF-8" when the Python string holds lone
 //! surrogates (encoded with `surrogatepass`). Every position inside the crate is a
@@ -17,6 +18,7 @@
 
 mod error;
 mod inchi;
+mod merges;
 mod pool;
 mod sequence;
 mod smiles;
@@ -26,6 +28,7 @@ mod vocab;
 
 pub use error::{Failure, NoRule, PropKind, Reason, SpecError};
 pub use inchi::InchiSpec;
+pub use merges::MergeSpec;
 pub use pool::Threads;
 pub use sequence::SequenceSpec;
 pub use smiles::SmilesSpec;

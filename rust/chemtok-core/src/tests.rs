@@ -2,12 +2,14 @@
 //! repository, never copied). Expected tokens are what the Python reference gives;
 //! `tests/test_native.py` checks full parity on random and real inputs.
 
+use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
+use crate::merges::Merges;
 use crate::{
-    char_index, BatchError, Failure, InchiSpec, NoRule, OnError, PropKind, Reason, SequenceSpec, SmilesSpec, Threads,
-    Tokenizer,
+    char_index, BatchError, Failure, InchiSpec, MergeSpec, NoRule, OnError, PropKind, Reason, SequenceSpec, SmilesSpec,
+    Threads, Tokenizer, Vocab,
 };
 
 fn repo() -> PathBuf {
@@ -453,4 +455,383 @@ fn arbitrary_bytes_never_panic() {
             }
         }
     }
+}
+
+// -- compact models: split_words + apply_merges (merges.rs) ---------------------------
+
+/// A small deterministic generator (xorshift64): no dependency, same inputs every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+fn is_byte_token(unit: &str) -> bool {
+    (0..=255u8).any(|b| crate::byte_token(b) == unit)
+}
+
+/// `split_words` of `chemtok/compact.py`, transcribed on strings.
+fn split_words_ref(units: &[String], separators: &[&str], groups: &[(&str, &str)]) -> Vec<Vec<String>> {
+    let closers: HashMap<&str, &str> = groups.iter().copied().collect();
+    let mut words = Vec::new();
+    let mut current: Vec<String> = Vec::new();
+    let (mut i, n) = (0, units.len());
+    while i < n {
+        let unit = units[i].as_str();
+        let closer = closers.get(unit);
+        if separators.contains(&unit) || closer.is_some() || is_byte_token(unit) {
+            if !current.is_empty() {
+                words.push(std::mem::take(&mut current));
+            }
+            let Some(closer) = closer else {
+                words.push(vec![unit.to_owned()]);
+                i += 1;
+                continue;
+            };
+            let mut end = i + 1;
+            while end < n && units[end] != *closer {
+                end += 1;
+            }
+            words.push(units[i..(end + 1).min(n)].to_vec());
+            i = end + 1;
+            continue;
+        }
+        current.push(unit.to_owned());
+        i += 1;
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+/// `apply_merges` of `chemtok/compact.py`, transcribed on strings.
+fn apply_merges_ref(word: &[String], ranks: &HashMap<(String, String), usize>) -> Vec<String> {
+    let mut parts = word.to_vec();
+    while parts.len() > 1 {
+        let mut best: Option<(usize, (String, String))> = None;
+        for pair in parts.windows(2) {
+            if let Some(&rank) = ranks.get(&(pair[0].clone(), pair[1].clone())) {
+                if best.as_ref().map_or(true, |(r, _)| rank < *r) {
+                    best = Some((rank, (pair[0].clone(), pair[1].clone())));
+                }
+            }
+        }
+        let Some((_, (left, right))) = best else {
+            break;
+        };
+        let mut merged = Vec::with_capacity(parts.len());
+        let mut i = 0;
+        while i < parts.len() {
+            if i + 1 < parts.len() && parts[i] == left && parts[i + 1] == right {
+                merged.push(format!("{left}{right}"));
+                i += 2;
+            } else {
+                merged.push(parts[i].clone());
+                i += 1;
+            }
+        }
+        parts = merged;
+    }
+    parts
+}
+
+/// `{pair: rank for rank, pair in enumerate(merges)}`: a repeated pair keeps its last rank.
+fn rank_map(merges: &[(String, String)]) -> HashMap<(String, String), usize> {
+    merges
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(rank, pair)| (pair, rank))
+        .collect()
+}
+
+/// The compact vocabulary as `SmilesTokenizer` builds it: the units, then each merged
+/// token (in rank order) that is not already there.
+fn compact_tokens(units: &[String], merges: &[(String, String)]) -> Vec<String> {
+    let mut tokens = units.to_vec();
+    let mut seen: std::collections::HashSet<String> = units.iter().cloned().collect();
+    for (left, right) in merges {
+        let joined = format!("{left}{right}");
+        if seen.insert(joined.clone()) {
+            tokens.push(joined);
+        }
+    }
+    tokens
+}
+
+fn merge_spec(merges: &[(String, String)], separators: &[&str], groups: &[(&str, &str)]) -> MergeSpec {
+    MergeSpec {
+        merges: merges
+            .iter()
+            .map(|(l, r)| (l.clone().into_bytes(), r.clone().into_bytes()))
+            .collect(),
+        separators: separators.iter().map(|s| s.as_bytes().to_vec()).collect(),
+        groups: groups
+            .iter()
+            .map(|(o, c)| (o.as_bytes().to_vec(), c.as_bytes().to_vec()))
+            .collect(),
+    }
+}
+
+/// The compact model shipped in chemtok/data (merges in rank order).
+fn shipped_merges() -> Vec<(String, String)> {
+    let path = repo().join("chemtok").join("data").join("smiles_compact.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let data: serde_json::Value = serde_json::from_str(&text).expect("model JSON");
+    data["merges"]
+        .as_array()
+        .expect("merges")
+        .iter()
+        .map(|pair| {
+            let pair = pair.as_array().expect("pair");
+            (
+                pair[0].as_str().expect("left").to_owned(),
+                pair[1].as_str().expect("right").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The word rules of the shipped SMILES grammar (`WordRules.for_grammar`).
+fn smiles_word_rules() -> (Vec<String>, Vec<(String, String)>) {
+    let g = toml_file("smiles");
+    let mut separators = vec![string(&g, "structure.dot")];
+    separators.extend(strings(&g, "structure.reaction"));
+    let groups = vec![
+        (string(&g, "bracket.open"), string(&g, "bracket.close")),
+        (
+            string(&g, "ring_closure.percent_paren_open"),
+            string(&g, "ring_closure.percent_paren_close"),
+        ),
+    ];
+    (separators, groups)
+}
+
+#[test]
+fn compact_smiles_matches_split_words_and_apply_merges() {
+    let units = full_vocab(vocab_file("smiles_vocab.json"));
+    let merges = shipped_merges();
+    let tokens = compact_tokens(&units, &merges);
+    let (separators, groups) = smiles_word_rules();
+    let seps: Vec<&str> = separators.iter().map(String::as_str).collect();
+    let grps: Vec<(&str, &str)> = groups.iter().map(|(o, c)| (o.as_str(), c.as_str())).collect();
+    let spec = merge_spec(&merges, &seps, &grps);
+    let atom = smiles();
+    let compact = Tokenizer::smiles_compact("smiles", &smiles_spec(), &units, &tokens, &spec).expect("compact");
+    assert_eq!(compact.vocab_size(), tokens.len());
+    let ranks = rank_map(&merges);
+    let names = |ids: &[u32]| -> Vec<String> { ids.iter().map(|&i| tokens[i as usize].clone()).collect() };
+
+    let aspirin = compact
+        .encode(b"CC(=O)Oc1ccccc1C(=O)O", OnError::Raise)
+        .expect("aspirin");
+    assert_eq!(names(&aspirin), v(&["CC(=O)O", "c1ccccc1", "C(=O)O"]));
+    // A spelled bracket atom is a word of its own; "." and ">>" are words of their own.
+    let mapped = compact.encode(b"[CH3:7][OH:8].CC>>CC", OnError::Raise).expect("mapped");
+    assert!(names(&mapped)
+        .iter()
+        .all(|t| t.matches('[').count() <= 1 && !t.starts_with(']')));
+    assert_eq!(names(&mapped).concat(), "[CH3:7][OH:8].CC>>CC");
+
+    // Random SMILES-like text: tokens, ids and errors equal the reference composition.
+    let parts = [
+        "C",
+        "c",
+        "N",
+        "n",
+        "O",
+        "o",
+        "S",
+        "Cl",
+        "Br",
+        "(",
+        ")",
+        "=",
+        "#",
+        "1",
+        "2",
+        "3",
+        "%12",
+        "%(123)",
+        "%(5000)",
+        "[C@@H]",
+        "[nH]",
+        "[CH3:12]",
+        "[13CH3-]",
+        "[Fe+2]",
+        "[Os@OH5+3:9]",
+        ".",
+        ">",
+        ">>",
+        "->",
+        "§",
+        "é",
+        "[C",
+        "x",
+    ];
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    for _ in 0..3000 {
+        let text: String = (0..rng.below(40)).map(|_| *rng.pick(&parts)).collect();
+        for policy in [OnError::Raise, OnError::Fallback, OnError::Skip] {
+            let expected = match atom.encode(text.as_bytes(), policy) {
+                Ok(ids) => {
+                    let unit_names: Vec<String> = ids.iter().map(|&i| units[i as usize].clone()).collect();
+                    let words = split_words_ref(&unit_names, &seps, &grps);
+                    Ok(words
+                        .iter()
+                        .flat_map(|w| apply_merges_ref(w, &ranks))
+                        .collect::<Vec<_>>())
+                }
+                Err(failure) => Err(failure),
+            };
+            let got = compact.encode(text.as_bytes(), policy).map(|ids| names(&ids));
+            assert_eq!(got, expected, "{text:?} under {policy:?}");
+        }
+    }
+}
+
+/// A toy unit vocabulary: the byte block, then units chosen so that merges can spell
+/// existing units ("1" + "2" = "12") and tokens of several units ("ab" + "c").
+fn toy_units() -> Vec<String> {
+    let mut units: Vec<String> = (0..=255u8).map(crate::byte_token).collect();
+    for unit in [
+        "a", "b", "c", "ab", "1", "2", "12", "3", "123", ".", ">>", "[", "]", "%(", ")", "(", "x",
+    ] {
+        units.push(unit.to_owned());
+    }
+    units
+}
+
+/// A random merge table over `units`: sides from the units and earlier merged tokens,
+/// repeated pairs, merges whose result is a unit, merges with a byte-fallback token,
+/// and pairs of tokens that only exist after later merges (so a merge can make a pair
+/// ranked below the round's).
+fn random_merges(rng: &mut Rng, units: &[String], count: usize) -> Vec<(String, String)> {
+    let plain: Vec<String> = units.iter().filter(|u| !is_byte_token(u)).cloned().collect();
+    let mut pool = plain.clone();
+    let mut merges: Vec<(String, String)> = Vec::new();
+    for _ in 0..count {
+        let pair = match rng.below(10) {
+            0 if !merges.is_empty() => rng.pick(&merges).clone(),
+            1 => ("1".to_owned(), "2".to_owned()),
+            2 => ("12".to_owned(), "3".to_owned()),
+            // A byte-fallback token is a word of its own: this merge must never apply.
+            4 => ("<0x41>".to_owned(), rng.pick(&pool).clone()),
+            // Runs of one unit ("aa" + "aaa"): overlapping pairs everywhere.
+            5 | 6 => {
+                let base = rng.pick(&plain[..3]).clone();
+                (base.repeat(1 + rng.below(4)), base.repeat(1 + rng.below(4)))
+            }
+            3 => {
+                let base = rng.pick(&plain).clone();
+                (format!("{base}{base}"), rng.pick(&pool).clone())
+            }
+            _ => (rng.pick(&pool).clone(), rng.pick(&pool).clone()),
+        };
+        pool.push(format!("{}{}", pair.0, pair.1));
+        merges.push(pair);
+    }
+    merges
+}
+
+fn check_toy_merges(rng: &mut Rng, merges: &[(String, String)], texts: usize) {
+    let units = toy_units();
+    let seps = [".", ">>"];
+    // "(" also opens a group here: an opener wins over every other rule.
+    let grps = [("[", "]"), ("%(", ")"), ("(", "x")];
+    let tokens = compact_tokens(&units, merges);
+    let unit_vocab = Vocab::new(&units).expect("units");
+    let table = Merges::new(&unit_vocab, &units, &tokens, &merge_spec(merges, &seps, &grps)).expect("merges");
+    let ranks = rank_map(merges);
+    let ids: HashMap<&str, u32> = units.iter().enumerate().map(|(i, u)| (u.as_str(), i as u32)).collect();
+    let alphabet: Vec<&str> = units[256..]
+        .iter()
+        .map(String::as_str)
+        .chain(["<0x41>", "<0xC3>"])
+        .collect();
+    for _ in 0..texts {
+        // Lengths past 64 and 128 cover words of several bit blocks.
+        let len = match rng.below(4) {
+            0 => rng.below(200),
+            _ => rng.below(40),
+        };
+        let mut unit_names: Vec<String> = (0..len).map(|_| rng.pick(&alphabet).to_string()).collect();
+        if rng.below(3) == 0 {
+            // Long runs of one unit: overlapping occurrences of the same pair.
+            let unit = rng.pick(&alphabet[..3]).to_string();
+            unit_names = vec![unit; rng.below(200)];
+        }
+        let expected: Vec<String> = split_words_ref(&unit_names, &seps, &grps)
+            .iter()
+            .flat_map(|w| apply_merges_ref(w, &ranks))
+            .collect();
+        let mut buffer: Vec<u32> = vec![7, 7];
+        buffer.extend(unit_names.iter().map(|u| ids[u.as_str()]));
+        table.apply(&mut buffer, 2);
+        assert_eq!(&buffer[..2], &[7, 7], "ids before the mark are kept");
+        let got: Vec<String> = buffer[2..].iter().map(|&i| tokens[i as usize].clone()).collect();
+        assert_eq!(got, expected, "units {unit_names:?}");
+    }
+}
+
+#[test]
+fn merges_match_the_reference_on_random_tables() {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for count in [0, 1, 5, 30, 120, 400] {
+        for _ in 0..4 {
+            let merges = random_merges(&mut rng, &toy_units(), count);
+            check_toy_merges(&mut rng, &merges, 400);
+        }
+    }
+}
+
+#[test]
+fn merges_match_the_reference_with_u32_ranks() {
+    // More than 65534 merges: ranks no longer fit u16 (the wide path). The padding
+    // merges name no token, so they never apply.
+    let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+    for _ in 0..3 {
+        let mut merges: Vec<(String, String)> = (0..70_000).map(|i| (format!("#{i}"), "#".to_owned())).collect();
+        merges.extend(random_merges(&mut rng, &toy_units(), 200));
+        check_toy_merges(&mut rng, &merges, 300);
+    }
+}
+
+#[test]
+fn merge_tables_that_cannot_work_are_errors() {
+    let units = toy_units();
+    let unit_vocab = Vocab::new(&units).expect("units");
+    let merges = vec![("a".to_owned(), "b".to_owned()), ("ab".to_owned(), "c".to_owned())];
+    let spec = merge_spec(&merges, &["."], &[("[", "]")]);
+    let tokens = compact_tokens(&units, &merges);
+    assert!(Merges::new(&unit_vocab, &units, &tokens, &spec).is_ok());
+    // The compact vocabulary lacks a merged token ("abc").
+    assert!(Merges::new(&unit_vocab, &units, &units, &spec).is_err());
+    // The compact vocabulary does not start with the units.
+    let mut shuffled = tokens.clone();
+    shuffled.swap(256, 257);
+    assert!(Merges::new(&unit_vocab, &units, &shuffled, &spec).is_err());
+    // An empty group opener.
+    assert!(Merges::new(&unit_vocab, &units, &tokens, &merge_spec(&merges, &[], &[("", "]")])).is_err());
+    // Merges naming no token never apply (and are no error).
+    let odd = vec![("zz".to_owned(), "a".to_owned()), ("a".to_owned(), String::new())];
+    let table = Merges::new(&unit_vocab, &units, &units, &merge_spec(&odd, &[], &[])).expect("odd");
+    let a = units.iter().position(|u| u == "a").expect("a") as u32;
+    let mut ids = vec![a, a, a];
+    table.apply(&mut ids, 0);
+    assert_eq!(ids, vec![a, a, a]);
 }

@@ -7,6 +7,7 @@ use rayon::prelude::*;
 
 use crate::error::{Failure, Reason, SpecError};
 use crate::inchi::{InchiLexer, InchiSpec};
+use crate::merges::{MergeSpec, Merges};
 use crate::pool::{self, Threads};
 use crate::sequence::{SequenceLexer, SequenceSpec};
 use crate::smiles::{SmilesLexer, SmilesSpec};
@@ -71,8 +72,11 @@ pub enum BatchError {
 #[derive(Clone, Debug)]
 pub struct Tokenizer {
     lexer: Lexer,
+    /// The lexer's vocabulary (for a compact model: the atom-level one).
     vocab: Vocab,
     modality: String,
+    /// Learned merges applied after lexing (a compact SMILES model).
+    merges: Option<Box<Merges>>,
 }
 
 impl Tokenizer {
@@ -84,7 +88,25 @@ impl Tokenizer {
             lexer,
             vocab,
             modality: modality.to_owned(),
+            merges: None,
         })
+    }
+
+    /// A compact SMILES tokenizer: atom-level lexing with `unit_tokens` (which decide
+    /// how brackets and ring numbers are spelled), then `merges` applied inside merge
+    /// words (`SmilesTokenizer(model=...)`). `tokens` is the compact vocabulary in id
+    /// order: `unit_tokens` first, then the merged tokens they lack.
+    pub fn smiles_compact<T: AsRef<[u8]>>(
+        modality: &str,
+        spec: &SmilesSpec,
+        unit_tokens: &[T],
+        tokens: &[T],
+        merges: &MergeSpec,
+    ) -> Result<Self, SpecError> {
+        let mut tokenizer = Tokenizer::smiles(modality, spec, unit_tokens)?;
+        let table = Merges::new(&tokenizer.vocab, unit_tokens, tokens, merges)?;
+        tokenizer.merges = Some(Box::new(table));
+        Ok(tokenizer)
     }
 
     /// An InChI tokenizer; `tokens` is the vocabulary in id order.
@@ -95,6 +117,7 @@ impl Tokenizer {
             lexer,
             vocab,
             modality: modality.to_owned(),
+            merges: None,
         })
     }
 
@@ -106,6 +129,7 @@ impl Tokenizer {
             lexer,
             vocab,
             modality: modality.to_owned(),
+            merges: None,
         })
     }
 
@@ -114,9 +138,15 @@ impl Tokenizer {
         &self.modality
     }
 
-    /// The vocabulary.
+    /// The lexer's vocabulary (for a compact model, the atom-level one).
     pub fn vocab(&self) -> &Vocab {
         &self.vocab
+    }
+
+    /// Number of ids this tokenizer can return (for a compact model, the size of the
+    /// compact vocabulary).
+    pub fn vocab_size(&self) -> usize {
+        self.merges.as_ref().map_or(self.vocab.len(), |m| m.vocab_len())
     }
 
     /// The reference's wording of `reason`.
@@ -147,6 +177,21 @@ impl Tokenizer {
     /// that reuses `out` truncates it.
     #[inline]
     pub fn encode_into(&self, text: &[u8], on_error: OnError, out: &mut Vec<u32>) -> Result<(), Failure> {
+        match &self.merges {
+            None => self.lex_into(text, on_error, out),
+            Some(merges) => {
+                // Merging starts after the whole text lexed: errors are the lexer's.
+                let mark = out.len();
+                self.lex_into(text, on_error, out)?;
+                merges.apply(out, mark);
+                Ok(())
+            }
+        }
+    }
+
+    /// The atom-level unit ids of `text`, appended to `out`.
+    #[inline]
+    fn lex_into(&self, text: &[u8], on_error: OnError, out: &mut Vec<u32>) -> Result<(), Failure> {
         let vocab = &self.vocab;
         match &self.lexer {
             Lexer::Smiles(lexer) => drive(text, on_error, vocab, out, |pos, out| {

@@ -12,8 +12,8 @@
 use std::borrow::Cow;
 
 use chemtok_core::{
-    char_index, BatchError, Failure, FlatBatch, InchiSpec, NoRule, OnError, SequenceSpec, SmilesSpec, SpecError,
-    Threads, Tokenizer,
+    char_index, BatchError, Failure, FlatBatch, InchiSpec, MergeSpec, NoRule, OnError, SequenceSpec, SmilesSpec,
+    SpecError, Threads, Tokenizer,
 };
 use numpy::PyArray1;
 use pyo3::exceptions::{PyKeyError, PyRuntimeError, PyTypeError, PyValueError};
@@ -40,7 +40,12 @@ static TOKENIZATION_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 ///     grammar: the grammar as plain data (``Grammar.as_dict()``) plus its derived
 ///         tables: ``chiralities`` and ``bracket_symbols`` (SMILES), ``symbols``
 ///         (InChI, sequences).
-///     tokens: the vocabulary's tokens in id order.
+///     tokens: the vocabulary's tokens in id order (the ids returned).
+///     compact: ``None``, or for a SMILES tokenizer with learned merges a dict with
+///         ``unit_tokens`` (the atom-level vocabulary in id order, which ``tokens``
+///         starts with; it decides how brackets and ring numbers are spelled),
+///         ``merges`` (``(left, right)`` pairs in rank order), ``separators`` and
+///         ``groups`` (``(opener, closer)`` pairs): ``chemtok.compact.WordRules``.
 #[pyclass(module = "chemtok._native", name = "Engine", subclass, frozen)]
 struct Engine {
     core: Tokenizer,
@@ -61,6 +66,49 @@ fn lookup<'py>(grammar: &Bound<'py, PyDict>, key: &str) -> PyResult<Bound<'py, P
     grammar
         .get_item(key)?
         .ok_or_else(|| PyValueError::new_err(format!("grammar spec has no key {key:?}")))
+}
+
+/// The bytes of every str in `items` (a list, tuple or iterable of str).
+fn byte_strings(items: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<u8>>> {
+    collect_texts(items)?
+        .iter()
+        .map(|t| str_bytes(t).map(Cow::into_owned))
+        .collect()
+}
+
+/// The `(str, str)` pairs of `items` as bytes.
+fn byte_pairs(items: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<(Vec<u8>, Vec<u8>)>> {
+    let mut out = Vec::new();
+    for (index, item) in items.try_iter()?.enumerate() {
+        let item = item?;
+        // A str is iterable too: "ab" must not pass as the pair ("a", "b").
+        let pair = (!item.is_instance_of::<PyString>())
+            .then(|| byte_strings(&item).ok())
+            .flatten()
+            .filter(|p| p.len() == 2)
+            .ok_or_else(|| PyValueError::new_err(format!("{what}[{index}] is not a pair of str")))?;
+        let mut pair = pair.into_iter();
+        if let (Some(left), Some(right)) = (pair.next(), pair.next()) {
+            out.push((left, right));
+        }
+    }
+    Ok(out)
+}
+
+/// The merge table and word rules of a compact model (see `Engine`).
+fn merge_spec(compact: &Bound<'_, PyDict>) -> PyResult<(Vec<Vec<u8>>, MergeSpec)> {
+    let unit_tokens = byte_strings(&lookup_in(compact, "compact", "unit_tokens")?)?;
+    let spec = MergeSpec {
+        merges: byte_pairs(&lookup_in(compact, "compact", "merges")?, "merges")?,
+        separators: byte_strings(&lookup_in(compact, "compact", "separators")?)?,
+        groups: byte_pairs(&lookup_in(compact, "compact", "groups")?, "groups")?,
+    };
+    Ok((unit_tokens, spec))
+}
+
+fn lookup_in<'py>(dict: &Bound<'py, PyDict>, name: &str, key: &str) -> PyResult<Bound<'py, PyAny>> {
+    dict.get_item(key)?
+        .ok_or_else(|| PyValueError::new_err(format!("{name} spec has no key {key:?}")))
 }
 
 fn field<T>(grammar: &Bound<'_, PyDict>, key: &str) -> PyResult<T>
@@ -257,14 +305,20 @@ fn cached<'py>(py: Python<'py>, objects: &[Py<PyAny>], id: u32) -> Bound<'py, Py
 #[pymethods]
 impl Engine {
     #[new]
-    #[pyo3(signature = (kind, modality, grammar, tokens))]
+    #[pyo3(signature = (kind, modality, grammar, tokens, compact = None))]
     fn new(
         py: Python<'_>,
         kind: &str,
         modality: &Bound<'_, PyString>,
         grammar: &Bound<'_, PyDict>,
         tokens: &Bound<'_, PyAny>,
+        compact: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
+        if compact.is_some() && kind != "smiles" {
+            return Err(PyValueError::new_err(format!(
+                "compact (learned merges) is for kind 'smiles' only, got {kind:?}"
+            )));
+        }
         let token_strings = collect_texts(tokens)?;
         let token_bytes: Vec<Vec<u8>> = token_strings
             .iter()
@@ -297,7 +351,13 @@ impl Engine {
                     charge_sign_runs: field(grammar, "charge_sign_runs")?,
                     class_prefix: field(grammar, "class_prefix")?,
                 };
-                Tokenizer::smiles(name, &spec, &token_bytes)
+                match compact {
+                    None => Tokenizer::smiles(name, &spec, &token_bytes),
+                    Some(compact) => {
+                        let (unit_tokens, merges) = merge_spec(compact)?;
+                        Tokenizer::smiles_compact(name, &spec, &unit_tokens, &token_bytes, &merges)
+                    }
+                }
             }
             "inchi" => {
                 let prefixes: Vec<String> = field(grammar, "prefixes")?;
@@ -342,6 +402,10 @@ impl Engine {
                 modality.clone().into_any(),
                 grammar.clone().into_any(),
                 tokens.clone(),
+                match compact {
+                    Some(compact) => compact.clone().into_any(),
+                    None => py.None().into_bound(py),
+                },
             ],
         )?;
         Ok(Engine {
@@ -419,7 +483,7 @@ impl Engine {
     /// Number of tokens in the vocabulary.
     #[getter]
     fn vocab_size(&self) -> usize {
-        self.core.vocab().len()
+        self.core.vocab_size()
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyType>, Bound<'py, PyTuple>)> {
@@ -433,7 +497,7 @@ impl Engine {
             "<{} {} {} tokens>",
             slf.get_type().name()?,
             this.modality.bind(slf.py()).repr()?,
-            this.core.vocab().len()
+            this.core.vocab_size()
         ))
     }
 }

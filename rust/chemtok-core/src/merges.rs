@@ -1,0 +1,566 @@
+//! Learned merges over atom-level units (compact SMILES models), mirroring
+//! `split_words` and `apply_merges` in `chemtok/compact.py`.
+//!
+//! The lexer first writes the atom-level unit ids of a text. Those are split into merge
+//! words: a separator (`.`, `>`, `>>`) or a byte-fallback token is a word of its own; a
+//! spelled group (`[` up to the next `]`, `%(` up to the next `)`, or to the end) is a
+//! word of its own; every other unit joins the current word. Inside each word the merge
+//! of lowest rank among adjacent pairs is applied to every non-overlapping occurrence,
+//! left to right, until no adjacent pair has a rank.
+//!
+//! Everything works on ids. The compact vocabulary starts with the atom-level one, so a
+//! unit's id is the same in both; a merge is a table entry `(left id, right id) -> rank`,
+//! and the rank gives the id of the merged token (which may be an atom-level token:
+//! `1` + `2` = `12`).
+
+use rustc_hash::FxHashMap;
+
+use crate::error::SpecError;
+use crate::vocab::Vocab;
+
+/// The merges of a compact model and the word rules they run under, as
+/// `SmilesTokenizer.merges` and `chemtok.compact.WordRules` hold them.
+///
+/// Tokens are bytes (UTF-8, or WTF-8 for lone surrogates), like the vocabulary's.
+#[derive(Clone, Debug, Default)]
+pub struct MergeSpec {
+    /// `(left, right)` in rank order (rank = index; a pair listed twice keeps its
+    /// last rank, as the reference's `{pair: rank for rank, pair in ...}` does).
+    pub merges: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Units that are words of their own (`WordRules.separators`).
+    pub separators: Vec<Vec<u8>>,
+    /// Opener and closer of spelled groups (`WordRules.groups`; a later entry for the
+    /// same opener wins, as in `dict(rules.groups)`).
+    pub groups: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+const NONE: u32 = u32::MAX;
+
+/// How a unit takes part in word splitting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Class {
+    /// Joins the current word.
+    Joins,
+    /// A word of its own: a separator or a byte-fallback token.
+    Alone,
+    /// Opens a group that runs to this closer id (inclusive), or to the end.
+    Opens(u32),
+}
+
+/// The merge table of one compact tokenizer.
+#[derive(Clone, Debug)]
+pub(crate) struct Merges {
+    /// `(left << 32) | right` -> rank.
+    ranks: PairTable,
+    /// By compact id: its index among the `HOT` tokens of the earliest merges, or
+    /// `COLD`. Pairs of two hot tokens are looked up in `dense` (32 KiB, which stays
+    /// in cache) instead of the hash table.
+    hot: Vec<u8>,
+    /// `HOT * HOT` ranks (`u16::MAX`: no merge); empty when a rank exceeds u16.
+    dense: Vec<u16>,
+    /// Rank -> id of the merged token (`NONE` for ranks overridden by a later duplicate).
+    merged: Vec<u32>,
+    /// By unit id: how it splits words.
+    classes: Vec<Class>,
+    /// Size of the compact vocabulary (ids `0..len`).
+    len: usize,
+}
+
+/// Open addressing over `(left, right)` keys, linear probing, load at most 1/4: the
+/// rank lookup is the inner loop of merging, and most probes end at the first slot.
+#[derive(Clone, Debug)]
+struct PairTable {
+    /// `(key, rank)`; an empty slot has key `EMPTY`.
+    slots: Box<[(u64, u32)]>,
+    shift: u32,
+}
+
+const EMPTY: u64 = u64::MAX;
+
+impl PairTable {
+    fn new(entries: &FxHashMap<u64, u32>) -> Self {
+        let mut bits = 4u32;
+        while (1usize << bits) < entries.len().saturating_mul(4) {
+            bits += 1;
+        }
+        let mut slots = vec![(EMPTY, NONE); 1usize << bits].into_boxed_slice();
+        let mask = slots.len() - 1;
+        let shift = 64 - bits;
+        for (&k, &rank) in entries {
+            let mut i = Self::home(k, shift);
+            while slots[i].0 != EMPTY {
+                i = (i + 1) & mask;
+            }
+            slots[i] = (k, rank);
+        }
+        PairTable { slots, shift }
+    }
+
+    #[inline(always)]
+    fn home(k: u64, shift: u32) -> usize {
+        (k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
+    }
+
+    #[inline(always)]
+    fn get(&self, k: u64) -> u32 {
+        let mask = self.slots.len() - 1;
+        let mut i = Self::home(k, self.shift);
+        loop {
+            let (key, rank) = self.slots[i & mask];
+            if key == k {
+                return rank;
+            }
+            if key == EMPTY {
+                return NONE;
+            }
+            i += 1;
+        }
+    }
+}
+
+/// Tokens with a dense rank table (the first to appear in the merges, i.e. the most
+/// frequent in training): 128 x 128 u16 ranks are 32 KiB.
+const HOT: usize = 128;
+const COLD: u8 = u8::MAX;
+
+/// The hot index of every compact id, and the dense rank table of hot pairs.
+fn hot_tables(
+    merges: &[(Vec<u8>, Vec<u8>)],
+    compact: &Vocab,
+    ranks: &FxHashMap<u64, u32>,
+    len: usize,
+) -> (Vec<u8>, Vec<u16>) {
+    let mut hot = vec![COLD; len];
+    if merges.len() >= usize::from(u16::MAX) {
+        return (hot, Vec::new());
+    }
+    let mut order: Vec<u32> = Vec::with_capacity(HOT);
+    'fill: for (left, right) in merges {
+        let mut joined = left.clone();
+        joined.extend_from_slice(right);
+        for token in [left, right, &joined] {
+            if order.len() == HOT {
+                break 'fill;
+            }
+            if let Some(id) = compact.get(token) {
+                if let Some(slot) = hot.get_mut(id as usize) {
+                    if *slot == COLD {
+                        *slot = order.len() as u8;
+                        order.push(id);
+                    }
+                }
+            }
+        }
+    }
+    let mut dense = vec![u16::MAX; HOT * HOT];
+    for (a, &left) in order.iter().enumerate() {
+        for (b, &right) in order.iter().enumerate() {
+            if let Some(&rank) = ranks.get(&key(left, right)) {
+                dense[a * HOT + b] = u16::try_from(rank).unwrap_or(u16::MAX);
+            }
+        }
+    }
+    (hot, dense)
+}
+
+#[inline]
+fn key(left: u32, right: u32) -> u64 {
+    (u64::from(left) << 32) | u64::from(right)
+}
+
+impl Merges {
+    /// Build from the atom-level vocabulary (`units`, the lexer's), the compact token
+    /// list in id order, and the merges.
+    ///
+    /// The compact list must start with the atom-level tokens in the same order (so
+    /// unit ids are compact ids), and must hold every merged token.
+    pub(crate) fn new<T: AsRef<[u8]>>(
+        units: &Vocab,
+        unit_tokens: &[T],
+        tokens: &[T],
+        spec: &MergeSpec,
+    ) -> Result<Self, SpecError> {
+        if tokens.len() < unit_tokens.len()
+            || unit_tokens
+                .iter()
+                .zip(tokens)
+                .any(|(unit, token)| unit.as_ref() != token.as_ref())
+        {
+            return Err(SpecError(
+                "the compact vocabulary must start with the atom-level vocabulary, in the same order".into(),
+            ));
+        }
+        // Checks the compact list for duplicates and gives the ids of merged tokens.
+        let compact = Vocab::new(tokens)?;
+        let mut ranks: FxHashMap<u64, u32> = FxHashMap::default();
+        ranks.reserve(spec.merges.len());
+        let mut merged = vec![NONE; spec.merges.len()];
+        if u32::try_from(spec.merges.len()).map_or(true, |n| n == NONE) {
+            return Err(SpecError("too many merges for u32 ranks".into()));
+        }
+        for (rank, (left, right)) in spec.merges.iter().enumerate() {
+            // A pair whose sides are not tokens (or are empty: no token in a word is)
+            // never occurs in a word: it cannot apply.
+            if left.is_empty() || right.is_empty() {
+                continue;
+            }
+            let (Some(l), Some(r)) = (compact.get(left), compact.get(right)) else {
+                continue;
+            };
+            let mut joined = left.clone();
+            joined.extend_from_slice(right);
+            let id = compact.get(&joined).ok_or_else(|| {
+                SpecError(format!(
+                    "merge #{rank} makes {:?}, which the compact vocabulary lacks",
+                    String::from_utf8_lossy(&joined)
+                ))
+            })?;
+            let rank = rank as u32;
+            if let Some(old) = ranks.insert(key(l, r), rank) {
+                merged[old as usize] = NONE;
+            }
+            merged[rank as usize] = id;
+        }
+
+        let mut classes = vec![Class::Joins; unit_tokens.len()];
+        for value in 0..=255u8 {
+            if let Some(slot) = classes.get_mut(units.byte_id(value) as usize) {
+                *slot = Class::Alone;
+            }
+        }
+        for separator in &spec.separators {
+            if let Some(slot) = units.get(separator).and_then(|id| classes.get_mut(id as usize)) {
+                *slot = Class::Alone;
+            }
+        }
+        // Groups last: in `split_words` an opener is a group even if it is also a
+        // separator or a byte token.
+        for (open, close) in &spec.groups {
+            if open.is_empty() {
+                return Err(SpecError("a merge-word group has an empty opener".into()));
+            }
+            let closer = units.get(close).unwrap_or(NONE);
+            if let Some(slot) = units.get(open).and_then(|id| classes.get_mut(id as usize)) {
+                *slot = Class::Opens(closer);
+            }
+        }
+        let (hot, dense) = hot_tables(&spec.merges, &compact, &ranks, tokens.len());
+        Ok(Merges {
+            hot,
+            dense,
+            ranks: PairTable::new(&ranks),
+            merged,
+            classes,
+            len: tokens.len(),
+        })
+    }
+
+    /// Size of the compact vocabulary.
+    pub(crate) fn vocab_len(&self) -> usize {
+        self.len
+    }
+
+    #[inline]
+    fn class(&self, id: u32) -> Class {
+        self.classes.get(id as usize).copied().unwrap_or(Class::Joins)
+    }
+
+    #[inline]
+    fn rank(&self, left: u32, right: u32) -> u32 {
+        let a = self.hot.get(left as usize).copied().unwrap_or(COLD);
+        let b = self.hot.get(right as usize).copied().unwrap_or(COLD);
+        if a != COLD && b != COLD {
+            if let Some(&rank) = self.dense.get(usize::from(a) * HOT + usize::from(b)) {
+                return if rank == u16::MAX { NONE } else { u32::from(rank) };
+            }
+        }
+        self.ranks.get(key(left, right))
+    }
+
+    /// Replace the unit ids `ids[mark..]` by their merged ids (`split_words`, then
+    /// `apply_merges` on each word).
+    pub(crate) fn apply(&self, ids: &mut Vec<u32>, mark: usize) {
+        let end = ids.len();
+        let mut read = mark;
+        let mut write = mark;
+        while read < end {
+            let start = read;
+            match self.class(ids[read]) {
+                Class::Joins => {
+                    read += 1;
+                    while read < end && self.class(ids[read]) == Class::Joins {
+                        read += 1;
+                    }
+                }
+                Class::Alone => read += 1,
+                Class::Opens(closer) => {
+                    read += 1;
+                    while read < end && ids[read] != closer {
+                        read += 1;
+                    }
+                    read = (read + 1).min(end);
+                }
+            }
+            let len = self.merge_word(&mut ids[start..read]);
+            ids.copy_within(start..start + len, write);
+            write += len;
+        }
+        ids.truncate(write);
+    }
+
+    /// `apply_merges` on one word, in place: returns the merged length; the merged ids
+    /// are `word[..len]`.
+    pub(crate) fn merge_word(&self, word: &mut [u32]) -> usize {
+        if word.len() < 2 {
+            word.len()
+        } else if self.merged.len() < usize::from(u16::MAX) {
+            self.merge_as::<u16>(word)
+        } else {
+            self.merge_as::<u32>(word)
+        }
+    }
+
+    /// [`Merges::merge_word`] with ranks stored as `R` (u16 ranks scan faster).
+    /// Every round merges at least its first occurrence, so there are fewer rounds than
+    /// units.
+    ///
+    /// The word keeps its slots; `live` has a bit per slot still holding a token, and
+    /// `ranks[i]` is the rank of the pair starting at live slot `i` (`R::NONE` for a
+    /// dead slot, the last live one, or a pair without a merge). Each round finds the
+    /// lowest rank, then visits the slots holding it left to right and merges every
+    /// pair that still has it. A merge changes only the ranks of the merged slot, of
+    /// the slot it absorbs and of its left neighbour, and no new pair has the round's
+    /// rank (a merged token differs from both its parts, so the best pair cannot form
+    /// again), so updating in place while visiting gives the reference's "every
+    /// non-overlapping occurrence, left to right" on the word as the round found it.
+    fn merge_as<R: Rank>(&self, word: &mut [u32]) -> usize {
+        let n = word.len();
+        let padded = n.div_ceil(8) * 8;
+        let blocks = n.div_ceil(64);
+        let (mut ranks_stack, mut live_stack) = ([R::NONE; 64], [0u64; 1]);
+        let (mut ranks_heap, mut live_heap) = (Vec::new(), Vec::new());
+        let (ranks, live): (&mut [R], &mut [u64]) = if n <= 64 {
+            (&mut ranks_stack[..padded], &mut live_stack)
+        } else {
+            ranks_heap.resize(padded, R::NONE);
+            live_heap.resize(blocks, 0);
+            (&mut ranks_heap, &mut live_heap)
+        };
+        for (b, bits) in live.iter_mut().enumerate() {
+            let count = (n - b * 64).min(64);
+            *bits = u64::MAX >> (64 - count);
+        }
+        for i in 0..n - 1 {
+            ranks[i] = R::from_rank(self.rank(word[i], word[i + 1]));
+        }
+        loop {
+            let best = R::lowest(ranks);
+            if best == R::NONE {
+                break;
+            }
+            let merged = self.merged.get(best.index()).copied().unwrap_or(NONE);
+            if merged == NONE {
+                break; // unreachable: a rank in the table has its merged id
+            }
+            for block in 0..blocks {
+                let start = block * 64;
+                let end = (start + 64).min(padded);
+                let mut mask = R::eq_mask(&ranks[start..end], best);
+                while mask != 0 {
+                    let i = start + mask.trailing_zeros() as usize;
+                    mask &= mask - 1;
+                    // Absorbed by a merge earlier in this round.
+                    if ranks[i] != best {
+                        continue;
+                    }
+                    let Some(j) = next_live(live, i) else {
+                        break; // unreachable: a pair with a rank has a right slot
+                    };
+                    clear(live, j);
+                    ranks[j] = R::NONE;
+                    word[i] = merged;
+                    ranks[i] = match next_live(live, i) {
+                        Some(k) => R::from_rank(self.rank(merged, word[k])),
+                        None => R::NONE,
+                    };
+                    if let Some(p) = prev_live(live, i) {
+                        ranks[p] = R::from_rank(self.rank(word[p], merged));
+                    }
+                }
+            }
+        }
+        let mut write = 0;
+        for (block, &bits) in live.iter().enumerate() {
+            let mut bits = bits;
+            while bits != 0 {
+                word[write] = word[block * 64 + bits.trailing_zeros() as usize];
+                bits &= bits - 1;
+                write += 1;
+            }
+        }
+        write
+    }
+}
+
+/// The first live slot after slot `i`.
+#[inline(always)]
+fn next_live(live: &[u64], i: usize) -> Option<usize> {
+    let (mut block, bit) = (i / 64, i % 64);
+    let mut bits = live.get(block)? & u64::MAX.checked_shl(bit as u32 + 1).unwrap_or(0);
+    loop {
+        if bits != 0 {
+            return Some(block * 64 + bits.trailing_zeros() as usize);
+        }
+        block += 1;
+        bits = *live.get(block)?;
+    }
+}
+
+/// The last live slot before slot `i`.
+#[inline(always)]
+fn prev_live(live: &[u64], i: usize) -> Option<usize> {
+    let (mut block, bit) = (i / 64, i % 64);
+    let mut bits = live.get(block)? & ((1u64 << bit) - 1);
+    loop {
+        if bits != 0 {
+            return Some(block * 64 + 63 - bits.leading_zeros() as usize);
+        }
+        block = block.checked_sub(1)?;
+        bits = *live.get(block)?;
+    }
+}
+
+#[inline(always)]
+fn clear(live: &mut [u64], i: usize) {
+    if let Some(bits) = live.get_mut(i / 64) {
+        *bits &= !(1u64 << (i % 64));
+    }
+}
+
+/// A rank as stored while merging a word: `u16` when every rank fits, else `u32`.
+trait Rank: Copy + Ord + Eq {
+    const NONE: Self;
+    /// From a table rank (`NONE` stays `NONE`).
+    fn from_rank(rank: u32) -> Self;
+    fn index(self) -> usize;
+
+    /// The lowest of `ranks` (a multiple of 8 long).
+    #[inline(always)]
+    fn lowest(ranks: &[Self]) -> Self {
+        ranks.iter().copied().min().unwrap_or(Self::NONE)
+    }
+
+    /// Bit k set where `block[k] == best` (`block` at most 64 long).
+    #[inline(always)]
+    fn eq_mask(block: &[Self], best: Self) -> u64 {
+        let mut mask = 0u64;
+        for (k, &rank) in block.iter().take(64).enumerate() {
+            mask |= u64::from(rank == best) << k;
+        }
+        mask
+    }
+}
+
+impl Rank for u16 {
+    const NONE: Self = u16::MAX;
+
+    #[inline(always)]
+    fn from_rank(rank: u32) -> Self {
+        u16::try_from(rank).unwrap_or(u16::MAX)
+    }
+
+    #[inline(always)]
+    fn index(self) -> usize {
+        usize::from(self)
+    }
+
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    #[inline(always)]
+    fn lowest(ranks: &[Self]) -> Self {
+        // SAFETY: `sse2` is enabled for this build (the cfg above; it is part of the
+        // x86_64 baseline), which is all that calling this function requires.
+        unsafe { sse2::min(ranks) }
+    }
+
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    #[inline(always)]
+    fn eq_mask(block: &[Self], best: Self) -> u64 {
+        // SAFETY: as above.
+        unsafe { sse2::eq_mask(block, best) }
+    }
+}
+
+impl Rank for u32 {
+    const NONE: Self = u32::MAX;
+
+    #[inline(always)]
+    fn from_rank(rank: u32) -> Self {
+        rank
+    }
+
+    #[inline(always)]
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// The two scans of every merge round for u16 ranks, with SSE2: LLVM vectorises the
+/// portable `min` but not the equality mask (no `pmovmskb`), and these scans are most
+/// of the time spent per round.
+///
+/// Slices are read with safe indexing (eight lanes at a time, which compiles to one
+/// unaligned load); the functions are `unsafe` only because they need SSE2, which the
+/// cfg guarantees (an `unsafe fn` with `target_feature` also builds on Rust < 1.86).
+/// Both take slices whose length is a multiple of 8 (`merge_as` pads with `NONE`);
+/// a shorter tail would be ignored, never read out of bounds.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod sse2 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi16, _mm_cvtsi128_si32, _mm_min_epi16, _mm_movemask_epi8, _mm_packs_epi16, _mm_set1_epi16,
+        _mm_set_epi16, _mm_setzero_si128, _mm_shuffle_epi32, _mm_shufflelo_epi16, _mm_xor_si128,
+    };
+
+    #[target_feature(enable = "sse2")]
+    unsafe fn load(lanes: &[u16; 8]) -> __m128i {
+        let [a, b, c, d, e, f, g, h] = lanes.map(|x| x as i16);
+        _mm_set_epi16(h, g, f, e, d, c, b, a)
+    }
+
+    fn eights(ranks: &[u16]) -> impl Iterator<Item = &[u16; 8]> + Clone {
+        ranks.chunks_exact(8).filter_map(|c| <&[u16; 8]>::try_from(c).ok())
+    }
+
+    /// The lowest of `ranks`.
+    ///
+    /// # Safety
+    /// The CPU must support SSE2 (every x86_64 CPU does).
+    #[target_feature(enable = "sse2")]
+    pub(super) unsafe fn min(ranks: &[u16]) -> u16 {
+        // Unsigned 16-bit min through the signed one: flip the sign bit on the way in
+        // and out.
+        let bias = _mm_set1_epi16(i16::MIN);
+        let mut m = _mm_set1_epi16(i16::MAX);
+        for lanes in eights(ranks) {
+            m = _mm_min_epi16(m, _mm_xor_si128(load(lanes), bias));
+        }
+        m = _mm_min_epi16(m, _mm_shuffle_epi32::<0b0100_1110>(m));
+        m = _mm_min_epi16(m, _mm_shuffle_epi32::<0b1011_0001>(m));
+        m = _mm_min_epi16(m, _mm_shufflelo_epi16::<0b1011_0001>(m));
+        (_mm_cvtsi128_si32(m) as u16) ^ 0x8000
+    }
+
+    /// Bit k set where `block[k] == best`.
+    ///
+    /// # Safety
+    /// The CPU must support SSE2 (every x86_64 CPU does).
+    #[target_feature(enable = "sse2")]
+    pub(super) unsafe fn eq_mask(block: &[u16], best: u16) -> u64 {
+        let b = _mm_set1_epi16(best as i16);
+        let mut mask = 0u64;
+        for (k, lanes) in eights(block).enumerate().take(8) {
+            let eq = _mm_packs_epi16(_mm_cmpeq_epi16(load(lanes), b), _mm_setzero_si128());
+            mask |= u64::from(_mm_movemask_epi8(eq) as u8) << (k * 8);
+        }
+        mask
+    }
+}
