@@ -33,7 +33,7 @@ from chemtok import native
 from chemtok.errors import TokenizationError
 from chemtok.grammar import load_inchi_grammar, load_sequence_grammar, load_smiles_grammar
 from chemtok.io import read_records
-from conftest import DATA, ROOT, full_corpus_enabled
+from conftest import DATA, ROOT, full_corpus_enabled, grammar_corpus_files
 from strategies import smiles_like as valid_smiles
 
 pytestmark = pytest.mark.skipif(not native.available(), reason="chemtok._native is not built")
@@ -394,9 +394,13 @@ def test_importing_native_does_not_import_numpy() -> None:
 
 
 def corpus_cases() -> list[tuple[str, str, str | None]]:
-    cases: list[tuple[str, str, str | None]] = []
-    if not DATA.is_dir():
-        return cases
+    """Every grammar corpus file, and every SMILES file once more for the compact model."""
+    cases = []
+    for modality, path, column in grammar_corpus_files():
+        cases.append((modality, path, column))
+        if modality == "smiles":
+            cases.append(("smiles-compact", path, column))
+    return cases
     for modality in ("smiles", "inchi", "protein", "dna"):
         for path in sorted((DATA / modality).iterdir()):
             column = None
