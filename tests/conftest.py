@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -26,6 +27,19 @@ settings.load_profile("chemtok")
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/*.jsonl from the current code")
+
+
+def default_tokenizers() -> dict[str, Any]:
+    """One default tokenizer per name: the four modalities and the ``chem`` router."""
+    import chemtok
+
+    return {
+        "smiles": chemtok.SmilesTokenizer(),
+        "inchi": chemtok.InchiTokenizer(),
+        "protein": chemtok.ProteinTokenizer(),
+        "dna": chemtok.DnaTokenizer(),
+        "chem": chemtok.ChemTokenizer(),
+    }
 
 
 def grammar_corpus_files(modalities: tuple[str, ...] = ("smiles", "inchi", "protein", "dna")) -> list[tuple[str, str, str | None]]:

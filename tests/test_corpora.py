@@ -14,18 +14,12 @@ import pytest
 
 import chemtok
 from chemtok.io import read_records
-from conftest import DATA, full_corpus_enabled, grammar_corpus_files
+from conftest import DATA, default_tokenizers, full_corpus_enabled, grammar_corpus_files
 
 SAMPLE_SIZE = 3000
 NOT_SMILES = {"FAIL": 1, "c1c[nH]c2c1fccc2": 11}  # string -> position of the refusal
 
-TOKENIZERS = {
-    "smiles": chemtok.SmilesTokenizer(),
-    "inchi": chemtok.InchiTokenizer(),
-    "protein": chemtok.ProteinTokenizer(),
-    "dna": chemtok.DnaTokenizer(),
-    "chem": chemtok.ChemTokenizer(),
-}
+TOKENIZERS = default_tokenizers()
 TEXT_FIELDS = {
     "chebi20_molt5.jsonl.gz": ["text", "smiles"],
     "galactica_style_constructed.jsonl.gz": ["text"],

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import chemtok
+from conftest import default_tokenizers
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -52,13 +52,7 @@ INPUTS = {
         "Unicode: 漢字, émigré, 🧪, α-helix at 37 °C.",
     ],
 }
-TOKENIZERS = {
-    "smiles": chemtok.SmilesTokenizer(),
-    "inchi": chemtok.InchiTokenizer(),
-    "protein": chemtok.ProteinTokenizer(),
-    "dna": chemtok.DnaTokenizer(),
-    "chem": chemtok.ChemTokenizer(),
-}
+TOKENIZERS = default_tokenizers()
 
 
 def _entry(name: str, text: str) -> dict[str, object]:

@@ -6,14 +6,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import chemtok
+from conftest import default_tokenizers
 
-TOKENIZERS = {
-    "smiles": chemtok.SmilesTokenizer(),
-    "inchi": chemtok.InchiTokenizer(),
-    "protein": chemtok.ProteinTokenizer(),
-    "dna": chemtok.DnaTokenizer(),
-    "chem": chemtok.ChemTokenizer(),
-}
+TOKENIZERS = default_tokenizers()
 # Characters that matter to the grammars, mixed with anything Unicode has (surrogates too).
 interesting = st.sampled_from(list("[]()%@+-=#$:/\\.<>*0123456789CcNnOHlBrS") + ["[START_SMILES]", "[END_SMILES]", "InChI=1S/"])
 arbitrary = st.lists(st.one_of(interesting, st.characters()), max_size=60).map("".join)
