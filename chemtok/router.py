@@ -40,7 +40,7 @@ from chemtok.grammar import MarkerPair, MarkerTable, load_markers
 from chemtok.inchi import InchiTokenizer
 from chemtok.sequence import DnaTokenizer, ProteinTokenizer
 from chemtok.smiles import SmilesTokenizer
-from chemtok.text import TextTokenizer, first_uncovered
+from chemtok.text import TextTokenizer, first_uncovered, strip_surrogates
 from chemtok.vocab import BYTE_TOKENS, byte_of_token
 
 __all__ = ["ChemTokenizer", "Segment", "MODALITY_ORDER"]
@@ -461,7 +461,7 @@ class ChemTokenizer:
                     batch[index], segment.start + bad, "text", "a lone surrogate cannot be encoded as UTF-8"
                 )
             elif policy == "skip":
-                parts.append("".join(ch for ch in segment.text if not "\ud800" <= ch <= "\udfff"))
+                parts.append(strip_surrogates(segment.text))
                 piece_origin.append((index, segment.start))
             else:
                 run_start = 0
