@@ -271,7 +271,9 @@ def train_compact_model(
     from chemtok.smiles import SmilesTokenizer
 
     atom = tokenizer if tokenizer is not None else SmilesTokenizer()
-    unit_tokens = [t for t in atom.vocabulary.tokens[len(atom.special_tokens) + 256 :]]
+    if atom.merges:
+        raise ValueError("train over an atom-level SmilesTokenizer (model='atom'), not one that already merges")
+    unit_tokens = list(atom.unit_vocabulary.tokens[len(atom.special_tokens) + 256 :])
     if vocab_size <= len(unit_tokens):
         raise ValueError(
             f"vocab_size {vocab_size} leaves no room for merges: the atom-level vocabulary "
@@ -325,7 +327,7 @@ def train_compact_model(
         "training_sha256": digest,
         "seconds": round(seconds, 1),
     }
-    return CompactModel(tuple(merges), atom.grammar_tag, atom.vocabulary.fingerprint, info)
+    return CompactModel(tuple(merges), atom.grammar_tag, atom.unit_vocabulary.fingerprint, info)
 
 
 def _atom_rows(atom: Any, texts: list[str]) -> list[list[str] | None]:

@@ -101,6 +101,8 @@ def test_training_is_deterministic_and_respects_words(data_dir) -> None:
         assert not (left.endswith("]") and right.startswith("[")), "a merge joins two bracket atoms' parts"
     with pytest.raises(ValueError, match="vocab_size"):
         train_compact_model(texts, 10, tokenizer=atom)
+    with pytest.raises(ValueError, match="atom-level"):
+        train_compact_model(texts, size, tokenizer=compact)
 
 
 def test_saved_model_round_trip(tmp_path, data_dir) -> None:
