@@ -20,6 +20,7 @@ __version__ = "0.1.0"
 
 # Errors
 from chemtok.errors import ChemtokError as ChemtokError
+from chemtok.errors import DataFileError as DataFileError
 from chemtok.errors import DecodeError as DecodeError
 from chemtok.errors import GrammarError as GrammarError
 from chemtok.errors import MarkerError as MarkerError
@@ -58,6 +59,7 @@ _transformers_hook.install()
 __all__ = [
     "__version__",
     "ChemtokError",
+    "DataFileError",
     "DecodeError",
     "GrammarError",
     "MarkerError",

@@ -18,6 +18,7 @@ from __future__ import annotations
 __all__ = [
     "ChemtokError",
     "GrammarError",
+    "DataFileError",
     "TokenizationError",
     "MarkerError",
     "DecodeError",
@@ -48,6 +49,35 @@ class GrammarError(ChemtokError):
         super().__init__(f"bad grammar file {where}: {problem}")
 
 
+class DataFileError(ChemtokError, ValueError):
+    """A data file chemtok loads (a model, a manifest, a marker table) is unreadable or wrong.
+
+    Grammar files raise :class:`GrammarError`; every other file chemtok reads on a
+    user's behalf (a compact model directory, an HF ``chemtok.json``, a custom markers
+    table, a saved tokenizer) raises this, naming the file and the key.
+
+    Attributes:
+        file: the file that is wrong.
+        key: the key inside it that is wrong (dotted path), or ``None``.
+        problem: what is wrong with it.
+
+    Example:
+        >>> from chemtok.errors import DataFileError
+        >>> str(DataFileError("model/merges.json", "merges[3]", "expected a pair of str"))
+        "bad data file model/merges.json, key 'merges[3]': expected a pair of str"
+    """
+
+    def __init__(self, file: str, key: str | None, problem: str) -> None:
+        self.file = file
+        self.key = key
+        self.problem = problem
+        where = f"{file}" + (f", key '{key}'" if key else "")
+        super().__init__(f"bad data file {where}: {problem}")
+
+    def __reduce__(self) -> tuple[type, tuple[str, str | None, str]]:
+        return (type(self), (self.file, self.key, self.problem))
+
+
 def _caret_excerpt(text: str, position: int) -> str:
     """Return two indented lines: ``text`` around ``position`` and a caret under it."""
     start = max(0, position - _CONTEXT_CHARS)
@@ -69,6 +99,8 @@ class TokenizationError(ChemtokError, ValueError):
         position: index into ``text`` of the first character that no rule covers.
         modality: the grammar that refused it (``"smiles"``, ``"inchi"``, ...).
         reason: a short description of what the grammar expected.
+        index: in a batch call, the position of ``text`` in the batch; ``None`` for a
+            single-text call.
     """
 
     #: What to tell the caller at the end of the message.
@@ -77,23 +109,30 @@ class TokenizationError(ChemtokError, ValueError):
         "them as byte-fallback tokens (still lossless), or on_error=\"skip\" to drop them."
     )
 
-    def __init__(self, text: str, position: int, modality: str, reason: str) -> None:
+    def __init__(self, text: str, position: int, modality: str, reason: str, index: int | None = None) -> None:
         self.text = text
         self.position = position
         self.modality = modality
         self.reason = reason
+        self.index = index
         if position < len(text):
             what = f"{text[position]!r} at position {position}"
         else:
             what = f"end of input at position {position}"
+        record = "" if index is None else f" in text {index} of the batch"
         message = (
-            f"grammar '{modality}' cannot tokenize {what}: {reason}\n"
+            f"grammar '{modality}' cannot tokenize {what}{record}: {reason}\n"
             f"{_caret_excerpt(text, position)}\n  {self.hint}"
         )
         super().__init__(message)
 
-    def __reduce__(self):  # keep the attributes across pickling (multiprocessing)
-        return (type(self), (self.text, self.position, self.modality, self.reason))
+    def with_index(self, index: int) -> TokenizationError:
+        """The same error, naming ``index`` as the failing text's position in its batch."""
+        return type(self)(self.text, self.position, self.modality, self.reason, index)
+
+    def __reduce__(self) -> tuple[type, tuple[str, int, str, str, int | None]]:
+        # Keep the attributes across pickling (multiprocessing, Ray).
+        return (type(self), (self.text, self.position, self.modality, self.reason, self.index))
 
 
 class MarkerError(TokenizationError):
