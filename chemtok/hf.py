@@ -16,7 +16,10 @@ What the class guarantees:
   (batches go through ``ChemTokenizer.encode_batch``);
 * ``add_special_tokens=True`` (the ``transformers`` default) wraps a sequence as
   ``<s> ids </s>`` and a pair as ``<s> a </s> b </s>``; ``bos``/``eos``/``pad``/``unk``/
-  ``mask`` are chemtok's ``<s> </s> <pad> <unk> <mask>``;
+  ``mask`` are chemtok's ``<s> </s> <pad> <unk> <mask>``. Over a base model
+  (:meth:`HFChemTokenizer.from_base`) they are the base model's own where it has them
+  (Llama 3: ``<|begin_of_text|>`` 128000 and ``<|end_of_text|>`` 128001), and the
+  wrapping is the base's post-processor template (Llama 3: BOS only; GPT-2: nothing);
 * ``decode(ids, skip_special_tokens=...)`` equals ``ChemTokenizer.decode``;
 * ``return_offsets_mapping=True`` gives character offsets into the input: a marker
   covers its whole text, a modality token the characters it spells, a text token the
@@ -24,8 +27,8 @@ What the class guarantees:
 
 Token strings (``convert_ids_to_tokens``, ``get_vocab``) are unique per id: special
 tokens and markers are written as themselves (``<s>``, ``[START_SMILES]``); text tokens
-keep the text model's strings (``Ġbenzene``), prefixed ``text:`` only if one collides
-with a special token or marker (Llama 2's own ``<s>``); every other token is
+keep the text model's strings (``Ġbenzene``, Llama 2's ``<s>``), prefixed ``text:`` only
+if one collides with a special token or marker chemtok appends; every other token is
 ``namespace:token``, so SMILES carbon is ``smiles:C``, cysteine ``protein:C`` and a
 byte-fallback token ``byte:<0x66>``.
 
@@ -55,8 +58,8 @@ try:
 except ImportError as err:  # pragma: no cover - exercised only without the extra
     raise ModuleNotFoundError('chemtok.hf needs transformers: pip install "chemtok[hf]"', name="transformers") from err
 
-from chemtok.errors import GrammarError
-from chemtok.router import ChemTokenizer, MODALITY_ORDER, Segment, default_chem_tokenizer
+from chemtok.errors import DataFileError, GrammarError
+from chemtok.router import ChemTokenizer, MODALITY_ORDER, Segment, default_chem_tokenizer, post_processor_template
 from chemtok.text import TextTokenizer, first_uncovered
 from chemtok.vocab import byte_of_token
 
@@ -93,6 +96,10 @@ class HFChemTokenizer(PreTrainedTokenizer):  # type: ignore[misc, unused-ignore]
         on_error: ``"raise"`` (default), ``"fallback"`` or ``"skip"``, as in chemtok.
         strict_markers: raise on badly formed markers (default) or keep them as text.
         smiles_model: the SMILES model name (``"atom"``, the default).
+        bos_token, eos_token, pad_token, unk_token, mask_token: ``transformers``'s
+            special tokens; default: the ChemTokenizer's (the base model's own where
+            it has them). Naming another token changes only what ``transformers``
+            adds and pads with, never the id space.
         **kwargs: ``transformers`` options (``model_max_length``, ``padding_side``, ...).
 
     Example:
@@ -116,15 +123,15 @@ class HFChemTokenizer(PreTrainedTokenizer):  # type: ignore[misc, unused-ignore]
         on_error: str = "raise",
         strict_markers: bool = True,
         smiles_model: str = "atom",
-        bos_token: str | AddedToken = "<s>",
-        eos_token: str | AddedToken = "</s>",
-        pad_token: str | AddedToken = "<pad>",
-        unk_token: str | AddedToken = "<unk>",
-        mask_token: str | AddedToken = "<mask>",
+        bos_token: str | AddedToken | None = None,
+        eos_token: str | AddedToken | None = None,
+        pad_token: str | AddedToken | None = None,
+        unk_token: str | AddedToken | None = None,
+        mask_token: str | AddedToken | None = None,
         **kwargs: Any,
     ) -> None:
         if chem_tokenizer is None:
-            chem_tokenizer = _build_chem(base_file, on_error, strict_markers, smiles_model)
+            chem_tokenizer = _build_chem(base_file, on_error, strict_markers, smiles_model, chemtok_file)
         else:
             on_error, strict_markers = chem_tokenizer.on_error, chem_tokenizer.strict_markers
             smiles_model = getattr(chem_tokenizer.modalities["smiles"], "model", "atom")
@@ -135,17 +142,19 @@ class HFChemTokenizer(PreTrainedTokenizer):  # type: ignore[misc, unused-ignore]
         if chemtok_file is not None:
             _check_manifest(chemtok_file, chem_tokenizer)
         self._tokens, self._vocab = _token_table(chem_tokenizer)
+        self._templates = _special_templates(chem_tokenizer)
         # Loading through trust_remote_code imports tokenization_chemtok.py from the directory.
         self._auto_map = {"AutoTokenizer": [f"{REMOTE_CODE_FILE[:-3]}.{type(self).__name__}", None]}
+        chem = chem_tokenizer
         super().__init__(  # type: ignore[no-untyped-call, unused-ignore]
             on_error=on_error,
             strict_markers=strict_markers,
             smiles_model=smiles_model,
-            bos_token=bos_token,
-            eos_token=eos_token,
-            pad_token=pad_token,
-            unk_token=unk_token,
-            mask_token=mask_token,
+            bos_token=bos_token if bos_token is not None else _token_of(self._tokens, chem.bos_token_id),
+            eos_token=eos_token if eos_token is not None else _token_of(self._tokens, chem.eos_token_id),
+            pad_token=pad_token if pad_token is not None else _token_of(self._tokens, chem.pad_token_id),
+            unk_token=unk_token if unk_token is not None else _token_of(self._tokens, chem.unk_token_id),
+            mask_token=mask_token if mask_token is not None else _token_of(self._tokens, chem.mask_token_id),
             **kwargs,
         )
 
@@ -155,8 +164,20 @@ class HFChemTokenizer(PreTrainedTokenizer):  # type: ignore[misc, unused-ignore]
 
         ``len(tokenizer)`` is the new embedding size and ``tokenizer.num_added_tokens``
         the rows to add: ``model.resize_token_embeddings(len(tokenizer))``. Text outside
-        markers is tokenized exactly as the base model does. ``save_pretrained`` copies
-        the base ``tokenizer.json`` into the directory.
+        markers is tokenized exactly as the base model does, its special-token literals
+        included. The base's special tokens keep their ids as ``bos``/``eos``/``pad``/
+        ``unk`` (see :func:`chemtok.router.find_special_tokens`, which also reads a
+        ``tokenizer_config.json`` beside ``path``), and ``add_special_tokens=True`` wraps
+        as the base's post-processor does. ``save_pretrained`` copies the base
+        ``tokenizer.json`` into the directory and records those roles in ``chemtok.json``.
+
+        Example:
+            >>> import os
+            >>> from chemtok.hf import HFChemTokenizer
+            >>> path = "../shared/baselines/llama3/tokenizer.json"
+            >>> if os.path.exists(path):
+            ...     tok = HFChemTokenizer.from_base(path)
+            ...     assert tok("[START_SMILES]CCO[END_SMILES]")["input_ids"][0] == tok.bos_token_id == 128000
         """
         return cls(base_file=str(path), **kwargs)
 
@@ -184,7 +205,12 @@ class HFChemTokenizer(PreTrainedTokenizer):  # type: ignore[misc, unused-ignore]
 
     def _convert_token_to_id(self, token: str) -> int:
         token_id = self._vocab.get(token)
-        return self._chem.special_token_ids["<unk>"] if token_id is None else token_id
+        if token_id is None:
+            unk = self._chem.unk_token_id
+            if unk is None:
+                raise KeyError(f"{token!r} is not a token of this tokenizer, and it has no unknown token")
+            return unk
+        return token_id
 
     def _convert_id_to_token(self, index: int) -> str:
         return self._tokens[index]
@@ -207,12 +233,29 @@ class HFChemTokenizer(PreTrainedTokenizer):  # type: ignore[misc, unused-ignore]
     def _tokenize(self, text: str, **kwargs: Any) -> list[str]:
         return self.tokenize(text)
 
+    def _template(self, pair: bool) -> list[tuple[int | str, int]]:
+        if self._templates is not None:  # the base model's post-processor
+            return self._templates[1 if pair else 0]
+        bos, eos = self.bos_token_id, self.eos_token_id
+        if pair:
+            return [(bos, 0), ("A", 0), (eos, 0), ("B", 1), (eos, 1)]
+        return [(bos, 0), ("A", 0), (eos, 0)]
+
+    def _fill(self, token_ids_0: list[int], token_ids_1: list[int] | None, what: str) -> list[int]:
+        out: list[int] = []
+        for entry, type_id in self._template(token_ids_1 is not None):
+            if isinstance(entry, int):
+                out.append({"ids": entry, "mask": 1, "types": type_id}[what])
+            else:
+                seq = token_ids_0 if entry == "A" else token_ids_1 or []
+                out.extend(seq if what == "ids" else [0 if what == "mask" else type_id] * len(seq))
+        return out
+
     def build_inputs_with_special_tokens(
         self, token_ids_0: list[int], token_ids_1: list[int] | None = None
     ) -> list[int]:
-        """``<s> a </s>``, or ``<s> a </s> b </s>`` for a pair."""
-        ids = [self.bos_token_id, *token_ids_0, self.eos_token_id]
-        return ids if token_ids_1 is None else [*ids, *token_ids_1, self.eos_token_id]
+        """``<s> a </s>``, or ``<s> a </s> b </s>`` for a pair; over a base model, its template."""
+        return self._fill(token_ids_0, token_ids_1, "ids")
 
     def get_special_tokens_mask(
         self, token_ids_0: list[int], token_ids_1: list[int] | None = None, already_has_special_tokens: bool = False
@@ -220,17 +263,15 @@ class HFChemTokenizer(PreTrainedTokenizer):  # type: ignore[misc, unused-ignore]
         if already_has_special_tokens:
             special = set(self.all_special_ids)
             return [1 if i in special else 0 for i in token_ids_0]
-        mask = [1, *([0] * len(token_ids_0)), 1]
-        return mask if token_ids_1 is None else [*mask, *([0] * len(token_ids_1)), 1]
+        return self._fill(token_ids_0, token_ids_1, "mask")
 
     def create_token_type_ids_from_sequences(
         self, token_ids_0: list[int], token_ids_1: list[int] | None = None
     ) -> list[int]:
-        first = len(token_ids_0) + 2
-        return [0] * first if token_ids_1 is None else [0] * first + [1] * (len(token_ids_1) + 1)
+        return self._fill(token_ids_0, token_ids_1, "types")
 
     def num_special_tokens_to_add(self, pair: bool = False) -> int:
-        return 3 if pair else 2
+        return sum(isinstance(entry, int) for entry, _ in self._template(pair))
 
     def _encode_plus(  # type: ignore[override]
         self,
@@ -488,6 +529,8 @@ class HFChemTokenizer(PreTrainedTokenizer):  # type: ignore[misc, unused-ignore]
             "smiles_model": self.smiles_model,
             "blocks": {name: list(chem.block(name)) for name in ("special", "marker", "text", "byte", *MODALITY_ORDER)},
         }
+        if chem.has_base:  # the roles may come from files that are not copied along
+            manifest["base_special_tokens"] = chem.base_special_tokens
         manifest_path = directory / (prefix + MANIFEST_FILE)
         manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         code_path = directory / REMOTE_CODE_FILE
@@ -504,7 +547,9 @@ class HFChemTokenizer(PreTrainedTokenizer):  # type: ignore[misc, unused-ignore]
         return f"HFChemTokenizer({self._chem!r}, model_max_length={self.model_max_length})"
 
 
-def _build_chem(base_file: str | None, on_error: str, strict_markers: bool, smiles_model: str) -> ChemTokenizer:
+def _build_chem(
+    base_file: str | None, on_error: str, strict_markers: bool, smiles_model: str, chemtok_file: str | None = None
+) -> ChemTokenizer:
     default = base_file is None and on_error == "raise" and strict_markers and smiles_model == "atom"
     if default:
         return default_chem_tokenizer()
@@ -513,9 +558,44 @@ def _build_chem(base_file: str | None, on_error: str, strict_markers: bool, smil
         from chemtok.smiles import SmilesTokenizer
 
         kwargs["smiles"] = SmilesTokenizer(model=smiles_model)  # type: ignore[call-arg, unused-ignore]
-    if base_file is not None:
-        kwargs["text"] = TextTokenizer.from_file(base_file)
-    return ChemTokenizer(**kwargs)
+    if base_file is None:
+        return ChemTokenizer(**kwargs)
+    if chemtok_file is not None:  # a saved directory: the roles it recorded
+        saved = _saved_base_special_tokens(chemtok_file)
+        if saved is not None:
+            kwargs["base_special_tokens"] = saved
+        return ChemTokenizer(text=TextTokenizer.from_file(base_file), **kwargs)
+    return ChemTokenizer.from_base(base_file, **kwargs)
+
+
+def _saved_base_special_tokens(path: str) -> dict[str, str | None] | None:
+    """The ``base_special_tokens`` a ``chemtok.json`` records (``None``: an older file)."""
+    try:
+        saved = json.loads(Path(path).read_text(encoding="utf-8")).get("base_special_tokens")
+    except (OSError, ValueError, AttributeError):
+        return None  # the manifest check reports an unreadable file
+    if saved is None:
+        return None
+    if not isinstance(saved, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in saved.items()):
+        raise DataFileError(str(path), "base_special_tokens", "expected an object of role to token string")
+    return dict(saved)
+
+
+def _special_templates(chem: ChemTokenizer) -> tuple[list[tuple[int | str, int]], list[tuple[int | str, int]]] | None:
+    """The base model's wrapping of a sequence and of a pair, in chemtok ids; ``None`` without a base."""
+    if not chem.has_base:
+        return None
+    offset = chem.block("text")[0]
+    single, pair = (
+        [(entry + offset if isinstance(entry, int) else entry, type_id) for entry, type_id in template]
+        for template in (post_processor_template(chem.text), post_processor_template(chem.text, pair=True))
+    )
+    return single, pair
+
+
+def _token_of(tokens: list[str], token_id: int | None) -> str | None:
+    """The ``transformers`` token string of a special token id (see :func:`_token_table`)."""
+    return None if token_id is None else tokens[token_id]
 
 
 def _check_manifest(path: str, chem: ChemTokenizer) -> None:

@@ -13,7 +13,16 @@ The id space, in order:
   namespace (SMILES ``C`` and cysteine ``C`` are different ids);
 * with a base text model (``ChemTokenizer(text=TextTokenizer.from_file(...))`` or
   :meth:`ChemTokenizer.from_base`): the base model's ids unchanged, then the special
-  tokens, markers, byte fallback and modality vocabularies appended after them.
+  tokens the base lacks, markers, byte fallback and modality vocabularies appended
+  after them. The base's own special tokens keep their ids and roles (Llama 3's BOS
+  stays 128000, GPT-2's ``<|endoftext|>`` stays 50256; see :func:`find_special_tokens`),
+  so a fine-tune starts from trained embeddings for them.
+
+In text segments a base model's special-token literal (``<|endoftext|>``, ``</s>``) is
+read as the base model reads it by default: as its special id. The text around it is
+encoded run by run, exactly as the base does, and decoding writes the literal back, so
+the round trip stays exact. The default text model has no special tokens, so without a
+base, literals are plain text.
 
 Example:
     >>> import chemtok
@@ -29,13 +38,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from chemtok.base import Engine, GrammarTokenizer, OnError, check_on_error, rows_to_arrays
-from chemtok.errors import DecodeError, MarkerError, TokenizationError
+from chemtok.errors import DataFileError, DecodeError, MarkerError, TokenizationError
 from chemtok.grammar import MarkerPair, MarkerTable, load_markers
 from chemtok.inchi import InchiTokenizer
 from chemtok.sequence import DnaTokenizer, ProteinTokenizer
@@ -43,10 +53,18 @@ from chemtok.smiles import SmilesTokenizer
 from chemtok.text import TextTokenizer, first_uncovered, strip_surrogates
 from chemtok.vocab import BYTE_TOKENS, byte_of_token
 
-__all__ = ["ChemTokenizer", "Segment", "MODALITY_ORDER"]
+__all__ = ["ChemTokenizer", "Segment", "MODALITY_ORDER", "SPECIAL_ROLES", "find_special_tokens", "post_processor_template"]
 
 #: Order of the modality namespaces in the id space.
 MODALITY_ORDER = ("smiles", "inchi", "protein", "dna")
+
+#: The role of each special token, in the order ``grammars/markers.toml`` lists them
+#: (``<pad> <s> </s> <unk> <mask>``).
+SPECIAL_ROLES = ("pad", "bos", "eos", "unk", "mask")
+
+#: Files beside a base ``tokenizer.json`` that name its special tokens, in the order
+#: they are consulted (``transformers`` writes both).
+_SPECIAL_TOKEN_FILES = ("tokenizer_config.json", "special_tokens_map.json")
 
 # Kinds of ids in the unified space, used by decode.
 _SPECIAL, _MARKER, _TEXT, _BYTE, _PIECE = range(5)
@@ -92,6 +110,11 @@ class ChemTokenizer:
         markers: a marker table to use instead of ``grammars/markers.toml``.
         engine: engine of the default modality tokenizers (``"auto"``, ``"native"``,
             ``"python"``).
+        base_special_tokens: with a base ``text`` model, which of its tokens serve as
+            ``"bos"``, ``"eos"``, ``"pad"``, ``"unk"``, ``"mask"`` (role to token
+            string; a role left out or ``None`` gets chemtok's own token, appended).
+            Default: :func:`find_special_tokens` of ``text`` (:meth:`from_base` also
+            reads the ``tokenizer_config.json`` beside the file).
 
     Example:
         >>> import chemtok
@@ -114,12 +137,21 @@ class ChemTokenizer:
         strict_markers: bool = True,
         markers: MarkerTable | None = None,
         engine: Engine = "auto",
+        base_special_tokens: Mapping[str, str | None] | None = None,
     ) -> None:
         self.on_error = check_on_error(on_error)
         self.strict_markers = strict_markers
         self.markers = markers if markers is not None else load_markers()
         self.has_base = text is not None
         self.text = text if text is not None else TextTokenizer()
+        if base_special_tokens is not None and not self.has_base:
+            raise ValueError("base_special_tokens needs a base text model: pass text=TextTokenizer.from_file(path)")
+        if self.has_base and base_special_tokens is None:
+            base_special_tokens = find_special_tokens(self.text)
+        #: The base model's tokens that serve as chemtok's special tokens (role to token).
+        self.base_special_tokens: dict[str, str] = {
+            role: token for role, token in (base_special_tokens or {}).items() if token is not None
+        }
         self.modalities: dict[str, GrammarTokenizer] = {
             "smiles": smiles if smiles is not None else SmilesTokenizer(engine=engine),
             "inchi": inchi if inchi is not None else InchiTokenizer(engine=engine),
@@ -130,23 +162,40 @@ class ChemTokenizer:
         self._build_marker_pattern()
 
     @classmethod
-    def from_base(cls, path: str | Path, **kwargs: object) -> ChemTokenizer:
+    def from_base(cls, path: str | Path, **kwargs: Any) -> ChemTokenizer:
         """Extend an existing model's ``tokenizer.json``: its ids stay, chemistry is appended.
 
         ``len(tokenizer)`` is then the new embedding size and
         ``tokenizer.num_added_tokens`` how many rows to add
-        (``model.resize_token_embeddings(len(tokenizer))``).
+        (``model.resize_token_embeddings(len(tokenizer))``). The base model's special
+        tokens stay its own (:func:`find_special_tokens` says which, reading a
+        ``tokenizer_config.json`` or ``special_tokens_map.json`` beside ``path`` when
+        there is one); only the roles it lacks get chemtok's tokens, appended.
+
+        Example:
+            >>> import chemtok, os
+            >>> path = "../shared/baselines/llama3/tokenizer.json"
+            >>> if os.path.exists(path):
+            ...     tok = chemtok.ChemTokenizer.from_base(path)
+            ...     assert (tok.bos_token_id, tok.eos_token_id) == (128000, 128001)
+            ...     assert tok.decode(tok.encode("[START_SMILES]CCO[END_SMILES]")) == "[START_SMILES]CCO[END_SMILES]"
         """
-        return cls(text=TextTokenizer.from_file(path), **kwargs)  # type: ignore[arg-type]
+        text = TextTokenizer.from_file(path)
+        if "base_special_tokens" not in kwargs:
+            kwargs["base_special_tokens"] = find_special_tokens(text, Path(path).parent)
+        return cls(text=text, **kwargs)
 
     # -- the id space -----------------------------------------------------------------
 
     def _build_id_space(self) -> None:
         specials = self.markers.special_tokens
         marker_tokens = self.markers.markers
+        # Roles the base model fills keep its ids; chemtok appends tokens for the rest.
+        base_role_ids = self._base_role_ids()
+        own = [t for i, t in enumerate(specials) if i >= len(SPECIAL_ROLES) or SPECIAL_ROLES[i] not in base_role_ids]
         blocks: list[tuple[str, Sequence[str] | None, int]] = []
         text_size = self.text.vocab_size
-        head = [("special", specials, _SPECIAL), ("marker", marker_tokens, _MARKER)]
+        head = [("special", own, _SPECIAL), ("marker", marker_tokens, _MARKER)]
         text_block = [("text", None, _TEXT)]
         blocks.extend(text_block + head if self.has_base else head + text_block)
         blocks.append(("byte", BYTE_TOKENS, _BYTE))
@@ -174,18 +223,68 @@ class ChemTokenizer:
             self._strings.extend([None] * size if tokens is None else tokens)
             offset += size
         self._size = offset
-        self._special_id = {t: self._blocks["special"].offset + i for i, t in enumerate(specials)}
+        self._special_id = {t: self._blocks["special"].offset + i for i, t in enumerate(own)}
         self._marker_id = {t: self._blocks["marker"].offset + i for i, t in enumerate(marker_tokens)}
+        # Each special token of the local vocabularies (and each role) -> its global id.
+        text_offset = self._blocks["text"].offset
+        local_special_ids = [
+            text_offset + base_role_ids[SPECIAL_ROLES[i]]
+            if i < len(SPECIAL_ROLES) and SPECIAL_ROLES[i] in base_role_ids
+            else self._special_id[t]
+            for i, t in enumerate(specials)
+        ]
+        self._role_ids: dict[str, int] = dict(zip(SPECIAL_ROLES, local_special_ids))
+        self._literal_re: re.Pattern[str] | None = None
+        self._literal_id: dict[str, int] = {}
+        if self.has_base:
+            self._mark_base_specials()
         byte_offset = self._blocks["byte"].offset
         # local id of each modality tokenizer -> global id
         self._translate: dict[str, list[int]] = {}
         for name in MODALITY_ORDER:
             n_local = len(self.modalities[name].vocabulary)
             block = self._blocks[name]
-            table = [self._blocks["special"].offset + i for i in range(len(specials))]
+            table = list(local_special_ids)
             table += [byte_offset + b for b in range(256)]
             table += [block.offset + i for i in range(n_local - local_skip)]
             self._translate[name] = table
+
+    def _base_role_ids(self) -> dict[str, int]:
+        """Text-model id of each role ``base_special_tokens`` gives to a base token."""
+        ids: dict[str, int] = {}
+        for role, token in self.base_special_tokens.items():
+            if role not in SPECIAL_ROLES:
+                raise ValueError(f"base_special_tokens: unknown role {role!r} (known: {', '.join(SPECIAL_ROLES)})")
+            local = self.text.token_to_id(token)
+            if local is None:
+                raise ValueError(
+                    f"base_special_tokens: the {role} token {token!r} is not in the base model "
+                    f"{self.text.source}; name one of its tokens, or leave the role out to append chemtok's own"
+                )
+            ids[role] = local
+        return ids
+
+    def _mark_base_specials(self) -> None:
+        """Make the base model's special tokens special here too (decode, skip, literals).
+
+        Each special added token of the base is decoded as its literal (or skipped
+        with ``skip_special_tokens``), and its literal in text maps to its id, as the
+        base tokenizer does by default. Tokens that strip neighbouring whitespace or
+        match normalized text are left to the text model, which reads them as plain
+        text: matching them would drop characters.
+        """
+        text_offset = self._blocks["text"].offset
+        for local, added in self.text.backend.get_added_tokens_decoder().items():
+            if not added.special or not 0 <= local < self._blocks["text"].size:
+                continue
+            self._kinds[text_offset + local] = _SPECIAL
+            self._strings[text_offset + local] = added.content
+            if added.content and not (added.lstrip or added.rstrip or added.single_word or added.normalized):
+                self._literal_id[added.content] = text_offset + local
+        if self._literal_id:
+            # Longest first: at one position the longest literal wins, as in tokenizers.
+            alternatives = sorted(self._literal_id, key=len, reverse=True)
+            self._literal_re = re.compile("|".join(re.escape(a) for a in alternatives))
 
     @property
     def vocab_size(self) -> int:
@@ -211,6 +310,8 @@ class ChemTokenizer:
             digest.update(self.modalities[name].fingerprint.encode())
         for marker in self.markers.markers:
             digest.update(marker.encode() + b"\x00")
+        for role, token in sorted(self.base_special_tokens.items()):  # roles kept on base ids
+            digest.update(f"role:{role}:{self._role_ids[role]}:{token}\n".encode())
         return digest.hexdigest()
 
     @property
@@ -260,8 +361,75 @@ class ChemTokenizer:
 
     @property
     def special_token_ids(self) -> dict[str, int]:
-        """Ids of ``<pad>``, ``<s>``, ``</s>``, ``<unk>``, ``<mask>`` (never emitted by encode)."""
-        return dict(self._special_id)
+        """Id of each special token, by its string.
+
+        By default ``<pad>``, ``<s>``, ``</s>``, ``<unk>``, ``<mask>`` (never emitted by
+        encode). With a base model its own tokens take their roles
+        (``<|begin_of_text|>``: 128000 for Llama 3) and chemtok's fill the rest.
+        """
+        ids = {self.id_to_token(i): i for i in self._role_ids.values()}
+        ids.update(self._special_id)
+        return ids
+
+    def _role_token(self, role: str) -> str | None:
+        token_id = self._role_ids.get(role)
+        return None if token_id is None else self.id_to_token(token_id)
+
+    @property
+    def bos_token_id(self) -> int | None:
+        """Id of the beginning-of-sequence token: the base model's if it has one, else ``<s>``.
+
+        Example:
+            >>> import chemtok
+            >>> chemtok.ChemTokenizer().bos_token_id
+            1
+        """
+        return self._role_ids.get("bos")
+
+    @property
+    def eos_token_id(self) -> int | None:
+        """Id of the end-of-sequence token: the base model's if it has one, else ``</s>``."""
+        return self._role_ids.get("eos")
+
+    @property
+    def pad_token_id(self) -> int | None:
+        """Id of the padding token: the base model's if it names one, else ``<pad>``."""
+        return self._role_ids.get("pad")
+
+    @property
+    def unk_token_id(self) -> int | None:
+        """Id of the unknown token: the base model's if it has one, else ``<unk>``."""
+        return self._role_ids.get("unk")
+
+    @property
+    def mask_token_id(self) -> int | None:
+        """Id of the mask token: the base model's if it names one, else ``<mask>``."""
+        return self._role_ids.get("mask")
+
+    @property
+    def bos_token(self) -> str | None:
+        """The beginning-of-sequence token's string (``<s>``; ``<|begin_of_text|>`` over Llama 3)."""
+        return self._role_token("bos")
+
+    @property
+    def eos_token(self) -> str | None:
+        """The end-of-sequence token's string (``</s>``; ``<|endoftext|>`` over GPT-2)."""
+        return self._role_token("eos")
+
+    @property
+    def pad_token(self) -> str | None:
+        """The padding token's string (``<pad>``)."""
+        return self._role_token("pad")
+
+    @property
+    def unk_token(self) -> str | None:
+        """The unknown token's string (``<unk>``)."""
+        return self._role_token("unk")
+
+    @property
+    def mask_token(self) -> str | None:
+        """The mask token's string (``<mask>``)."""
+        return self._role_token("mask")
 
     # -- markers ----------------------------------------------------------------------
 
@@ -373,7 +541,8 @@ class ChemTokenizer:
             MarkerError: badly formed markers (strict mode).
             TokenizationError: a segment its grammar cannot cover (position in ``text``).
         """
-        return self.encode_batch([text], on_error=on_error)[0]
+        policy = self.on_error if on_error is None else check_on_error(on_error)
+        return self._encode_rows([text], policy, None, batched=False)[0]
 
     def encode_batch(
         self,
@@ -388,48 +557,97 @@ class ChemTokenizer:
         Segments are gathered across the whole batch and each modality encodes all of
         its segments in one call (one text-model batch, one native batch per modality).
         ``return_arrays=True`` returns ``(ids uint32, row_offsets int64)`` numpy arrays.
-        Under ``on_error="raise"`` the error is the first failure in input order.
+
+        Raises:
+            TokenizationError: under ``on_error="raise"``, the error of the first failing
+                text in input order (a :class:`~chemtok.errors.MarkerError` too), the
+                same as ``encode`` of that text gives, with ``.index`` its position in
+                the batch.
+
+        Example:
+            >>> import chemtok
+            >>> texts = ["[START_SMILES]CCO[END_SMILES]", "[START_SMILES]C1CC[END_SMILES]"]
+            >>> try:
+            ...     chemtok.ChemTokenizer().encode_batch(texts + ["[START_SMILES]CC§[END_SMILES]"])
+            ... except chemtok.TokenizationError as err:
+            ...     print(err.index, err.position)
+            2 16
         """
         policy = self.on_error if on_error is None else check_on_error(on_error)
         batch = texts if isinstance(texts, list) else list(texts)
-        splits = [self.split(text) for text in batch]
-        try:
-            rows = self._encode_split(batch, splits, policy, num_threads)
-        except TokenizationError:
-            if len(batch) == 1:
-                raise
-            for text, segments in zip(batch, splits):  # find the first failure in input order
-                self._encode_split([text], [segments], policy, num_threads)
-            raise  # pragma: no cover - some text above must have failed again
+        rows = self._encode_rows(batch, policy, num_threads, batched=True)
         return rows_to_arrays(rows) if return_arrays else rows
+
+    def _encode_rows(self, batch: list[str], policy: str, num_threads: int | None, *, batched: bool) -> list[list[int]]:
+        """Encode ``batch``, or raise the first failing text's error (``.index`` set if ``batched``).
+
+        Texts after the first marker error cannot fail earlier than it, so splitting
+        stops there and only the texts before it are encoded; no text is encoded twice.
+        """
+        splits: list[list[Segment]] = []
+        first: tuple[int, TokenizationError] | None = None
+        for index, text in enumerate(batch):
+            try:
+                splits.append(self.split(text))
+            except MarkerError as err:
+                first = (index, err)
+                break
+        rows, failure = self._encode_split(batch, splits, policy, num_threads)
+        if failure is not None:  # always in a text before the marker error
+            first = failure
+        if first is None:
+            return rows
+        index, err = first
+        raise (err.with_index(index) if batched else err) from None
 
     def _encode_split(
         self, batch: list[str], splits: list[list[Segment]], policy: str, num_threads: int | None
-    ) -> list[list[int]]:
+    ) -> tuple[list[list[int]], tuple[int, TokenizationError] | None]:
+        """Rows of the texts ``splits`` covers, or the first failure ``(text index, error)``.
+
+        The first failure is the one at the smallest ``(text index, position)``. Each
+        modality batch raises at its first failing segment, and segments are gathered in
+        text order, so taking the smallest over the modalities and the text model finds
+        it; after a failure in text ``t``, segments of later texts are not encoded.
+        """
         # Gather each modality's segments across the batch: (text index, segment).
         by_modality: dict[str, list[tuple[int, Segment]]] = {}
         for index, segments in enumerate(splits):
             for segment in segments:
                 if segment.modality not in ("marker", "text"):
                     by_modality.setdefault(segment.modality, []).append((index, segment))
+        first: _Failure | None = None
         encoded: dict[tuple[int, int], list[int]] = {}
         for modality, items in by_modality.items():
+            if first is not None:
+                items = [item for item in items if item[0] <= first.index]
+            if not items:
+                continue
             tok = self.modalities[modality]
             try:
                 local_rows = tok.encode_batch(
                     [segment.text for _, segment in items], on_error=policy, num_threads=num_threads  # type: ignore[arg-type]
                 )
             except TokenizationError as err:
-                index, segment = next(
-                    ((i, s) for i, s in items if s.text is err.text),
-                    next((i, s) for i, s in items if s.text == err.text),
-                )
-                raise _shifted(err, batch[index], segment.start) from None
+                index, segment = items[_failed_item(err, [segment.text for _, segment in items])]
+                first = _Failure.earliest(first, index, _shifted(err, batch[index], segment.start))
+                continue
             table = self._translate[modality]
             for (index, segment), local in zip(items, local_rows):
                 encoded[(index, segment.start)] = [table[i] for i in local]
-        text_items = [(i, s) for i, segments in enumerate(splits) for s in segments if s.modality == "text"]
-        encoded.update(self._encode_text_segments(batch, text_items, policy))
+        text_items = [
+            (i, s)
+            for i, segments in enumerate(splits)
+            if first is None or i <= first.index
+            for s in segments
+            if s.modality == "text"
+        ]
+        text_ids, text_failure = self._encode_text_segments(batch, text_items, policy)
+        if text_failure is not None:
+            first = _Failure.earliest(first, *text_failure)
+        if first is not None:
+            return [], (first.index, first.error)
+        encoded.update(text_ids)
         rows: list[list[int]] = []
         for index, segments in enumerate(splits):
             ids: list[int] = []
@@ -439,47 +657,79 @@ class ChemTokenizer:
                 else:
                     ids.extend(encoded[(index, segment.start)])
             rows.append(ids)
-        return rows
+        return rows, None
+
+    def _text_runs(self, text: str) -> list[tuple[int, str, int | None]]:
+        """``(offset, piece, id)``: runs of plain text (id ``None``) and the base model's
+        special-token literals (with their id), in order."""
+        pattern = self._literal_re
+        if pattern is None:
+            return [(0, text, None)]
+        runs: list[tuple[int, str, int | None]] = []
+        pos = 0
+        for m in pattern.finditer(text):
+            if m.start() > pos:
+                runs.append((pos, text[pos : m.start()], None))
+            runs.append((m.start(), m.group(), self._literal_id[m.group()]))
+            pos = m.end()
+        if pos < len(text):
+            runs.append((pos, text[pos:], None))
+        return runs
 
     def _encode_text_segments(
         self, batch: list[str], items: list[tuple[int, Segment]], policy: str
-    ) -> dict[tuple[int, int], list[int]]:
-        """Encode every text segment of the batch in one text-model call."""
+    ) -> tuple[dict[tuple[int, int], list[int]], tuple[int, TokenizationError] | None]:
+        """Encode every text segment of the batch in one text-model call.
+
+        Returns the ids of each segment by ``(text index, start)``, or the first
+        failure ``(text index, error)`` in the order of ``items``.
+        """
         offset = self._blocks["text"].offset
         byte_offset = self._blocks["byte"].offset
         pieces: list[str] = []  # runs for the text model
         piece_origin: list[tuple[int, int]] = []  # (text index, where the run starts)
         layout: list[tuple[tuple[int, int], list[str | list[int]]]] = []
+        surrogate: tuple[int, TokenizationError] | None = None
         for index, segment in items:
-            parts: list[str | list[int]] = []  # str: a text-model run; list: fallback ids
-            bad = first_uncovered(segment.text)
-            if bad < 0:
-                parts.append(segment.text)
-                piece_origin.append((index, segment.start))
-            elif policy == "raise":
-                raise TokenizationError(
-                    batch[index], segment.start + bad, "text", "a lone surrogate cannot be encoded as UTF-8"
-                )
-            elif policy == "skip":
-                parts.append(strip_surrogates(segment.text))
-                piece_origin.append((index, segment.start))
-            else:
-                run_start = 0
-                for i, ch in enumerate(segment.text + "\ud800"):  # sentinel flushes the last run
-                    if "\ud800" <= ch <= "\udfff":
-                        if i > run_start:
-                            parts.append(segment.text[run_start:i])
-                            piece_origin.append((index, segment.start + run_start))
-                        if i < len(segment.text):
-                            parts.append([byte_offset + b for b in ch.encode("utf-8", "surrogatepass")])
-                        run_start = i + 1
+            parts: list[str | list[int]] = []  # str: a text-model run; list: ids as they are
+            for run_offset, run, special_id in self._text_runs(segment.text):
+                start = segment.start + run_offset
+                if special_id is not None:
+                    parts.append([special_id])
+                    continue
+                bad = first_uncovered(run)
+                if bad < 0:
+                    parts.append(run)
+                    piece_origin.append((index, start))
+                elif policy == "raise":
+                    reason = "a lone surrogate cannot be encoded as UTF-8"
+                    surrogate = (index, TokenizationError(batch[index], start + bad, "text", reason))
+                    break
+                elif policy == "skip":
+                    parts.append(strip_surrogates(run))
+                    piece_origin.append((index, start))
+                else:
+                    run_start = 0
+                    for i, ch in enumerate(run + "\ud800"):  # sentinel flushes the last run
+                        if "\ud800" <= ch <= "\udfff":
+                            if i > run_start:
+                                parts.append(run[run_start:i])
+                                piece_origin.append((index, start + run_start))
+                            if i < len(run):
+                                parts.append([byte_offset + b for b in ch.encode("utf-8", "surrogatepass")])
+                            run_start = i + 1
+            if surrogate is not None:  # every later item is a later position or text
+                del piece_origin[len(pieces) :]
+                break
             pieces.extend(part for part in parts if isinstance(part, str))
             layout.append(((index, segment.start), parts))
         try:
             encoded = iter(self.text.encode_batch(pieces, on_error="raise"))
         except TokenizationError as err:
-            index, start = next((o for p, o in zip(pieces, piece_origin) if p is err.text), (0, 0))
-            raise _shifted(err, batch[index], start) from None
+            index, start = piece_origin[_failed_item(err, pieces)]
+            return {}, (index, _shifted(err, batch[index], start))
+        if surrogate is not None:
+            return {}, surrogate
         result: dict[tuple[int, int], list[int]] = {}
         for key, parts in layout:
             ids: list[int] = []
@@ -489,7 +739,7 @@ class ChemTokenizer:
                 else:
                     ids.extend(part)
             result[key] = ids
-        return result
+        return result, None
 
     # -- decoding ---------------------------------------------------------------------
 
@@ -551,9 +801,163 @@ class ChemTokenizer:
 
 
 def _shifted(err: TokenizationError, text: str, offset: int) -> TokenizationError:
-    """The same error, re-anchored in the whole input ``text``."""
+    """The same error, re-anchored in the whole input ``text`` (and without an index)."""
     shifted = type(err)(text, offset + err.position, err.modality, err.reason)
     return shifted
+
+
+def _failed_item(err: TokenizationError, texts: Sequence[str]) -> int:
+    """Which of the ``texts`` a batch call failed on: ``err.index``, or else the first
+    text that is ``err.text`` (identity, then equality: equal texts fail alike)."""
+    if err.index is not None:
+        return err.index
+    found = next((i for i, t in enumerate(texts) if t is err.text), None)
+    if found is None:
+        found = next((i for i, t in enumerate(texts) if t == err.text), 0)
+    return found
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """A failing text of a batch: its index and its error, placed in the whole text."""
+
+    index: int
+    error: TokenizationError
+
+    @staticmethod
+    def earliest(current: _Failure | None, index: int, error: TokenizationError) -> _Failure:
+        """The earlier failure by ``(text index, position)``: what ``encode`` of the text meets first."""
+        if current is None or (index, error.position) < (current.index, current.error.position):
+            return _Failure(index, error)
+        return current
+
+
+def post_processor_template(text: TextTokenizer, *, pair: bool = False) -> list[tuple[int | str, int]]:
+    """How a text model's post-processor wraps one sequence (or a pair) when asked to add special tokens.
+
+    Each entry is ``(id, type_id)`` for a special token the post-processor adds, or
+    ``("A", type_id)`` / ``("B", type_id)`` where the first / second sequence goes. It
+    is read off the model itself (an encoding of a probe with
+    ``add_special_tokens=True``), so every post-processor type answers alike.
+
+    Example:
+        >>> import chemtok, os
+        >>> chemtok.router.post_processor_template(chemtok.TextTokenizer())  # no post-processor
+        [('A', 0)]
+        >>> path = "../shared/baselines/llama2/tokenizer.json"
+        >>> if os.path.exists(path):
+        ...     llama2 = chemtok.TextTokenizer.from_file(path)
+        ...     assert chemtok.router.post_processor_template(llama2) == [(1, 0), ("A", 0)]  # <s> $A
+    """
+    backend = text.backend
+    if pair:
+        encoding = backend.encode("a", "b", add_special_tokens=True)
+    else:
+        encoding = backend.encode("a", add_special_tokens=True)
+    template: list[tuple[int | str, int]] = []
+    for token_id, sequence, type_id in zip(encoding.ids, encoding.sequence_ids, encoding.type_ids):
+        entry: tuple[int | str, int] = (token_id, type_id) if sequence is None else ("AB"[sequence], type_id)
+        if sequence is None or not template or template[-1] != entry:
+            template.append(entry)
+    return template
+
+
+def find_special_tokens(text: TextTokenizer, directory: str | Path | None = None) -> dict[str, str]:
+    """Which tokens of a base model serve as its ``bos``, ``eos``, ``pad``, ``unk`` and ``mask``.
+
+    Files beside the model decide first: ``tokenizer_config.json``, then
+    ``special_tokens_map.json`` in ``directory``, whose ``bos_token``, ``eos_token``,
+    ``pad_token``, ``unk_token`` and ``mask_token`` are a token string, an
+    ``AddedToken`` object (its ``"content"``) or ``null`` (the model has none). A role
+    neither file names is derived from the ``tokenizer.json`` alone:
+
+    * ``bos``: the first special token the post-processor puts before the sequence
+      (Llama 2's ``<s>``, Llama 3's ``<|begin_of_text|>``);
+    * ``eos``: the first special token it puts after the sequence; when it puts none,
+      the special added token with the lowest id whose content contains ``end`` or
+      ``eos`` or starts with ``</`` (Llama 2's ``</s>``, Llama 3's ``<|end_of_text|>``,
+      GPT-2's ``<|endoftext|>``);
+    * ``bos`` again, when the post-processor adds none: the ``eos`` token (GPT-2's
+      ``<|endoftext|>`` both ends one document and starts the next);
+    * ``unk``: the model's ``unk_token`` (Llama 2's ``<unk>``);
+    * ``pad`` and ``mask`` are never guessed; only a file names them.
+
+    Args:
+        text: the base text model.
+        directory: where to look for the two files (usually the folder of the
+            ``tokenizer.json``); ``None``: derive everything from the model.
+
+    Returns:
+        Role to token string, for the roles the base model fills.
+
+    Raises:
+        DataFileError: a file is not a JSON object, or names a token the model does not have.
+
+    Example:
+        >>> import chemtok, os
+        >>> path = "../shared/baselines/gpt2/tokenizer.json"
+        >>> if os.path.exists(path):
+        ...     gpt2 = chemtok.TextTokenizer.from_file(path)
+        ...     assert chemtok.router.find_special_tokens(gpt2) == {"bos": "<|endoftext|>", "eos": "<|endoftext|>"}
+    """
+    decided: dict[str, str | None] = {}
+    for name in _SPECIAL_TOKEN_FILES if directory is not None else ():
+        path = Path(directory) / name  # type: ignore[arg-type]
+        if path.is_file():
+            for role, token in _configured_special_tokens(path, text).items():
+                decided.setdefault(role, token)
+    backend = text.backend
+    template = post_processor_template(text)
+    sequence = next((k for k, (entry, _) in enumerate(template) if entry == "A"), len(template))
+    before = [entry for entry, _ in template[:sequence] if isinstance(entry, int)]
+    after = [entry for entry, _ in template[sequence + 1 :] if isinstance(entry, int)]
+    if "eos" not in decided:
+        specials = sorted((i, t.content) for i, t in backend.get_added_tokens_decoder().items() if t.special)
+        ends = [i for i, content in specials if _names_an_end(content)]
+        eos_id = after[0] if after else (ends[0] if ends else None)
+        decided["eos"] = None if eos_id is None else backend.id_to_token(eos_id)
+    if "bos" not in decided:
+        decided["bos"] = backend.id_to_token(before[0]) if before else decided["eos"]
+    if "unk" not in decided:
+        unk = getattr(backend.model, "unk_token", None)
+        decided["unk"] = unk if isinstance(unk, str) and text.token_to_id(unk) is not None else None
+    return {role: token for role in SPECIAL_ROLES if (token := decided.get(role)) is not None}
+
+
+def _names_an_end(content: str) -> bool:
+    lowered = content.lower()
+    return "end" in lowered or "eos" in lowered or content.startswith("</")
+
+
+def _configured_special_tokens(path: Path, text: TextTokenizer) -> dict[str, str | None]:
+    """The roles a ``tokenizer_config.json`` / ``special_tokens_map.json`` names."""
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise DataFileError(str(path), None, f"not readable as JSON ({err})") from err
+    if not isinstance(config, dict):
+        raise DataFileError(str(path), None, "expected a JSON object")
+    roles: dict[str, str | None] = {}
+    for role in SPECIAL_ROLES:
+        key = f"{role}_token"
+        if key not in config:
+            continue
+        value = config[key]
+        if isinstance(value, dict):
+            value = value.get("content")
+            if not isinstance(value, str):
+                raise DataFileError(str(path), f"{key}.content", "expected the token string")
+        elif value is not None and not isinstance(value, str):
+            raise DataFileError(str(path), key, "expected a token string, an object with 'content', or null")
+        if value is not None and text.token_to_id(value) is None:
+            raise DataFileError(
+                str(path),
+                key,
+                f"names {value!r}, which the model {text.source} does not have; chemtok keeps the "
+                "base model's ids and appends only its own tokens, so remove the key or name a token of the model",
+            )
+        roles[role] = value
+    return roles
 
 
 @functools.lru_cache(maxsize=1)

@@ -161,7 +161,7 @@ class TextTokenizer:
 
     def encode(self, text: str, *, on_error: OnError | None = None) -> list[int]:
         """Token ids of ``text``; raises unless ``decode`` gives ``text`` back exactly."""
-        return self.encode_batch([text], on_error=on_error)[0]
+        return self._encode_all([text], self._policy(on_error), batched=False)[0]
 
     def encode_batch(
         self, texts: Iterable[str], *, on_error: OnError | None = None, num_threads: int | None = None
@@ -170,14 +170,26 @@ class TextTokenizer:
 
         ``num_threads`` is accepted for interface parity; ``tokenizers`` sizes its own
         pool (``RAYON_NUM_THREADS``).
+
+        Raises:
+            TokenizationError: for the first failing text in input order, with
+                ``.index`` its position in ``texts``.
         """
-        policy = self._policy(on_error)
-        originals = list(texts)
-        prepared = [self._prepare(t, policy) for t in originals]
+        return self._encode_all(list(texts), self._policy(on_error), batched=True)
+
+    def _encode_all(self, originals: list[str], policy: str, *, batched: bool) -> list[list[int]]:
+        prepared: list[str] = []
+        refused: TokenizationError | None = None  # a lone surrogate under "raise"
+        for index, original in enumerate(originals):
+            try:
+                prepared.append(self._prepare(original, policy))
+            except TokenizationError as err:
+                refused = err.with_index(index) if batched else err
+                break  # texts after it cannot fail first
         encodings = self._tok.encode_batch(prepared, add_special_tokens=False)
         ids = [e.ids for e in encodings]
         decoded = self._tok.decode_batch(ids, skip_special_tokens=False)
-        for original, text, back in zip(originals, prepared, decoded):
+        for index, (original, text, back) in enumerate(zip(originals, prepared, decoded)):
             if back != text:
                 position = next((i for i, (a, b) in enumerate(zip(text, back)) if a != b), min(len(text), len(back)))
                 if text is not original:  # positions refer to the caller's string
@@ -187,7 +199,10 @@ class TextTokenizer:
                     position,
                     "text",
                     f"the text model ({self.source}) does not reproduce this text exactly",
+                    index if batched else None,
                 )
+        if refused is not None:
+            raise refused
         return ids
 
     def decode(self, ids: Sequence[int], *, skip_special_tokens: bool = False) -> str:

@@ -259,15 +259,18 @@ def test_from_base_keeps_the_base_ids_for_plain_text(name: str, plain_texts: lis
     path = BASELINES / name / "tokenizer.json"
     if not path.exists():
         pytest.skip(f"no baseline at {path}")
-    base = Tokenizer.from_file(str(path))
-    base.encode_special_tokens = True  # chemtok reads "<s>" in text as text, never as a control token
+    base = Tokenizer.from_file(str(path))  # as the base reads text: "<s>" in text is its special token
     base_size = base.get_vocab_size(with_added_tokens=True)
     tok = HFChemTokenizer.from_base(path)
     assert tok.chem.block("text") == (0, base_size)
     assert tok.num_added_tokens == len(tok) - base_size > 0
     want = [e.ids for e in base.encode_batch(plain_texts, add_special_tokens=False)]
     assert tok(plain_texts, add_special_tokens=False)["input_ids"] == want
-    assert min(tok.chem.special_token_ids.values()) >= base_size  # chemtok's specials come after
+    appended = [i for i in tok.chem.special_token_ids.values() if i >= base_size]  # the specials the base lacks
+    assert appended and all(tok.chem.namespace_of(i) == "special" for i in appended)
+    assert (tok.bos_token_id, tok.eos_token_id, tok.pad_token_id) == (
+        tok.chem.bos_token_id, tok.chem.eos_token_id, tok.chem.pad_token_id,
+    )  # fmt: skip
     for string, index in base.get_vocab(with_added_tokens=True).items():
         assert tok.convert_ids_to_tokens(index) in (string, f"text:{string}")
     mixed = "Aspirin [START_SMILES]CC(=O)O[END_SMILES] works."
@@ -281,13 +284,14 @@ def test_from_base_keeps_the_base_ids_for_plain_text(name: str, plain_texts: lis
     assert loaded(plain_texts[:50] + [mixed])["input_ids"] == tok(plain_texts[:50] + [mixed])["input_ids"]
 
 
-def test_llama2_collisions_are_prefixed() -> None:
+def test_llama2_keeps_its_special_tokens() -> None:
     path = BASELINES / "llama2" / "tokenizer.json"
     if not path.exists():
         pytest.skip("no Llama 2 baseline")
     tok = HFChemTokenizer.from_base(path)
-    assert tok.convert_ids_to_tokens([0, 1, 2]) == ["text:<unk>", "text:<s>", "text:</s>"]
-    assert tok.bos_token_id == tok.chem.special_token_ids["<s>"] == 32001
+    assert tok.convert_ids_to_tokens([0, 1, 2]) == ["<unk>", "<s>", "</s>"]
+    assert (tok.unk_token_id, tok.bos_token_id, tok.eos_token_id) == (0, 1, 2)
+    assert tok.chem.special_token_ids["<s>"] == 1 and tok.convert_ids_to_tokens(tok.pad_token_id) == "<pad>"
 
 
 def test_datasets_map_on_parquet(tmp_path: Path, corpus_docs: list[str], chem: chemtok.ChemTokenizer) -> None:
