@@ -42,7 +42,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence, cast
 
 from chemtok.base import Engine, GrammarTokenizer, OnError, check_on_error, rows_to_arrays
 from chemtok.errors import DataFileError, DecodeError, MarkerError, TokenizationError
@@ -53,7 +53,14 @@ from chemtok.smiles import SmilesTokenizer
 from chemtok.text import TextTokenizer, first_uncovered, strip_surrogates
 from chemtok.vocab import BYTE_TOKENS, byte_of_token
 
-__all__ = ["ChemTokenizer", "Segment", "MODALITY_ORDER", "SPECIAL_ROLES", "find_special_tokens", "post_processor_template"]
+__all__ = [
+    "ChemTokenizer",
+    "Segment",
+    "MODALITY_ORDER",
+    "SPECIAL_ROLES",
+    "find_special_tokens",
+    "post_processor_template",
+]
 
 #: Order of the modality namespaces in the id space.
 MODALITY_ORDER = ("smiles", "inchi", "protein", "dna")
@@ -193,10 +200,14 @@ class ChemTokenizer:
         # Roles the base model fills keep its ids; chemtok appends tokens for the rest.
         base_role_ids = self._base_role_ids()
         own = [t for i, t in enumerate(specials) if i >= len(SPECIAL_ROLES) or SPECIAL_ROLES[i] not in base_role_ids]
+        # (name, tokens or None for the text model's, kind of id)
         blocks: list[tuple[str, Sequence[str] | None, int]] = []
         text_size = self.text.vocab_size
-        head = [("special", own, _SPECIAL), ("marker", marker_tokens, _MARKER)]
-        text_block = [("text", None, _TEXT)]
+        head: list[tuple[str, Sequence[str] | None, int]] = [
+            ("special", own, _SPECIAL),
+            ("marker", marker_tokens, _MARKER),
+        ]
+        text_block: list[tuple[str, Sequence[str] | None, int]] = [("text", None, _TEXT)]
         blocks.extend(text_block + head if self.has_base else head + text_block)
         blocks.append(("byte", BYTE_TOKENS, _BYTE))
         local_skip = len(specials) + len(BYTE_TOKENS)
@@ -597,8 +608,8 @@ class ChemTokenizer:
             first = failure
         if first is None:
             return rows
-        index, err = first
-        raise (err.with_index(index) if batched else err) from None
+        index, error = first
+        raise (error.with_index(index) if batched else error) from None
 
     def _encode_split(
         self, batch: list[str], splits: list[list[Segment]], policy: str, num_threads: int | None
@@ -626,7 +637,7 @@ class ChemTokenizer:
             tok = self.modalities[modality]
             try:
                 local_rows = tok.encode_batch(
-                    [segment.text for _, segment in items], on_error=policy, num_threads=num_threads  # type: ignore[arg-type]
+                    [segment.text for _, segment in items], on_error=cast(OnError, policy), num_threads=num_threads
                 )
             except TokenizationError as err:
                 index, segment = items[_failed_item(err, [segment.text for _, segment in items])]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import collections
+from typing import Any
+
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 import chemtok
 from chemtok.grammar import load_markers
@@ -141,3 +145,127 @@ TEXT_MODEL = chemtok.TextTokenizer()
 def test_hyp_plain_text_is_the_text_model(text: str) -> None:
     offset = router.block("text")[0]
     assert router.encode(text) == [offset + i for i in TEXT_MODEL.encode(text)]
+
+
+# -- batch errors: the first failing text, with its index --------------------------
+
+BAD_PARTS = {
+    "marker": ["a [START_SMILES]CCO", "CCO[END_SMILES]", "[START_FOO]x[END_FOO]", "<work><work>x</work></work>"],
+    "smiles": ["[START_SMILES]c1c[nH]c2c1fccc2[END_SMILES]", "[START_SMILES]CC§[END_SMILES]"],
+    "inchi": ["[START_INCHI]InChI=1S/C2H6O/c1-2-3§[END_INCHI]", "[START_INCHI]InChI=1S/CH4/h1H4 x[END_INCHI]"],
+    "protein": ["[START_AMINO]MKT1AY[END_AMINO]"],
+    "dna": ["[START_DNA]ACGTZ[END_DNA]"],
+    "surrogate": ["odd \udc80 text", "\ud83d"],
+}
+PYTHON_ROUTER = chemtok.ChemTokenizer(engine="python")
+
+
+def single_errors(tok: chemtok.ChemTokenizer, texts: list[str]) -> list[chemtok.TokenizationError | None]:
+    errors: list[chemtok.TokenizationError | None] = []
+    for text in texts:
+        try:
+            tok.encode(text)
+        except chemtok.TokenizationError as err:
+            errors.append(err)
+        else:
+            errors.append(None)
+    return errors
+
+
+def assert_first_failure(tok: chemtok.ChemTokenizer, texts: list[str], **options: object) -> None:
+    """``encode_batch`` raises what ``encode`` of the first failing text raises, plus ``.index``."""
+    singles = single_errors(tok, texts)
+    first = next((i for i, err in enumerate(singles) if err is not None), None)
+    if first is None:
+        assert tok.encode_batch(texts, **options) is not None
+        return
+    want = singles[first]
+    assert want is not None and want.index is None  # single-text calls name no record
+    with pytest.raises(chemtok.TokenizationError) as info:
+        tok.encode_batch(texts, **options)
+    err = info.value
+    assert (type(err), err.text, err.position, err.modality, err.reason) == (
+        type(want), want.text, want.position, want.modality, want.reason,
+    )  # fmt: skip
+    assert err.index == first and f"in text {first} of the batch" in str(err)
+
+
+part = st.one_of(plain_text, marked_text(), *(st.sampled_from(parts) for parts in BAD_PARTS.values()))
+failing_texts = st.lists(st.lists(part, min_size=1, max_size=3).map(" ".join), min_size=1, max_size=6)
+
+
+@given(failing_texts)
+def test_hyp_batch_error_is_the_first_failing_text(texts: list[str]) -> None:
+    assert_first_failure(router, texts)
+    assert_first_failure(PYTHON_ROUTER, texts)
+
+
+@given(failing_texts)
+def test_hyp_batch_error_with_arrays(texts: list[str]) -> None:
+    assert_first_failure(router, texts, return_arrays=True)
+
+
+def test_earlier_segment_error_beats_a_later_marker_error() -> None:
+    texts = ["fine", "[START_SMILES]CC§[END_SMILES]", "[START_SMILES]CC"]
+    with pytest.raises(chemtok.TokenizationError) as info:
+        router.encode_batch(texts)
+    assert type(info.value) is chemtok.TokenizationError and info.value.modality == "smiles"
+    assert (info.value.index, info.value.position) == (1, 16)
+    with pytest.raises(chemtok.MarkerError) as marker:
+        router.encode_batch(texts[2:] + texts[:2])
+    assert marker.value.index == 0
+    with pytest.raises(chemtok.TokenizationError) as single:
+        router.encode(texts[1])
+    assert single.value.index is None
+
+
+def test_within_a_text_the_leftmost_failure_wins_whatever_the_batch() -> None:
+    # The protein batch fails on text 0 first, but text 1's own first failure is its SMILES.
+    texts = ["[START_AMINO]MK1[END_AMINO]", "[START_SMILES]C§[END_SMILES] [START_AMINO]M1[END_AMINO] \ud800"]
+    assert_first_failure(router, texts[1:])
+    with pytest.raises(chemtok.TokenizationError) as info:
+        router.encode_batch(["fine", texts[1]])
+    assert (info.value.index, info.value.modality) == (1, "smiles")
+
+
+def test_single_modality_arrays_carry_the_index() -> None:
+    texts = ["[START_SMILES]CCO[END_SMILES]"] * 3 + ["[START_SMILES]C§[END_SMILES]"]
+    with pytest.raises(chemtok.TokenizationError) as info:
+        router.encode_batch(texts, return_arrays=True)
+    assert (info.value.index, info.value.position, info.value.text) == (3, 15, texts[3])
+
+
+def test_batch_errors_encode_each_modality_once() -> None:
+    tok = chemtok.ChemTokenizer()
+    calls: collections.Counter[str] = collections.Counter()
+
+    def spy(name: str, method: Any) -> Any:
+        def counted(texts: list[str], **options: Any) -> Any:
+            calls[name] += 1
+            return method(texts, **options)
+
+        return counted
+
+    for name, modality in tok.modalities.items():
+        modality.encode_batch = spy(name, modality.encode_batch)  # type: ignore[method-assign]
+    tok.text.encode_batch = spy("text", tok.text.encode_batch)  # type: ignore[method-assign]
+    good = "Aspirin [START_SMILES]CCO[END_SMILES] and [START_AMINO]MKT[END_AMINO]."
+    texts = [good] * 5 + ["[START_AMINO]MK1[END_AMINO]", "[START_SMILES]C§[END_SMILES]", "[START_SMILES]CC"]
+    with pytest.raises(chemtok.TokenizationError) as info:
+        tok.encode_batch(texts)
+    assert (info.value.index, info.value.modality) == (5, "protein")
+    assert calls == {"smiles": 1, "protein": 1, "text": 1}
+
+
+def test_text_model_errors_are_placed_and_indexed() -> None:
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+
+    lower = Tokenizer(models.WordLevel({"hello": 0, "[UNK]": 1}, unk_token="[UNK]"))
+    lower.normalizer = normalizers.Lowercase()
+    lower.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok = chemtok.ChemTokenizer(text=chemtok.TextTokenizer(lower))
+    texts = ["hello", "[START_SMILES]CCO[END_SMILES]Hello", "x \ud800"]
+    assert_first_failure(tok, texts)
+    with pytest.raises(chemtok.TokenizationError) as info:
+        tok.encode_batch(texts)
+    assert (info.value.index, info.value.position, info.value.modality) == (1, texts[1].index("Hello"), "text")

@@ -74,3 +74,29 @@ def test_non_lossless_model_is_refused(tmp_path) -> None:
     with pytest.raises(chemtok.TokenizationError) as info:
         tok.encode("Hello")
     assert info.value.position == 0
+
+
+def lowercasing_model() -> chemtok.TextTokenizer:
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+
+    lower = Tokenizer(models.WordLevel({"hello": 0, "[UNK]": 1}, unk_token="[UNK]"))
+    lower.normalizer = normalizers.Lowercase()
+    lower.pre_tokenizer = pre_tokenizers.Whitespace()
+    return chemtok.TextTokenizer(lower)
+
+
+def test_batch_errors_carry_the_index_of_the_first_failing_text() -> None:
+    with pytest.raises(chemtok.TokenizationError) as info:
+        text.encode_batch(["ok", "ab\ud800c", "\udc80"])
+    assert (info.value.index, info.value.position, info.value.text) == (1, 2, "ab\ud800c")
+    with pytest.raises(chemtok.TokenizationError) as single:
+        text.encode("ab\ud800c")
+    assert single.value.index is None
+    # A text the model cannot reproduce, before a lone surrogate, is the first failure.
+    lower = lowercasing_model()
+    with pytest.raises(chemtok.TokenizationError) as info:
+        lower.encode_batch(["hello", "Hello", "a\ud800"])
+    assert (info.value.index, info.value.position) == (1, 0) and "does not reproduce" in info.value.reason
+    with pytest.raises(chemtok.TokenizationError) as info:
+        lower.encode_batch(["hello", "a\ud800", "Hello"])
+    assert (info.value.index, info.value.position) == (1, 1) and "surrogate" in info.value.reason
