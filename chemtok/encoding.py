@@ -30,6 +30,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
@@ -97,6 +98,10 @@ def _spelled_offsets(text: str, tokens: Sequence[str], start: int = 0) -> list[S
     A byte-fallback token stands for one UTF-8 byte of the character at the cursor; the
     token holding its last byte gets the character, the ones before an empty span.
     """
+    if "".join(tokens) == text:
+        # No byte-fallback token: one would spell its character longer than the text.
+        ends = list(itertools.accumulate(map(len, tokens), initial=start))
+        return list(itertools.pairwise(ends))
     spans: list[Span] = []
     pos, n = 0, len(text)
     pending = 0  # bytes of the character at pos still to come

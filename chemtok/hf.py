@@ -49,7 +49,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
 try:
     from transformers import AddedToken, AutoTokenizer, BatchEncoding, PretrainedConfig, PreTrainedTokenizer
@@ -282,8 +282,8 @@ class HFChemTokenizer(PreTrainedTokenizer):  # type: ignore[misc, unused-ignore]
                 encodings = [self._chem.encode_with_offsets(t) for t in pairs]
                 second, second_offsets = [e.ids for e in encodings], [e.offsets for e in encodings]
         else:
-            first = self._chem.encode_batch(texts)
-            second = self._chem.encode_batch(pairs) if pairs is not None else None
+            first = cast("list[list[int]]", self._chem.encode_batch(texts))
+            second = cast("list[list[int]]", self._chem.encode_batch(pairs)) if pairs is not None else None
         rows: list[dict[str, Any]] = []
         for index, ids in enumerate(first):
             pair_ids = second[index] if second is not None else None

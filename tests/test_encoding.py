@@ -13,15 +13,15 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import pytest
+from conftest import BASELINES
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from strategies import inchi_like, marked_text, plain_text, sequence_like, smiles_like
 
 import chemtok
 from chemtok.encoding import Encoding, tile_text_model_offsets
 from chemtok.io import read_records
 from chemtok.vocab import byte_of_token
-from conftest import BASELINES, DATA
-from strategies import inchi_like, marked_text, plain_text, sequence_like, smiles_like
 
 Span = tuple[int, int]
 
