@@ -18,8 +18,9 @@ same rule makes the dummy prefix ``▁`` that Llama 2 prepends an empty span ``(
 it holds no character of the input.
 
 Under ``on_error="skip"`` the dropped characters belong to no token: the offsets are
-in order and never overlap, but leave gaps where characters were dropped (a compact
-SMILES token merged across a dropped character spans it).
+in order and never overlap, but leave gaps where characters were dropped. A token that
+merges across a dropped character (a compact SMILES merge, or a text BPE token once a
+lone surrogate is gone) runs from its first to its last character and so spans it.
 
 Example:
     >>> import chemtok

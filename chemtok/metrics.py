@@ -28,8 +28,9 @@ Alignment of tokens to units (:func:`unit_alignment`):
 * a token is **intact** (cuts no unit) when it is either: inside one unit, or a whole
   number of units. This is the guarantee of chemtok's atom-level and compact models
   (100%); GPT-2's ``](`` in ``[nH](`` is neither and cuts the bracket atom;
-* zero-width tokens (Llama 2's lone dummy-prefix ``▁``) carry no character of the
-  input: they are left out of both counts and reported separately;
+* zero-width tokens (Llama 2's lone dummy-prefix ``▁``, and the pieces of a character
+  split over several tokens that do not complete it) carry no character of the input:
+  they are left out of both counts and reported separately;
 * only tokens that overlap some unit are counted, so that in mixed text the SMILES
   alignment looks at the tokens that touch a SMILES span (a token that runs from a
   marker into the SMILES counts, and is not aligned).

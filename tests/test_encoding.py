@@ -211,6 +211,17 @@ def test_hyp_grammar_tokenizers(tok: Any, strategy: st.SearchStrategy[str], data
     assert enc.modalities == [tok.name] * len(enc)
 
 
+REFERENCE = chemtok.SmilesTokenizer(engine="python")
+
+
+@given(text=smiles_like, policy=st.sampled_from(["raise", "fallback", "skip"]))
+def test_hyp_reference_and_native_agree(text: str, policy: str) -> None:
+    if policy != "raise":
+        text += "é℃"  # uncovered characters, as byte tokens or dropped
+    options: dict[str, Any] = {"on_error": policy}
+    assert REFERENCE.encode_with_offsets(text, **options) == SMILES.encode_with_offsets(text, **options)
+
+
 @pytest.mark.parametrize("tok", [t for t, _ in GRAMMAR_CASES], ids=GRAMMAR_IDS)
 @given(text=anything)
 def test_hyp_fallback_tiles_any_string(tok: Any, text: str) -> None:
