@@ -37,6 +37,9 @@ from chemtok.sequence import ProteinTokenizer as ProteinTokenizer
 from chemtok.smiles import SmilesTokenizer as SmilesTokenizer
 from chemtok.text import TextTokenizer as TextTokenizer
 
+# Ids with token strings, character offsets and modalities (encode_with_offsets)
+from chemtok.encoding import Encoding as Encoding
+
 # Lookup by name
 from chemtok.registry import get_tokenizer as get_tokenizer
 from chemtok.registry import list_tokenizers as list_tokenizers
@@ -73,6 +76,7 @@ __all__ = [
     "TextTokenizer",
     "ChemTokenizer",
     "Segment",
+    "Encoding",
     "get_tokenizer",
     "list_tokenizers",
     "train_compact_model",

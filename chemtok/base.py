@@ -26,6 +26,8 @@ from chemtok.vocab import Vocabulary, byte_of_token, fallback_tokens
 if TYPE_CHECKING:
     import numpy as np
 
+    from chemtok.encoding import Encoding
+
 __all__ = [
     "OnError",
     "Engine",
@@ -338,6 +340,21 @@ class GrammarTokenizer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} grammar {self.grammar_tag} {len(self)} tokens, {self.engine}>"
+
+    def encode_with_offsets(self, text: str, *, on_error: OnError | None = None) -> Encoding:
+        """Encode ``text`` and give every id its token string and character span.
+
+        ``ids`` equal :meth:`encode`; the spans tile ``text`` (a byte-fallback
+        character belongs to its last byte token); see :mod:`chemtok.encoding`.
+
+        Example:
+            >>> import chemtok
+            >>> chemtok.SmilesTokenizer().encode_with_offsets("C[NH3+]Cl").offsets
+            [(0, 1), (1, 7), (7, 9)]
+        """
+        from chemtok.encoding import grammar_encoding
+
+        return grammar_encoding(self, text, self.on_error if on_error is None else check_on_error(on_error))
 
 
 def decode_token_strings(tokens: Sequence[str], ids: Sequence[int], skip: Iterable[str] = frozenset()) -> str:

@@ -34,11 +34,14 @@ How each tokenizer is run:
   the atom-level ``chemtok`` row. On a text input where no record has a marker the
   ``+NAME`` and compact rows would repeat other rows exactly and are left out.
 
-Token spans come from the Hugging Face ``Encoding.offsets`` (character indices into
-the original string). Llama 2's dummy prefix ``▁`` is folded into the first token
-or, when it stands alone, reported as a *zero-width* token ``(0, 0)``: it counts as a
-token but not in any alignment. Every record's spans are checked to tile the string
-(``offset_mismatch_records`` counts the ones that do not; expected 0).
+Token spans (character indices into the original string) come from chemtok's
+``encode_with_offsets`` for chemtok rows, and from the Hugging Face
+``Encoding.offsets`` for baselines, made to tile the string by the same rule
+(:mod:`chemtok.encoding`): a character split over several tokens belongs to the token
+that completes it, the others are *zero-width*; so is Llama 2's lone dummy prefix
+``▁``. A zero-width token counts as a token but not in any alignment. Every record's
+spans are checked to tile the string (``offset_mismatch_records`` counts the ones that
+do not; expected 0).
 
 Modality of an input, unless given (``modality=`` / ``--modality``):
 
@@ -68,9 +71,7 @@ Example:
 from __future__ import annotations
 
 import argparse
-import functools
 import hashlib
-import itertools
 import json
 import math
 import random
@@ -79,7 +80,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from chemtok.metrics import (
     Alignment,
@@ -88,7 +89,6 @@ from chemtok.metrics import (
     percentile,
     segment_token_counts,
     smiles_lexeme_spans,
-    spans_from_tokens,
     spans_tile,
     unit_alignment,
 )
@@ -261,26 +261,6 @@ class _Runner:
         raise NotImplementedError
 
 
-def _dummy_prefix(config: Mapping[str, Any]) -> str | None:
-    """The dummy-prefix string a SentencePiece-style ``tokenizer.json`` prepends, if any."""
-
-    def walk(node: Any) -> Iterator[Mapping[str, Any]]:
-        if isinstance(node, Mapping):
-            yield node
-            for child in node.get("normalizers") or node.get("pretokenizers") or []:
-                yield from walk(child)
-
-    for part in walk(config.get("normalizer")):
-        if part.get("type") == "Prepend":
-            return str(part.get("prepend"))
-    for part in walk(config.get("pre_tokenizer")):
-        if part.get("type") == "Metaspace" and (
-            part.get("prepend_scheme", "always" if part.get("add_prefix_space", True) else "never") != "never"
-        ):
-            return str(part.get("replacement", "\u2581"))
-    return None
-
-
 def _model_unk_and_fallback(tok: Any, config: Mapping[str, Any]) -> tuple[frozenset[int], frozenset[int]]:
     """Ids of a ``tokenizer.json`` model's unknown token and of its ``<0xNN>`` byte-fallback tokens."""
     model = config.get("model") or {}
@@ -294,15 +274,6 @@ def _model_unk_and_fallback(tok: Any, config: Mapping[str, Any]) -> tuple[frozen
     return unk_ids, fallback
 
 
-def _hf_spans(tokens: Sequence[str], offsets: Sequence[tuple[int, int]], prefix: str | None, shift: int = 0) -> list[Span]:
-    spans = [(a + shift, b + shift) for a, b in offsets]
-    if prefix is not None and tokens and tokens[0] == prefix:
-        # The dummy prefix on its own: the tokenizer reports the first character's
-        # span, but the token holds no character of the input.
-        spans[0] = (shift, shift)
-    return spans
-
-
 class _BaselineRunner(_Runner):
     def __init__(self, baseline: Baseline) -> None:
         from tokenizers import Tokenizer
@@ -313,67 +284,41 @@ class _BaselineRunner(_Runner):
         except Exception as err:  # tokenizers raises a bare Exception
             raise ValueError(f"baseline {baseline.name!r}: {baseline.path} is not a loadable tokenizer.json ({err})") from None
         config = json.loads(self.tok.to_str())
-        self.prefix = _dummy_prefix(config)
         self.unk_ids, self.fallback_ids = _model_unk_and_fallback(self.tok, config)
 
     def encode(self, texts: list[str]) -> list[_Encoded]:
+        from chemtok.encoding import tile_text_model_offsets
+
         encodings = self.tok.encode_batch(texts, add_special_tokens=False)
         ids = [e.ids for e in encodings]
         decoded = self.tok.decode_batch(ids, skip_special_tokens=False)
+        # The model's offsets, made to tile the string by the rule chemtok's own text
+        # model follows (see chemtok.encoding): comparable spans for every row.
         return [
-            _Encoded(row, _hf_spans(e.tokens, e.offsets, self.prefix), back)
-            for row, e, back in zip(ids, encodings, decoded)
+            _Encoded(row, tile_text_model_offsets(text, e.offsets), back)
+            for text, row, e, back in zip(texts, ids, encodings, decoded)
         ]
-
-
-class _Pieces:
-    """Character spans of a chemtok vocabulary's ids (cumulative token lengths)."""
-
-    def __init__(self, tokens: Sequence[str]) -> None:
-        from chemtok.vocab import byte_of_token
-
-        self.tokens = tokens
-        # -1 marks a byte-fallback token: its span depends on its neighbours.
-        self.lengths = [-1 if byte_of_token(t) is not None else len(t) for t in tokens]
-        self.fallback_ids = frozenset(i for i, n in enumerate(self.lengths) if n < 0)
-
-    def spans(self, ids: Sequence[int], start: int = 0) -> list[Span]:
-        lengths = self.lengths
-        sizes = [lengths[i] for i in ids]
-        if min(sizes, default=0) < 0:
-            return spans_from_tokens([self.tokens[i] for i in ids], start)
-        ends = list(itertools.accumulate(sizes, initial=start))
-        return list(zip(ends, ends[1:]))
 
 
 class _ModalityRunner(_Runner):
     """A chemtok grammar tokenizer (SMILES, InChI, protein, DNA) under ``on_error="fallback"``."""
 
     def __init__(self, name: str, tok: Any) -> None:
+        from chemtok.vocab import byte_of_token
+
         self.name = name
         self.tok = tok
-        self.pieces = _pieces(tok)
         unk = tok.vocabulary.token_to_id.get("<unk>")
         self.unk_ids = frozenset([unk]) if unk is not None else frozenset()
-        self.fallback_ids = self.pieces.fallback_ids
+        self.fallback_ids = frozenset(i for i, t in enumerate(tok.vocabulary.tokens) if byte_of_token(t) is not None)
 
     def encode(self, texts: list[str]) -> list[_Encoded]:
-        rows = self.tok.encode_batch(texts, on_error="fallback")
-        return [_Encoded(row, self.pieces.spans(row), self.tok.decode(row)) for row in rows]
-
-
-def _pieces(tok: Any) -> _Pieces:
-    """The span table of a tokenizer's vocabulary, built once per vocabulary."""
-    return _pieces_of(tok.vocabulary)
-
-
-@functools.lru_cache(maxsize=16)
-def _pieces_of(vocabulary: Any) -> _Pieces:
-    return _Pieces(vocabulary.tokens)
+        encodings = [self.tok.encode_with_offsets(text, on_error="fallback") for text in texts]
+        return [_Encoded(e.ids, e.offsets, self.tok.decode(e.ids)) for e in encodings]
 
 
 class _RouterRunner(_Runner):
-    """chemtok's router on mixed text; spans rebuilt segment by segment."""
+    """chemtok's router on mixed text (spans from ``encode_with_offsets``)."""
 
     def __init__(self, name: str, tok: Any) -> None:
         self.name = name
@@ -381,7 +326,6 @@ class _RouterRunner(_Runner):
         offset, size = tok.block("byte")
         backend = tok.text.backend
         config = json.loads(backend.to_str())
-        self.prefix = _dummy_prefix(config)
         # The text model's own unknown and byte-fallback tokens count too (Llama 2's
         # <unk> and <0x0A> when it is the base), shifted into the unified id space.
         text_offset = tok.block("text")[0]
@@ -390,50 +334,8 @@ class _RouterRunner(_Runner):
         self.fallback_ids = frozenset([*range(offset, offset + size), *(text_offset + i for i in text_fallback)])
 
     def encode(self, texts: list[str]) -> list[_Encoded]:
-        rows = self.tok.encode_batch(texts, on_error="fallback")
-        spans = self._spans(texts)
-        return [
-            _Encoded(row, s if s is not None and len(s) == len(row) else None, self.tok.decode(row))
-            for row, s in zip(rows, spans)
-        ]
-
-    def _spans(self, texts: list[str]) -> list[list[Span] | None]:
-        from chemtok.text import first_uncovered
-
-        splits = [_split(self.tok, text) for text in texts]
-        pieces: dict[tuple[int, int], list[Span]] = {}
-        by_modality: dict[str, list[tuple[int, Any]]] = {}
-        text_items: list[tuple[int, Any]] = []
-        for index, segments in enumerate(splits):
-            for seg in segments:
-                if seg.modality == "marker":
-                    pieces[(index, seg.start)] = [(seg.start, seg.end)]
-                elif seg.modality == "text":
-                    if first_uncovered(seg.text) < 0:  # lone surrogates: no spans for this record
-                        text_items.append((index, seg))
-                else:
-                    by_modality.setdefault(seg.modality, []).append((index, seg))
-        for modality, items in by_modality.items():
-            tok = self.tok.modalities[modality]
-            local = tok.encode_batch([seg.text for _, seg in items], on_error="fallback")
-            table = _pieces(tok)
-            for (index, seg), row in zip(items, local):
-                pieces[(index, seg.start)] = table.spans(row, seg.start)
-        if text_items:
-            encodings = self.tok.text.backend.encode_batch([seg.text for _, seg in text_items], add_special_tokens=False)
-            for (index, seg), enc in zip(text_items, encodings):
-                pieces[(index, seg.start)] = _hf_spans(enc.tokens, enc.offsets, self.prefix, seg.start)
-        out: list[list[Span] | None] = []
-        for index, segments in enumerate(splits):
-            record: list[Span] | None = []
-            for seg in segments:
-                part = pieces.get((index, seg.start))
-                if part is None:
-                    record = None
-                    break
-                record.extend(part)  # type: ignore[union-attr]
-            out.append(record)
-        return out
+        encodings = [self.tok.encode_with_offsets(text, on_error="fallback") for text in texts]
+        return [_Encoded(e.ids, e.offsets, self.tok.decode(e.ids)) for e in encodings]
 
 
 def _split(router: Any, text: str) -> list[Any]:

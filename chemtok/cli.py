@@ -1444,56 +1444,13 @@ def _visible(text: str) -> str:
     return "".join(out)
 
 
-def _grammar_spans(tok: Any, text: str, base: int, modality: str, ids: Sequence[int]) -> list[_Span]:
-    tokens = tok.tokenize(text)
-    spans, pos = [], base
-    for token, token_id in zip(tokens, ids):
-        spans.append(_Span(pos, pos + len(token), modality, token_id, token))
-        pos += len(token)
-    return spans
-
-
-def _text_spans(model: Any, text: str, base: int, id_offset: int, token_of: Callable[[int], str]) -> list[_Span]:
-    encoding = model.backend.encode(text, add_special_tokens=False)
-    starts = [start for start, _ in encoding.offsets]
-    spans: list[_Span] = []
-    for i, local_id in enumerate(encoding.ids):
-        # Byte-level pieces of one character share its offsets: the first piece gets the
-        # character, the others an empty span; boundaries stay in order and cover the text.
-        start = max(starts[i], spans[-1].end - base if spans else 0)
-        end = next((s for s in starts[i + 1 :] if s > start), len(text)) if start < len(text) else start
-        if spans and spans[-1].end - base > starts[i]:  # a continuation piece
-            end = start
-        spans.append(_Span(base + start, base + end, "text", local_id + id_offset, token_of(local_id + id_offset)))
-    return spans
-
-
-def _inspect_spans(tok: Any, modality: str, text: str) -> list[_Span]:
-    from chemtok.router import ChemTokenizer
-    from chemtok.text import TextTokenizer
-
-    ids = tok.encode(text)  # raises TokenizationError (with the caret) for bad input
-    if isinstance(tok, TextTokenizer):
-        return _text_spans(tok, text, 0, 0, tok.id_to_token)
-    if not isinstance(tok, ChemTokenizer):
-        return _grammar_spans(tok, text, 0, modality, ids)
-    spans: list[_Span] = []
-    text_offset = tok.block("text")[0]
-    cursor = 0
-    for segment in tok.split(text):
-        if segment.modality == "marker":
-            piece = [_Span(segment.start, segment.end, "marker", ids[cursor], segment.text)]
-        elif segment.modality == "text":
-            piece = _text_spans(tok.text, segment.text, segment.start, text_offset, tok.id_to_token)
-        else:
-            sub = tok.modalities[segment.modality]
-            count = len(sub.tokenize(segment.text))
-            piece = _grammar_spans(sub, segment.text, segment.start, segment.modality, ids[cursor : cursor + count])
-        spans.extend(piece)
-        cursor += len(piece)
-    if cursor != len(ids) or [s.id for s in spans] != list(ids):  # pragma: no cover - a router bug
-        raise RuntimeError("inspect: the segmentation does not match encode(); please report this input")
-    return spans
+def _inspect_spans(tok: Any, text: str) -> list[_Span]:
+    """One row per token, from the tokenizer's ``encode_with_offsets``."""
+    enc = tok.encode_with_offsets(text)  # raises TokenizationError (with the caret) for bad input
+    return [
+        _Span(start, end, modality, token_id, token)
+        for token_id, token, (start, end), modality in zip(enc.ids, enc.tokens, enc.offsets, enc.modalities)
+    ]
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
@@ -1504,7 +1461,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
         args.modality, args.tokenizer, engine=args.engine, strict_markers=args.strict_markers, smiles_model=args.smiles_model
     )
     try:
-        spans = _inspect_spans(tok, args.modality, text)
+        spans = _inspect_spans(tok, text)
     except TokenizationError as err:
         lines = str(err).splitlines()
         _err(lines[0])

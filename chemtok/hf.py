@@ -21,9 +21,12 @@ What the class guarantees:
   (Llama 3: ``<|begin_of_text|>`` 128000 and ``<|end_of_text|>`` 128001), and the
   wrapping is the base's post-processor template (Llama 3: BOS only; GPT-2: nothing);
 * ``decode(ids, skip_special_tokens=...)`` equals ``ChemTokenizer.decode``;
-* ``return_offsets_mapping=True`` gives character offsets into the input: a marker
-  covers its whole text, a modality token the characters it spells, a text token the
-  span the text model reports, special tokens and padding ``(0, 0)``.
+* ``return_offsets_mapping=True`` gives character offsets into the input, those of
+  :meth:`ChemTokenizer.encode_with_offsets <chemtok.router.ChemTokenizer.encode_with_offsets>`:
+  a marker covers its whole text, a modality token the characters it spells, a
+  character split over several tokens (byte-level pieces, byte fallback) belongs to the
+  token that completes it and the others are empty at its start; special tokens and
+  padding are ``(0, 0)``.
 
 Token strings (``convert_ids_to_tokens``, ``get_vocab``) are unique per id: special
 tokens and markers are written as themselves (``<s>``, ``[START_SMILES]``); text tokens
@@ -49,7 +52,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
 try:
     from transformers import AddedToken, AutoTokenizer, BatchEncoding, PretrainedConfig, PreTrainedTokenizer
@@ -59,9 +62,8 @@ except ImportError as err:  # pragma: no cover - exercised only without the extr
     raise ModuleNotFoundError('chemtok.hf needs transformers: pip install "chemtok[hf]"', name="transformers") from err
 
 from chemtok.errors import DataFileError, GrammarError
-from chemtok.router import ChemTokenizer, MODALITY_ORDER, Segment, default_chem_tokenizer, post_processor_template
-from chemtok.text import TextTokenizer, first_uncovered
-from chemtok.vocab import byte_of_token
+from chemtok.router import ChemTokenizer, MODALITY_ORDER, default_chem_tokenizer, post_processor_template
+from chemtok.text import TextTokenizer
 
 __all__ = ["HFChemTokenizer", "ChemtokConfig", "MANIFEST_FILE", "BASE_FILE"]
 
@@ -311,16 +313,24 @@ class HFChemTokenizer(PreTrainedTokenizer):  # type: ignore[misc, unused-ignore]
             )
         if pairs is not None and len(pairs) != len(texts):
             raise ValueError(f"got {len(texts)} texts but {len(pairs)} text pairs")
-        first = self._chem.encode_batch(texts)
-        second = self._chem.encode_batch(pairs) if pairs is not None else None
+        first_offsets: list[list[tuple[int, int]]] | None = None
+        second_offsets: list[list[tuple[int, int]]] | None = None
+        if return_offsets_mapping:
+            encodings = [self._chem.encode_with_offsets(t) for t in texts]
+            first, first_offsets = [e.ids for e in encodings], [e.offsets for e in encodings]
+            second = None
+            if pairs is not None:
+                encodings = [self._chem.encode_with_offsets(t) for t in pairs]
+                second, second_offsets = [e.ids for e in encodings], [e.offsets for e in encodings]
+        else:
+            first = cast("list[list[int]]", self._chem.encode_batch(texts))
+            second = cast("list[list[int]]", self._chem.encode_batch(pairs)) if pairs is not None else None
         rows: list[dict[str, Any]] = []
         for index, ids in enumerate(first):
             pair_ids = second[index] if second is not None else None
             offsets = None
-            if return_offsets_mapping:
-                offsets = self.offsets(texts[index], len(ids))
-                if pair_ids is not None:
-                    offsets += self.offsets(pairs[index], len(pair_ids))  # type: ignore[index]
+            if first_offsets is not None:
+                offsets = first_offsets[index] + (second_offsets[index] if second_offsets is not None else [])
             rows.append(
                 self._prepare_row(
                     ids,
@@ -436,12 +446,12 @@ class HFChemTokenizer(PreTrainedTokenizer):  # type: ignore[misc, unused-ignore]
             padded["offset_mapping"] = extra + list(offsets) if left else list(offsets) + extra
         return dict(padded)
 
-    def offsets(self, text: str, expected: int | None = None) -> list[tuple[int, int]]:
+    def offsets(self, text: str) -> list[tuple[int, int]]:
         """Character ``(start, end)`` of each id of ``ChemTokenizer.encode(text)``.
 
-        Args:
-            text: the input string.
-            expected: the number of ids, checked against the offsets computed.
+        The spans of :meth:`ChemTokenizer.encode_with_offsets
+        <chemtok.router.ChemTokenizer.encode_with_offsets>`: they tile ``text``; a
+        character spread over several tokens belongs to the one that completes it.
 
         Example:
             >>> from chemtok.hf import HFChemTokenizer
@@ -449,47 +459,7 @@ class HFChemTokenizer(PreTrainedTokenizer):  # type: ignore[misc, unused-ignore]
             >>> [text[a:b] for a, b in HFChemTokenizer().offsets(text)][-5:]
             ['[START_SMILES]', 'C', 'C', 'O', '[END_SMILES]']
         """
-        chem = self._chem
-        out: list[tuple[int, int]] = []
-        for segment in chem.split(text):
-            if segment.modality == "marker":
-                out.append((segment.start, segment.end))
-            elif segment.modality == "text":
-                out.extend(self._text_offsets(segment))
-            else:
-                modality = chem.modalities[segment.modality]
-                tokens = modality.tokenize(segment.text, on_error=chem.on_error)  # type: ignore[arg-type]
-                out.extend(_align(segment.text, tokens, segment.start))
-        if expected is not None and len(out) != expected:
-            raise RuntimeError(f"offsets cover {len(out)} tokens but the text has {expected} ids; please report")
-        return out
-
-    def _text_offsets(self, segment: Segment) -> list[tuple[int, int]]:
-        backend = self._chem.text.backend
-        text, start = segment.text, segment.start
-        if first_uncovered(text) < 0:
-            encoding = backend.encode(text, add_special_tokens=False)
-            return [(start + a, start + b) for a, b in encoding.offsets]
-        # Lone surrogates: the router encodes the runs between them, and under
-        # "fallback" each surrogate as its 3 UTF-8 bytes; "skip" drops them.
-        out: list[tuple[int, int]] = []
-        if self._chem.on_error == "skip":
-            kept = [i for i, ch in enumerate(text) if not "\ud800" <= ch <= "\udfff"]
-            stripped = "".join(text[i] for i in kept)
-            if stripped:
-                for a, b in backend.encode(stripped, add_special_tokens=False).offsets:
-                    out.append((start + kept[a], start + kept[b - 1] + 1 if b > a else start + kept[a]))
-            return out
-        run_start = 0
-        for i, ch in enumerate(text + "\ud800"):
-            if "\ud800" <= ch <= "\udfff":
-                if i > run_start:
-                    encoding = backend.encode(text[run_start:i], add_special_tokens=False)
-                    out.extend((start + run_start + a, start + run_start + b) for a, b in encoding.offsets)
-                if i < len(text):
-                    out.extend([(start + i, start + i + 1)] * len(ch.encode("utf-8", "surrogatepass")))
-                run_start = i + 1
-        return out
+        return self._chem.encode_with_offsets(text).offsets
 
     # -- decoding -----------------------------------------------------------------------
 
@@ -643,29 +613,6 @@ def _token_table(chem: ChemTokenizer) -> tuple[list[str], dict[str, int]]:
         dup = next(t for t in table if t in seen or seen.add(t))  # type: ignore[func-returns-value]
         raise GrammarError("chemtok.hf", None, f"token string {dup!r} names two ids; rename it in the base model")
     return table, vocab
-
-
-def _align(text: str, tokens: list[str], start: int) -> list[tuple[int, int]]:
-    """Offsets of a modality segment's tokens: each token spells the characters it covers;
-    byte-fallback tokens all cover the one character they encode; skipped characters
-    (``on_error="skip"``) belong to no token."""
-    out: list[tuple[int, int]] = []
-    pos = 0
-    pending = 0  # byte tokens still expected for the character at pos
-    for token in tokens:
-        if byte_of_token(token) is not None:
-            if pending == 0:
-                pending = len(text[pos].encode("utf-8", "surrogatepass"))
-            out.append((start + pos, start + pos + 1))
-            pending -= 1
-            if pending == 0:
-                pos += 1
-            continue
-        while not text.startswith(token, pos) and pos < len(text):
-            pos += 1  # a character dropped under on_error="skip"
-        out.append((start + pos, start + pos + len(token)))
-        pos += len(token)
-    return out
 
 
 AutoTokenizer.register(  # type: ignore[no-untyped-call, unused-ignore]

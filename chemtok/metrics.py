@@ -3,8 +3,7 @@
 These are the definitions behind ``chemtok bench`` (:mod:`chemtok.bench`), kept apart
 so that each one can be read, tested on hand-made inputs and reused. A *span* is a
 half-open character range ``(start, end)`` into the record, in Python ``str``
-indices (code points), the same convention as the ``offsets`` of a Hugging Face
-``Encoding``.
+indices (code points), the convention of :class:`chemtok.Encoding` offsets.
 
 Chemical units:
 
@@ -29,8 +28,9 @@ Alignment of tokens to units (:func:`unit_alignment`):
 * a token is **intact** (cuts no unit) when it is either: inside one unit, or a whole
   number of units. This is the guarantee of chemtok's atom-level and compact models
   (100%); GPT-2's ``](`` in ``[nH](`` is neither and cuts the bracket atom;
-* zero-width tokens (Llama 2's lone dummy-prefix ``▁``) carry no character of the
-  input: they are left out of both counts and reported separately;
+* zero-width tokens (Llama 2's lone dummy-prefix ``▁``, and the pieces of a character
+  split over several tokens that do not complete it) carry no character of the input:
+  they are left out of both counts and reported separately;
 * only tokens that overlap some unit are counted, so that in mixed text the SMILES
   alignment looks at the tokens that touch a SMILES span (a token that runs from a
   marker into the SMILES counts, and is not aligned).
@@ -52,8 +52,6 @@ import math
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from chemtok.vocab import byte_of_token
-
 __all__ = [
     "Span",
     "Alignment",
@@ -62,7 +60,6 @@ __all__ = [
     "smiles_lexeme_spans",
     "inchi_layer_spans",
     "unit_alignment",
-    "spans_from_tokens",
     "spans_tile",
     "segment_token_counts",
 ]
@@ -234,75 +231,26 @@ def unit_alignment(token_spans: Iterable[Span], unit_spans: Sequence[Span]) -> A
 # -- token spans ------------------------------------------------------------------------
 
 
-def _utf8_length(lead: int) -> int:
-    if lead < 0x80:
-        return 1
-    if lead >= 0xF0:
-        return 4
-    if lead >= 0xE0:
-        return 3
-    return 2 if lead >= 0xC0 else 1
-
-
-def spans_from_tokens(tokens: Sequence[str], start: int = 0) -> list[Span]:
-    """Character spans of chemtok tokens whose strings concatenate to the input.
-
-    A run of byte-fallback tokens (``<0xF0>`` ...) stands for one character per UTF-8
-    sequence: each of its tokens gets that character's span, as Hugging Face
-    byte-level tokenizers report offsets.
-
-    Example:
-        >>> spans_from_tokens(["C", "Cl", "<0xC3>", "<0xA9>", "O"])
-        [(0, 1), (1, 3), (3, 4), (3, 4), (4, 5)]
-    """
-    spans: list[Span] = []
-    pos = start
-    pending = 0  # bytes still expected for the current fallback character
-    for token in tokens:
-        value = byte_of_token(token)
-        if value is None:
-            spans.append((pos, pos + len(token)))
-            pos += len(token)
-            pending = 0
-            continue
-        if pending == 0:
-            pending = _utf8_length(value)
-            pos += 1
-        spans.append((pos - 1, pos))
-        pending -= 1
-    return spans
-
-
 def spans_tile(text: str, spans: Sequence[Span]) -> bool:
-    """Whether ``spans`` cover ``text`` in order, without gaps, as offsets should.
+    """Whether ``spans`` tile ``text``: in order, without gaps or overlaps, from 0 to ``len(text)``.
 
-    Zero-width spans are ignored. Two consecutive spans may overlap only on non-ASCII
-    characters: a byte-level token can hold part of a character's UTF-8 bytes
-    (GPT-2 writes ``℃`` as ``Ġâ`` + ``Ħ`` + ``ĥ``), and each piece reports the whole
-    character. Any other overlap or gap means the offsets do not map onto the original
-    string, and span-based metrics of that record cannot be trusted.
+    The offsets of ``encode_with_offsets`` (and the baselines' offsets after
+    :func:`chemtok.encoding.tile_text_model_offsets`) do, zero-width spans included: a
+    character split over several tokens belongs to the one that completes it. Spans
+    that do not tile do not map onto the original string, and span-based metrics of
+    that record cannot be trusted.
 
     Example:
-        >>> spans_tile("aé", [(0, 0), (0, 1), (1, 2), (1, 2)])   # é in two byte tokens
+        >>> spans_tile("aé", [(0, 1), (1, 1), (1, 2)])   # é in two byte tokens
         True
-        >>> spans_tile(" ℃)", [(0, 2), (1, 2), (2, 3)])   # ' ' + part of ℃, rest of ℃, ')'
-        True
-        >>> spans_tile("123", [(0, 1), (0, 1), (1, 3)])   # a lone "▁" given the span of "1"
+        >>> spans_tile("aé", [(0, 1), (1, 2), (1, 2)])   # both pieces claim é
         False
     """
     pos = 0
-    previous: Span | None = None
-    for span in spans:
-        start, end = span
-        if end <= start:
-            continue
-        if start > pos or (previous is not None and start < previous[0]):
+    for start, end in spans:
+        if start != pos or end < start:
             return False
-        if start < pos and any(ord(ch) < 0x80 for ch in text[start:pos]):
-            return False  # two tokens claim the same ASCII character
-        if end > pos:
-            pos = end
-        previous = span
+        pos = end
     return pos == len(text)
 
 

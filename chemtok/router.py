@@ -42,7 +42,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence, cast
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence, cast
 
 from chemtok.base import Engine, GrammarTokenizer, OnError, check_on_error, rows_to_arrays
 from chemtok.errors import DataFileError, DecodeError, MarkerError, TokenizationError
@@ -52,6 +52,9 @@ from chemtok.sequence import DnaTokenizer, ProteinTokenizer
 from chemtok.smiles import SmilesTokenizer
 from chemtok.text import TextTokenizer, first_uncovered, strip_surrogates
 from chemtok.vocab import BYTE_TOKENS, byte_of_token
+
+if TYPE_CHECKING:
+    from chemtok.encoding import Encoding
 
 __all__ = [
     "ChemTokenizer",
@@ -809,6 +812,24 @@ class ChemTokenizer:
             f"<ChemTokenizer text={self.text.source!r} {self._size} ids "
             f"({'base first' if self.has_base else 'specials first'})>"
         )
+
+    def encode_with_offsets(self, text: str, *, on_error: OnError | None = None) -> Encoding:
+        """Encode ``text`` and give every id its token string, character span and modality.
+
+        ``ids`` equal :meth:`encode`; the spans tile ``text``; a marker is one token
+        spanning the marker, every other token has the modality of its segment (see
+        :mod:`chemtok.encoding`).
+
+        Example:
+            >>> import chemtok
+            >>> text = "Ethanol [START_SMILES]CCO[END_SMILES]"
+            >>> enc = chemtok.ChemTokenizer().encode_with_offsets(text)
+            >>> [(text[a:b], m) for (a, b), m in zip(enc.offsets, enc.modalities)][-4:]
+            [('C', 'smiles'), ('C', 'smiles'), ('O', 'smiles'), ('[END_SMILES]', 'marker')]
+        """
+        from chemtok.encoding import router_encoding
+
+        return router_encoding(self, text, self.on_error if on_error is None else check_on_error(on_error))
 
 
 def _shifted(err: TokenizationError, text: str, offset: int) -> TokenizationError:

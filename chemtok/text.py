@@ -31,6 +31,8 @@ from chemtok.errors import DecodeError, GrammarError, TokenizationError
 if TYPE_CHECKING:
     import tokenizers
 
+    from chemtok.encoding import Encoding
+
 __all__ = ["TextTokenizer", "DEFAULT_TEXT_MODEL", "first_uncovered", "strip_surrogates"]
 
 DEFAULT_TEXT_MODEL = "text_tokenizer.json"
@@ -224,6 +226,23 @@ class TextTokenizer:
         if token is None:
             raise DecodeError(0, f"id {token_id} is outside the text vocabulary")
         return token
+
+    def encode_with_offsets(self, text: str, *, on_error: OnError | None = None) -> Encoding:
+        """Encode ``text`` and give every id its token string and character span.
+
+        ``ids`` equal :meth:`encode`. The model's offsets are made to tile ``text``: a
+        character split over byte-level pieces belongs to the piece that completes it
+        (the others get an empty span); see :mod:`chemtok.encoding`.
+
+        Example:
+            >>> import chemtok
+            >>> enc = chemtok.TextTokenizer().encode_with_offsets("Ethanol boils at 78 °C")
+            >>> "".join("Ethanol boils at 78 °C"[a:b] for a, b in enc.offsets) == "Ethanol boils at 78 °C"
+            True
+        """
+        from chemtok.encoding import text_encoding
+
+        return text_encoding(self, text, self._policy(on_error))
 
 
 def _original_position(original: str, position_in_stripped: int) -> int:

@@ -24,6 +24,7 @@ from tokenizers import Tokenizer
 import chemtok
 from chemtok import bench
 from chemtok.bench import InputSpec, infer_modality, parse_baseline, run_benchmark
+from chemtok.encoding import tile_text_model_offsets
 from chemtok.io import read_records
 from chemtok.metrics import (
     Alignment,
@@ -31,7 +32,6 @@ from chemtok.metrics import (
     percentile,
     segment_token_counts,
     smiles_lexeme_spans,
-    spans_from_tokens,
     spans_tile,
     unit_alignment,
 )
@@ -117,10 +117,10 @@ def test_alignment_of_gpt2_bracket_atom(hf: dict[str, Tokenizer]) -> None:
 
 def test_chemtok_tokens_lie_inside_lexemes() -> None:
     tok = chemtok.SmilesTokenizer()
-    benzene = tok.tokenize("c1ccccc1")
-    assert unit_alignment(spans_from_tokens(benzene), smiles_lexeme_spans("c1ccccc1")) == Alignment(8, 8, 8, 8)
+    benzene = tok.encode_with_offsets("c1ccccc1").offsets
+    assert unit_alignment(benzene, smiles_lexeme_spans("c1ccccc1")) == Alignment(8, 8, 8, 8)
     mapped = "[CH3:12][OH:13]>>[CH2:12]=[O:13]"
-    result = unit_alignment(spans_from_tokens(tok.tokenize(mapped)), smiles_lexeme_spans(mapped))
+    result = unit_alignment(tok.encode_with_offsets(mapped).offsets, smiles_lexeme_spans(mapped))
     # Atom-mapped bracket atoms are spelled from parts: inside one lexeme, not on boundaries.
     assert result.inside == result.counted
     whole = sum(1 for t in tok.tokenize(mapped) if t in {">>", "="} or (t.startswith("[") and t.endswith("]")))
@@ -131,7 +131,7 @@ def test_compact_tokens_cut_no_lexeme() -> None:
     """Compact tokens are whole runs of lexemes, or parts of one spelled bracket atom."""
     compact = chemtok.SmilesTokenizer(model="compact")
     for smiles in ("CC(=O)Oc1ccccc1C(=O)O", "[CH3:12][OH:13]>>[CH2:12]=[O:13]", "C%(5000)CC%(5000)"):
-        result = unit_alignment(spans_from_tokens(compact.tokenize(smiles)), smiles_lexeme_spans(smiles))
+        result = unit_alignment(compact.encode_with_offsets(smiles).offsets, smiles_lexeme_spans(smiles))
         assert result.intact == result.counted, smiles
 
 
@@ -147,35 +147,29 @@ def test_llama2_dummy_prefix_is_zero_width(hf: dict[str, Tokenizer]) -> None:
     tokens, offsets = hf_spans(hf["llama2"], "12")
     assert tokens == ["\u2581", "1", "2"] and offsets[0] == offsets[1] == (0, 1)
     assert not spans_tile("12", offsets)  # as reported, the prefix claims the '1'
-    fixed = bench._hf_spans(tokens, offsets, "\u2581")
+    fixed = tile_text_model_offsets("12", offsets)
     assert fixed == [(0, 0), (0, 1), (1, 2)] and spans_tile("12", fixed)
     assert unit_alignment(fixed, smiles_lexeme_spans("12")) == Alignment(2, 2, 2, 2)
     # When the prefix merges into the first token, its span is the first character's.
     tokens, offsets = hf_spans(hf["llama2"], "CC(=O)O")
-    assert tokens[0] == "\u2581CC" and bench._hf_spans(tokens, offsets, "\u2581")[0] == (0, 2)
-
-
-def test_prefix_detection(hf: dict[str, Tokenizer]) -> None:
-    assert bench._dummy_prefix(json.loads(hf["llama2"].to_str())) == "\u2581"
-    assert bench._dummy_prefix(json.loads(hf["gpt2"].to_str())) is None
-    assert bench._dummy_prefix(json.loads(hf["llama3"].to_str())) is None
+    assert tokens[0] == "\u2581CC" and tile_text_model_offsets("CC(=O)O", offsets)[0] == (0, 2)
 
 
 def test_byte_level_pieces_of_one_character_tile(hf: dict[str, Tokenizer]) -> None:
     text = "mp (57 \u2103) colourless"
-    for name in ("gpt2", "llama3"):
+    for name in ("gpt2", "llama2", "llama3"):
         tokens, offsets = hf_spans(hf[name], text)
-        assert spans_tile(text, offsets), name
+        assert not spans_tile(text, offsets), name  # the pieces of ℃ all report it
+        assert spans_tile(text, tile_text_model_offsets(text, offsets)), name
 
 
-def test_spans_from_chemtok_tokens_with_byte_fallback() -> None:
+def test_spans_of_chemtok_tokens_with_byte_fallback() -> None:
     tok = chemtok.SmilesTokenizer(on_error="fallback")
     smiles = "c1c[nH]c2c1fccc2"
-    tokens = [tok.id_to_token(i) for i in tok.encode(smiles)]
-    assert "<0x66>" in tokens  # the aromatic 'f' as a byte token
-    spans = spans_from_tokens(tokens)
-    assert spans_tile(smiles, spans)
-    assert spans_from_tokens(["C", "<0xE2>", "<0x84>", "<0x83>", "O"]) == [(0, 1), (1, 2), (1, 2), (1, 2), (2, 3)]
+    enc = tok.encode_with_offsets(smiles)
+    assert "<0x66>" in enc.tokens  # the aromatic 'f' as a byte token
+    assert spans_tile(smiles, enc.offsets)
+    assert tok.encode_with_offsets("C\u2103O").offsets == [(0, 1), (1, 1), (1, 1), (1, 2), (2, 3)]
 
 
 # -- mixed text -------------------------------------------------------------------------
