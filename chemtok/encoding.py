@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from chemtok.errors import TokenizationError
 from chemtok.text import first_uncovered, strip_surrogates
-from chemtok.vocab import byte_of_token, fallback_tokens
+from chemtok.vocab import byte_of_token
 
 if TYPE_CHECKING:
     from chemtok.base import GrammarTokenizer
@@ -258,28 +258,19 @@ def router_encoding(chem: ChemTokenizer, text: str, policy: str) -> Encoding:
                 offsets.extend((start + a, start + b) for a, b in part.offsets)
                 modalities.extend([kind] * len(part))
                 continue
-            # Text: the text model takes the runs between lone surrogates; under
-            # "fallback" each surrogate is its three UTF-8 bytes, under "skip" it is
-            # dropped (the text model's own policy), under "raise" an error.
-            runs: list[tuple[int, str, bool]] = [(start, segment.text, False)]  # (start, text, is a surrogate)
-            if policy == "fallback" and first_uncovered(segment.text) >= 0:
-                runs, run_start = [], 0
-                for i, ch in enumerate(segment.text + "\ud800"):  # the sentinel ends the last run
-                    if "\ud800" <= ch <= "\udfff":
-                        if i > run_start:
-                            runs.append((start + run_start, segment.text[run_start:i], False))
-                        if i < len(segment.text):
-                            runs.append((start + i, ch, True))
-                        run_start = i + 1
-            for run_start, run, surrogate in runs:
-                if surrogate:
-                    pieces = fallback_tokens(run)
-                    ids.extend(_router_id(chem, t, "byte") for t in pieces)
-                    tokens.extend(pieces)
-                    offsets.extend((run_start, run_start + int(k == len(pieces) - 1)) for k in range(len(pieces)))
-                    modalities.extend([kind] * len(pieces))
+            # Text: the router's own runs (text-model pieces, base special-token
+            # literals, a lone surrogate's fallback bytes), so ids match encode exactly.
+            for run in chem.text_runs(segment.text, on_error=policy):  # type: ignore[arg-type]
+                run_start = start + run.start
+                if run.ids is not None:
+                    # A literal or one surrogate: the last id completes the run's characters.
+                    last = len(run.ids) - 1
+                    ids.extend(run.ids)
+                    tokens.extend(chem.id_to_token(i) for i in run.ids)
+                    offsets.extend((run_start, run_start + len(run.text) * (k == last)) for k in range(len(run.ids)))
+                    modalities.extend([kind] * len(run.ids))
                     continue
-                part = chem.text.encode_with_offsets(run, on_error="skip" if policy == "skip" else "raise")
+                part = chem.text.encode_with_offsets(run.text, on_error="skip" if policy == "skip" else "raise")
                 ids.extend(text_offset + i for i in part.ids)
                 tokens.extend(part.tokens)
                 offsets.extend((run_start + a, run_start + b) for a, b in part.offsets)

@@ -50,7 +50,7 @@ from chemtok.grammar import MarkerPair, MarkerTable, load_markers
 from chemtok.inchi import InchiTokenizer
 from chemtok.sequence import DnaTokenizer, ProteinTokenizer
 from chemtok.smiles import SmilesTokenizer
-from chemtok.text import TextTokenizer, first_uncovered, strip_surrogates
+from chemtok.text import TextTokenizer, first_uncovered
 from chemtok.vocab import BYTE_TOKENS, byte_of_token
 
 if TYPE_CHECKING:
@@ -60,6 +60,7 @@ __all__ = [
     "ChemTokenizer",
     "Segment",
     "MODALITY_ORDER",
+    "TextRun",
     "SPECIAL_ROLES",
     "find_special_tokens",
     "post_processor_template",
@@ -96,6 +97,23 @@ class Segment:
     start: int
     end: int
     text: str
+
+
+@dataclass(frozen=True)
+class TextRun:
+    """A run of a text segment (see :meth:`ChemTokenizer.text_runs`).
+
+    Attributes:
+        start: index of the run's first character in the segment.
+        text: the run's characters.
+        ids: ``None`` for plain text the text model encodes; otherwise the run's ids in
+            the router's space (a base special-token literal, or a lone surrogate's
+            byte-fallback ids).
+    """
+
+    start: int
+    text: str
+    ids: tuple[int, ...] | None
 
 
 @dataclass(frozen=True)
@@ -673,7 +691,44 @@ class ChemTokenizer:
             rows.append(ids)
         return rows, None
 
-    def _text_runs(self, text: str) -> list[tuple[int, str, int | None]]:
+    def text_runs(self, text: str, *, on_error: OnError | None = None) -> list[TextRun]:
+        """Cut a text segment into what the text model encodes and what has ids of its own.
+
+        A run is plain text for the text model (``ids`` is ``None``), a base model's
+        special-token literal such as ``<|endoftext|>`` (its one id, as the base tokenizer
+        treats it), or, under ``on_error="fallback"``, one lone surrogate as its three
+        byte-fallback ids. Under ``"raise"`` and ``"skip"`` surrogates stay in the plain
+        runs, where the text model refuses or drops them. ``encode`` and
+        ``encode_with_offsets`` both build on this, so they cannot disagree.
+
+        Example:
+            >>> import chemtok
+            >>> tok = chemtok.ChemTokenizer()
+            >>> [(r.start, r.text, r.ids is None) for r in tok.text_runs("Benzene boils at 80 C.")]
+            [(0, 'Benzene boils at 80 C.', True)]
+        """
+        policy = self.on_error if on_error is None else check_on_error(on_error)
+        runs: list[TextRun] = []
+        for start, run, literal_id in self._literal_runs(text):
+            if literal_id is not None:
+                runs.append(TextRun(start, run, (literal_id,)))
+            elif policy != "fallback" or first_uncovered(run) < 0:
+                runs.append(TextRun(start, run, None))
+            else:
+                byte_offset = self._blocks["byte"].offset
+                plain_start = 0
+                for i, ch in enumerate(run):
+                    if "\ud800" <= ch <= "\udfff":
+                        if i > plain_start:
+                            runs.append(TextRun(start + plain_start, run[plain_start:i], None))
+                        ids = tuple(byte_offset + b for b in ch.encode("utf-8", "surrogatepass"))
+                        runs.append(TextRun(start + i, ch, ids))
+                        plain_start = i + 1
+                if plain_start < len(run):
+                    runs.append(TextRun(start + plain_start, run[plain_start:], None))
+        return runs
+
+    def _literal_runs(self, text: str) -> list[tuple[int, str, int | None]]:
         """``(offset, piece, id)``: runs of plain text (id ``None``) and the base model's
         special-token literals (with their id), in order."""
         pattern = self._literal_re
@@ -699,59 +754,32 @@ class ChemTokenizer:
         failure ``(text index, error)`` in the order of ``items``.
         """
         offset = self._blocks["text"].offset
-        byte_offset = self._blocks["byte"].offset
-        pieces: list[str] = []  # runs for the text model
+        pieces: list[str] = []  # plain runs for the text model
         piece_origin: list[tuple[int, int]] = []  # (text index, where the run starts)
-        layout: list[tuple[tuple[int, int], list[str | list[int]]]] = []
-        surrogate: tuple[int, TokenizationError] | None = None
+        layout: list[tuple[tuple[int, int], list[TextRun]]] = []
         for index, segment in items:
-            parts: list[str | list[int]] = []  # str: a text-model run; list: ids as they are
-            for run_offset, run, special_id in self._text_runs(segment.text):
-                start = segment.start + run_offset
-                if special_id is not None:
-                    parts.append([special_id])
-                    continue
-                bad = first_uncovered(run)
-                if bad < 0:
-                    parts.append(run)
-                    piece_origin.append((index, start))
-                elif policy == "raise":
-                    reason = "a lone surrogate cannot be encoded as UTF-8"
-                    surrogate = (index, TokenizationError(batch[index], start + bad, "text", reason))
-                    break
-                elif policy == "skip":
-                    parts.append(strip_surrogates(run))
-                    piece_origin.append((index, start))
-                else:
-                    run_start = 0
-                    for i, ch in enumerate(run + "\ud800"):  # sentinel flushes the last run
-                        if "\ud800" <= ch <= "\udfff":
-                            if i > run_start:
-                                parts.append(run[run_start:i])
-                                piece_origin.append((index, start + run_start))
-                            if i < len(run):
-                                parts.append([byte_offset + b for b in ch.encode("utf-8", "surrogatepass")])
-                            run_start = i + 1
-            if surrogate is not None:  # every later item is a later position or text
-                del piece_origin[len(pieces) :]
-                break
-            pieces.extend(part for part in parts if isinstance(part, str))
-            layout.append(((index, segment.start), parts))
+            runs = self.text_runs(segment.text, on_error=policy)  # type: ignore[arg-type]
+            for run in runs:
+                if run.ids is None:
+                    pieces.append(run.text)
+                    piece_origin.append((index, segment.start + run.start))
+            layout.append(((index, segment.start), runs))
+        # The text model raises for a lone surrogate under "raise" and drops it under
+        # "skip"; the first failing piece (in input order) names the text that failed.
+        model_policy = "skip" if policy == "skip" else "raise"
         try:
-            encoded = iter(self.text.encode_batch(pieces, on_error="raise"))
+            encoded = iter(self.text.encode_batch(pieces, on_error=model_policy))  # type: ignore[arg-type]
         except TokenizationError as err:
             index, start = piece_origin[_failed_item(err, pieces)]
             return {}, (index, _shifted(err, batch[index], start))
-        if surrogate is not None:
-            return {}, surrogate
         result: dict[tuple[int, int], list[int]] = {}
-        for key, parts in layout:
+        for key, runs in layout:
             ids: list[int] = []
-            for part in parts:
-                if isinstance(part, str):
+            for run in runs:
+                if run.ids is None:
                     ids.extend(offset + i for i in next(encoded))
                 else:
-                    ids.extend(part)
+                    ids.extend(run.ids)
             result[key] = ids
         return result, None
 
