@@ -30,8 +30,9 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("CHEMTOK_SHARED", HERE.parent.parent / "shared"))
@@ -89,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     encode, _, lists = best_of(args.repeats, lambda: tok.encode_batch(rows))
     to_arrow, _, _ = best_of(args.repeats, lambda: pa.array(lists, type=pa.list_(pa.uint32())))
 
-    ids = int(len(batch.column("ids").values))
+    ids = len(batch.column("ids").values)
     result = {
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "input": str(args.input),

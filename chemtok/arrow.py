@@ -35,13 +35,14 @@ Example:
     >>> batch = encode_arrow(chemtok.SmilesTokenizer(), pa.array(["CCO", None, "C§C"]))
     >>> batch.column("ids").to_pylist()
     [[262, 262, 264], None, None]
-    >>> print(batch.column("error")[2].as_py().splitlines()[0])
-    grammar 'smiles' cannot tokenize '§' at position 1: no SMILES lexeme starts here (not an organic-subset atom, bond, ring bond or branch)
+    >>> print(batch.column("error")[2].as_py().splitlines()[0].split(":")[0])
+    grammar 'smiles' cannot tokenize '§' at position 1
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from chemtok.base import check_on_error
 from chemtok.errors import ChemtokError, TokenizationError
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
 
-__all__ = ["encode_arrow", "IDS", "ERROR"]
+__all__ = ["ERROR", "IDS", "encode_arrow"]
 
 #: Column names of the result.
 IDS = "ids"
@@ -119,8 +120,8 @@ def _string_chunks(pa: Any, array: Any) -> list[Any]:
         kind = array.type
     else:
         raise TypeError(
-            f"encode_arrow expects a pyarrow StringArray, LargeStringArray or ChunkedArray, got {type(array).__name__}; "
-            "wrap Python lists with pyarrow.array(texts)"
+            "encode_arrow expects a pyarrow StringArray, LargeStringArray or ChunkedArray, "
+            f"got {type(array).__name__}; wrap Python lists with pyarrow.array(texts)"
         )
     if pa.types.is_null(kind) or pa.types.is_string_view(kind):
         return [chunk.cast(pa.string()) for chunk in chunks]
@@ -185,7 +186,8 @@ def _sparse_strings(pa: Any, np: Any, length: int, rows: Sequence[int], messages
     np.cumsum(lengths, out=offsets[1:])
     valid = np.zeros(length, dtype=bool)
     valid[list(rows)] = True
-    buffers = [pa.py_buffer(np.packbits(valid, bitorder="little")), pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))]
+    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    buffers = [bitmap, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))]
     return pa.Array.from_buffers(pa.string(), length, buffers, null_count=length - len(rows))
 
 

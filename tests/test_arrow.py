@@ -17,16 +17,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import chemtok
+from chemtok import native
+from chemtok.arrow import encode_arrow
+from chemtok.errors import ChemtokError, TokenizationError
+from chemtok.text import strip_surrogates
+from conftest import ROOT
+from test_native import MAX_EXAMPLES, POLICIES, PUBLIC_NATIVE, REFERENCE, STRATEGIES
+
 pa = pytest.importorskip("pyarrow")
 np = pytest.importorskip("numpy")
-
-import chemtok  # noqa: E402
-from chemtok import native  # noqa: E402
-from chemtok.arrow import encode_arrow  # noqa: E402
-from chemtok.errors import ChemtokError, TokenizationError  # noqa: E402
-from chemtok.text import strip_surrogates  # noqa: E402
-from conftest import ROOT  # noqa: E402
-from test_native import MAX_EXAMPLES, POLICIES, PUBLIC_NATIVE, REFERENCE, STRATEGIES  # noqa: E402
 
 needs_native = pytest.mark.skipif(not native.available(), reason="chemtok._native is not built")
 

@@ -161,7 +161,7 @@ def test_forked_children_give_the_parents_ids(name: str, baselines_dir: Path) ->
 
 
 def test_a_callers_tokenizers_parallelism_is_left_alone(baselines_dir: Path) -> None:
-    results, output = scenario(
+    results, _ = scenario(
         "chem", baselines_dir / "gpt2" / "tokenizer.json", clean_env(TOKENIZERS_PARALLELISM="false")
     )
     assert results["os.fork"] == results["multiprocessing"] == results["parent"]
@@ -176,7 +176,8 @@ README_MAP = textwrap.dedent(
 
     # The README's recipe (section "datasets"), with num_proc=2 after the parent used
     # the tokenizer on a warm-up batch: the case that used to hang.
-    texts = ["Ethanol is [START_SMILES]CCO[END_SMILES].", "Water.", "[START_SMILES]c1ccccc1O[END_SMILES] is phenol."] * 40
+    texts = ["Ethanol is [START_SMILES]CCO[END_SMILES].", "Water.", "[START_SMILES]c1ccccc1O[END_SMILES] is phenol."]
+    texts = texts * 40
     path = tempfile.mkdtemp() + "/docs.parquet"
     pq.write_table(pa.table({"text": texts}), path)
     ds = datasets.load_dataset("parquet", data_files=path, split="train")
@@ -217,7 +218,10 @@ DATALOADER = textwrap.dedent(
         def __getitem__(self, i):
             return texts[i]
 
-    loader = tud.DataLoader(Smiles(), batch_size=30, num_workers=2, collate_fn=lambda b: tok.encode_batch(b, num_threads=2))
+    def collate(batch):
+        return tok.encode_batch(batch, num_threads=2)
+
+    loader = tud.DataLoader(Smiles(), batch_size=30, num_workers=2, collate_fn=collate)
     got = [row for batch in loader for row in batch]
     assert got == expected
     print("LOADED", len(got))
