@@ -127,6 +127,21 @@ def test_empty_and_all_null_arrays(name: str) -> None:
 
 
 @needs_native
+def test_native_tokenizers_take_the_buffer_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    import chemtok.arrow
+
+    def no_reference(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the reference path (Python strings per row) was taken")
+
+    monkeypatch.setattr(chemtok.arrow, "_encode_reference", no_reference)
+    for name, tok in PUBLIC_NATIVE.items():
+        assert tok.engine == "native", name
+        assert encode_arrow(tok, pa.array(["CCO", None])).num_rows == 2
+    with pytest.raises(AssertionError, match="reference path"):
+        encode_arrow(REFERENCE["smiles"], pa.array(["CCO"]))
+
+
+@needs_native
 def test_large_batches_agree_across_engines_and_threads() -> None:
     rng = random.Random(3)
     parts = ["C", "c1ccccc1", "[C@@H](N)", "O", "(=O)", "%(123)", "[13CH3:7]", "Cl", ".", ">>", "§", "[C", None]
