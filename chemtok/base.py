@@ -137,6 +137,11 @@ class GrammarTokenizer:
         """The engine in use: ``"native"`` or ``"python"``."""
         return "python" if self._native is None else "native"
 
+    @property
+    def native_engine(self) -> Any:
+        """The :class:`~chemtok.native.NativeEngine` in use, or ``None`` on the Python reference."""
+        return self._native
+
     # -- the one method a modality implements ---------------------------------------
 
     def _lex_at(self, text: str, pos: int, out: list[str]) -> int:
@@ -232,7 +237,9 @@ class GrammarTokenizer:
         Args:
             texts: the strings (a list, or any iterable).
             on_error: override the instance's policy; a failing string under
-                ``"raise"`` raises for the first failure in input order.
+                ``"raise"`` raises for the first failure in input order, its
+                :class:`~chemtok.errors.TokenizationError` naming the string's
+                position in ``texts`` as ``.index``.
             num_threads: threads for the native engine (``None``: all cores); the
                 Python reference runs on one.
             return_arrays: return ``(ids, row_offsets)`` numpy arrays instead of lists:
@@ -252,8 +259,30 @@ class GrammarTokenizer:
             if return_arrays:
                 return self._native.encode_batch_arrays(batch, policy, num_threads)
             return self._native.encode_batch(batch, policy, num_threads)
-        rows = [self.encode(text, on_error=policy) for text in batch]  # type: ignore[arg-type]
+        rows: list[list[int]] = []
+        for index, text in enumerate(batch):
+            try:
+                rows.append(self.encode(text, on_error=policy))  # type: ignore[arg-type]
+            except TokenizationError as err:
+                raise err.with_index(index) from None
         return rows_to_arrays(rows) if return_arrays else rows
+
+    def encode_arrow(self, array: Any, *, on_error: OnError | None = None, num_threads: int | None = None) -> Any:
+        """Encode a ``pyarrow`` string array into a ``RecordBatch`` of ``ids`` and ``error``.
+
+        The native engine reads the Arrow buffers directly and never makes a Python
+        string per row; a row the grammar refuses gets its message in ``error`` and
+        never fails the batch. See :func:`chemtok.arrow.encode_arrow`.
+
+        Example:
+            >>> import chemtok, pyarrow as pa
+            >>> out = chemtok.SmilesTokenizer().encode_arrow(pa.array(["CCO", None, "C§"]))
+            >>> out.column("ids").to_pylist()[:2], out.column("error").null_count
+            ([[262, 262, 264], None], 2)
+        """
+        from chemtok.arrow import encode_arrow
+
+        return encode_arrow(self, array, on_error=on_error, num_threads=num_threads)
 
     def decode(self, ids: Sequence[int], *, skip_special_tokens: bool = False) -> str:
         """Turn ids back into the exact string they came from.

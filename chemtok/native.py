@@ -109,6 +109,18 @@ if TYPE_CHECKING:
             self, texts: Sequence[str], on_error: str, num_threads: int | None = None
         ) -> tuple[np.ndarray, np.ndarray]: ...
 
+        def encode_arrow_buffers(
+            self,
+            length: int,
+            offset: int,
+            large: bool,
+            validity: Any,
+            offsets: Any,
+            data: Any,
+            on_error: str,
+            num_threads: int | None = None,
+        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, str]]]: ...
+
         @property
         def modality(self) -> str: ...
 
@@ -138,10 +150,18 @@ class NativeEngine(_EngineBase):
             ``ids`` a uint32 array, ``row_offsets`` an int64 array of ``len(texts) + 1``
             entries; text i has ``ids[row_offsets[i]:row_offsets[i + 1]]``.
 
+        encode_arrow_buffers(length, offset, large, validity, offsets, data, on_error,
+            num_threads=None) -> (ids, row_offsets, status, failures): the rows of an
+            Arrow ``string`` (``large=False``) or ``large_string`` array, read from its
+            buffers in place; ``status`` uint8 per row (0 encoded, 1 null, 2 refused,
+            3 outside the buffers), ``failures`` ``(row, position, reason)`` of the
+            refused rows, whose ids are empty. Used by :mod:`chemtok.arrow`.
+
     ``on_error`` is ``"raise"``, ``"fallback"`` or ``"skip"`` (see :mod:`chemtok.base`);
     ``num_threads=None`` uses every core. Refused input raises
     :class:`~chemtok.errors.TokenizationError` with the reference's position (a str
-    index) and reason; in a batch, for the first failing text in input order.
+    index) and reason; in a batch, for the first failing text in input order, with
+    that text's position in the batch as ``.index``.
     """
 
     @classmethod

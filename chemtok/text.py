@@ -25,6 +25,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
 
+from chemtok import forksafe as _forksafe  # noqa: F401  (fork hooks for the tokenizers pool)
 from chemtok.base import OnError, check_on_error
 from chemtok.errors import DecodeError, GrammarError, TokenizationError
 

@@ -280,6 +280,93 @@ def test_large_batch_threads_agree() -> None:
         assert (info.value.text, info.value.position) == ("CC§", 2)
 
 
+# -- batch errors name their record (issue 10, item 3) ---------------------------------
+
+PUBLIC_NATIVE = (
+    {
+        "smiles": chemtok.SmilesTokenizer(engine="native"),
+        "smiles-compact": COMPACT_NATIVE,
+        "inchi": chemtok.InchiTokenizer(engine="native"),
+        "protein": chemtok.ProteinTokenizer(engine="native"),
+        "dna": chemtok.DnaTokenizer(engine="native"),
+    }
+    if native.available()
+    else {}
+)
+
+
+def _batch_calls(name: str, texts: list[str]) -> dict[str, Callable[[], Any]]:
+    """Every batch entry point of one modality: engine methods and the public API, both engines."""
+    engine, reference, public = ENGINE[name], REFERENCE[name], PUBLIC_NATIVE[name]
+    calls: dict[str, Callable[[], Any]] = {}
+    for threads in (1, 2, None):
+        calls[f"engine list {threads}"] = lambda t=threads: engine.encode_batch(texts, "raise", t)
+        calls[f"engine arrays {threads}"] = lambda t=threads: engine.encode_batch_arrays(texts, "raise", t)
+    for label, tok in (("python", reference), ("native", public)):
+        assert tok.engine == label
+        calls[f"{label} list"] = lambda tok=tok: tok.encode_batch(texts)
+        calls[f"{label} arrays"] = lambda tok=tok: tok.encode_batch(texts, return_arrays=True)
+    return calls
+
+
+def _first_failure(name: str, texts: list[str]) -> tuple[int, TokenizationError] | None:
+    for index, text in enumerate(texts):
+        try:
+            REFERENCE[name].encode(text)
+        except TokenizationError as err:
+            return index, err
+    return None
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_hyp_batch_errors_carry_the_index_of_the_first_failing_text(name: str) -> None:
+    @settings(max_examples=max(1, MAX_EXAMPLES // 4), deadline=None)
+    @given(st.lists(STRATEGIES[name], max_size=12))
+    def check(texts: list[str]) -> None:
+        first = _first_failure(name, texts)
+        for label, call in _batch_calls(name, texts).items():
+            if first is None:
+                call()
+                continue
+            index, single = first
+            with pytest.raises(TokenizationError) as info:
+                call()
+            err = info.value
+            assert err.index == index, (label, texts)
+            assert (err.text, err.position, err.reason) == (texts[index], single.position, single.reason), label
+            assert f" in text {index} of the batch" in str(err)
+
+    check()
+
+
+def test_batch_index_with_several_failing_texts() -> None:
+    rng = random.Random(11)
+    parts = ["C", "c1ccccc1", "[C@@H](N)", "O", "(=O)", "%(123)", "[13CH3:7]", "Cl", ".", ">>"]
+    texts = ["".join(rng.choice(parts) for _ in range(rng.randint(0, 10))) for _ in range(20_000)]
+    for bad, text in ((19_000, "C§"), (9_001, "[C"), (15_000, "CC§"), (9_000 + 2, "[Fe")):
+        texts[bad] = text
+    first = _first_failure("smiles", texts)
+    assert first is not None and first[0] == 9_001
+    for label, call in _batch_calls("smiles", texts).items():
+        with pytest.raises(TokenizationError) as info:
+            call()
+        assert (info.value.index, info.value.text, info.value.position) == (9_001, "[C", first[1].position), label
+
+
+def test_single_text_errors_have_no_index() -> None:
+    for tok in (REFERENCE["smiles"], PUBLIC_NATIVE["smiles"]):
+        with pytest.raises(TokenizationError) as info:
+            tok.encode("CC§")
+        assert info.value.index is None and "of the batch" not in str(info.value)
+    with pytest.raises(TokenizationError) as info:
+        ENGINE["smiles"].encode("CC§", "raise")
+    assert info.value.index is None
+    # pickling keeps the index (multiprocessing, Ray)
+    with pytest.raises(TokenizationError) as info:
+        ENGINE["inchi"].encode_batch(["InChI=1S/CH4", "x"], "raise")
+    assert pickle.loads(pickle.dumps(info.value)).index == 1
+
+
 def test_empty_inputs() -> None:
     engine = ENGINE["smiles"]
     assert engine.tokenize("", "raise") == [] and engine.encode("", "raise") == []

@@ -33,7 +33,7 @@ pub use pool::Threads;
 pub use sequence::SequenceSpec;
 pub use smiles::SmilesSpec;
 pub use text::{char_index, char_len_at};
-pub use tokenizer::{BatchError, FlatBatch, OnError, Tokenizer};
+pub use tokenizer::{BatchError, FlatBatch, OnError, RowBatch, Tokenizer};
 pub use vocab::{byte_token, Vocab};
 
 #[cfg(test)]

@@ -418,6 +418,40 @@ fn batches_equal_single_calls_on_any_thread_count() {
 }
 
 #[test]
+fn encode_each_keeps_going_past_failures() {
+    let t = smiles();
+    let texts: Vec<String> = (0..3000)
+        .map(|i| match i % 5 {
+            0 => "C§C".to_owned(),
+            1 => "c1ccccc1[N+](=O)[O-]".to_owned(),
+            2 => "[Fe".to_owned(),
+            3 => String::new(),
+            _ => format!("C%({})C", i),
+        })
+        .collect();
+    for threads in [
+        Threads::All,
+        Threads::Count(NonZeroUsize::MIN),
+        Threads::Count(NonZeroUsize::new(3).expect("3")),
+    ] {
+        let rows = t.encode_each(&texts, OnError::Raise, threads).expect("rows");
+        let mut expected_failures = Vec::new();
+        for (i, text) in texts.iter().enumerate() {
+            let (a, b) = (rows.batch.offsets[i] as usize, rows.batch.offsets[i + 1] as usize);
+            match t.encode(text.as_bytes(), OnError::Raise) {
+                Ok(single) => assert_eq!(&rows.batch.ids[a..b], single.as_slice(), "text {i} with {threads:?}"),
+                Err(failure) => {
+                    assert_eq!(a, b, "a failed text has an empty row");
+                    expected_failures.push((i, failure));
+                }
+            }
+        }
+        assert_eq!(rows.failures, expected_failures, "{threads:?}");
+        assert_eq!(rows.failures.len(), 1200);
+    }
+}
+
+#[test]
 fn bad_specs_are_errors_not_panics() {
     let mut spec = smiles_spec();
     spec.bracket_open.clear();

@@ -59,6 +59,15 @@ pub struct FlatBatch {
     pub offsets: Vec<i64>,
 }
 
+/// The ids of a batch encoded row by row, failures kept beside the ids.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RowBatch {
+    /// Failed texts have an empty row here.
+    pub batch: FlatBatch,
+    /// `(index, failure)` of every text that failed, in input order.
+    pub failures: Vec<(usize, Failure)>,
+}
+
 /// Why a batch was not encoded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BatchError {
@@ -222,23 +231,74 @@ impl Tokenizer {
         on_error: OnError,
         threads: Threads,
     ) -> Result<FlatBatch, BatchError> {
-        let workers = threads.count();
         let first_error = AtomicUsize::new(usize::MAX);
-        if workers <= 1 || texts.len() <= 1 {
-            let chunk = self.encode_chunk(texts, 0, on_error, &first_error);
-            return assemble(vec![chunk], texts.len(), None);
+        let chunks = self
+            .encode_chunks(texts, on_error, threads, Some(&first_error))
+            .map_err(BatchError::Threads)?;
+        // Chunks hold consecutive texts, so the first error in chunk order is the first
+        // failing text in input order.
+        if let Some((index, failure)) = chunks.chunks.iter().find_map(|c| c.failures.first().cloned()) {
+            return Err(BatchError::Text { index, failure });
         }
-        let pool = pool::pool(workers).map_err(BatchError::Threads)?;
+        Ok(chunks.assemble(texts.len()))
+    }
+
+    /// Encode many texts, each on its own: a failing text gets an empty row and its
+    /// failure is recorded, and every other text is still encoded (Arrow batches,
+    /// where one bad row must not fail the batch).
+    ///
+    /// Under `OnError::Fallback` and `OnError::Skip` nothing the grammar refuses
+    /// fails, so only a broken vocabulary or a lexer bug lands in `failures`. The
+    /// error is the worker threads' failure to start.
+    pub fn encode_each<T: AsRef<[u8]> + Sync>(
+        &self,
+        texts: &[T],
+        on_error: OnError,
+        threads: Threads,
+    ) -> Result<RowBatch, String> {
+        let mut chunks = self.encode_chunks(texts, on_error, threads, None)?;
+        let failures = chunks
+            .chunks
+            .iter_mut()
+            .flat_map(|c| std::mem::take(&mut c.failures))
+            .collect();
+        Ok(RowBatch {
+            batch: chunks.assemble(texts.len()),
+            failures,
+        })
+    }
+
+    /// The texts encoded in consecutive chunks; `first_error` set means stop at the
+    /// first failure (in input order), unset means record failures and go on.
+    fn encode_chunks<T: AsRef<[u8]> + Sync>(
+        &self,
+        texts: &[T],
+        on_error: OnError,
+        threads: Threads,
+        first_error: Option<&AtomicUsize>,
+    ) -> Result<Chunks, String> {
+        let workers = threads.count();
+        if workers <= 1 || texts.len() <= 1 {
+            let chunk = self.encode_chunk(texts, 0, on_error, first_error);
+            return Ok(Chunks {
+                chunks: vec![chunk],
+                pool: None,
+            });
+        }
+        let pool = pool::pool(workers)?;
         // Several chunks per worker so that work stealing evens out long records.
         let size = (texts.len() / (workers * 8)).clamp(1, 8192);
         let chunks: Vec<Chunk> = pool.install(|| {
             texts
                 .par_chunks(size)
                 .enumerate()
-                .map(|(k, slice)| self.encode_chunk(slice, k * size, on_error, &first_error))
+                .map(|(k, slice)| self.encode_chunk(slice, k * size, on_error, first_error))
                 .collect()
         });
-        assemble(chunks, texts.len(), Some(&pool))
+        Ok(Chunks {
+            chunks,
+            pool: Some(pool),
+        })
     }
 
     fn encode_chunk<T: AsRef<[u8]>>(
@@ -246,28 +306,35 @@ impl Tokenizer {
         texts: &[T],
         base: usize,
         on_error: OnError,
-        first_error: &AtomicUsize,
+        first_error: Option<&AtomicUsize>,
     ) -> Chunk {
         let capacity: usize = texts.iter().map(|t| t.as_ref().len()).sum();
         let mut chunk = Chunk {
             ids: Vec::with_capacity(capacity),
             lens: Vec::with_capacity(texts.len()),
-            error: None,
+            failures: Vec::new(),
         };
         for (j, text) in texts.iter().enumerate() {
             let index = base + j;
             // An earlier text already failed: nothing after it is returned.
-            if on_error == OnError::Raise && first_error.load(Ordering::Relaxed) < index {
-                break;
+            if let Some(first) = first_error {
+                if on_error == OnError::Raise && first.load(Ordering::Relaxed) < index {
+                    break;
+                }
             }
             let mark = chunk.ids.len();
             match self.encode_into(text.as_ref(), on_error, &mut chunk.ids) {
                 Ok(()) => chunk.lens.push(chunk.ids.len() - mark),
                 Err(failure) => {
                     chunk.ids.truncate(mark);
-                    first_error.fetch_min(index, Ordering::Relaxed);
-                    chunk.error = Some((index, failure));
-                    break;
+                    chunk.failures.push((index, failure));
+                    match first_error {
+                        Some(first) => {
+                            first.fetch_min(index, Ordering::Relaxed);
+                            break;
+                        }
+                        None => chunk.lens.push(0),
+                    }
                 }
             }
         }
@@ -279,52 +346,57 @@ impl Tokenizer {
 struct Chunk {
     ids: Vec<u32>,
     lens: Vec<usize>,
-    error: Option<(usize, Failure)>,
+    failures: Vec<(usize, Failure)>,
 }
 
-fn assemble(chunks: Vec<Chunk>, count: usize, pool: Option<&rayon::ThreadPool>) -> Result<FlatBatch, BatchError> {
-    // Chunks hold consecutive texts, so the first error in chunk order is the first
-    // failing text in input order.
-    if let Some((index, failure)) = chunks.iter().find_map(|c| c.error.clone()) {
-        return Err(BatchError::Text { index, failure });
-    }
-    let mut offsets = Vec::with_capacity(count + 1);
-    let mut running: i64 = 0;
-    offsets.push(0);
-    for chunk in &chunks {
-        for &len in &chunk.lens {
-            running += len as i64;
-            offsets.push(running);
+/// The chunks of a batch, and the pool that encoded them (to copy them in parallel).
+struct Chunks {
+    chunks: Vec<Chunk>,
+    pool: Option<std::sync::Arc<rayon::ThreadPool>>,
+}
+
+impl Chunks {
+    /// The flat ids and row offsets of `count` texts.
+    fn assemble(self, count: usize) -> FlatBatch {
+        let Chunks { chunks, pool } = self;
+        let mut offsets = Vec::with_capacity(count + 1);
+        let mut running: i64 = 0;
+        offsets.push(0);
+        for chunk in &chunks {
+            for &len in &chunk.lens {
+                running += len as i64;
+                offsets.push(running);
+            }
         }
-    }
-    let total: usize = chunks.iter().map(|c| c.ids.len()).sum();
-    let (Some(pool), true) = (pool, chunks.len() > 1) else {
-        let mut chunks = chunks.into_iter();
-        let mut ids = match chunks.len() {
-            1 => chunks.next().map(|c| c.ids).unwrap_or_default(),
-            _ => Vec::with_capacity(total),
+        let total: usize = chunks.iter().map(|c| c.ids.len()).sum();
+        let (Some(pool), true) = (pool, chunks.len() > 1) else {
+            let mut chunks = chunks.into_iter();
+            let mut ids = match chunks.len() {
+                1 => chunks.next().map(|c| c.ids).unwrap_or_default(),
+                _ => Vec::with_capacity(total),
+            };
+            for chunk in chunks {
+                ids.extend_from_slice(&chunk.ids);
+            }
+            return FlatBatch { ids, offsets };
         };
-        for chunk in chunks {
-            ids.extend_from_slice(&chunk.ids);
+        // Copy the chunks into place in parallel: a zeroed allocation of this size comes
+        // from fresh pages, so the copy is the only pass over the memory.
+        let mut ids = vec![0u32; total];
+        let mut targets: Vec<(&mut [u32], &[u32])> = Vec::with_capacity(chunks.len());
+        let mut rest: &mut [u32] = &mut ids;
+        for chunk in &chunks {
+            let (head, tail) = rest.split_at_mut(chunk.ids.len());
+            targets.push((head, &chunk.ids));
+            rest = tail;
         }
-        return Ok(FlatBatch { ids, offsets });
-    };
-    // Copy the chunks into place in parallel: a zeroed allocation of this size comes
-    // from fresh pages, so the copy is the only pass over the memory.
-    let mut ids = vec![0u32; total];
-    let mut targets: Vec<(&mut [u32], &[u32])> = Vec::with_capacity(chunks.len());
-    let mut rest: &mut [u32] = &mut ids;
-    for chunk in &chunks {
-        let (head, tail) = rest.split_at_mut(chunk.ids.len());
-        targets.push((head, &chunk.ids));
-        rest = tail;
+        pool.install(|| {
+            targets
+                .into_par_iter()
+                .for_each(|(target, source)| target.copy_from_slice(source))
+        });
+        FlatBatch { ids, offsets }
     }
-    pool.install(|| {
-        targets
-            .into_par_iter()
-            .for_each(|(target, source)| target.copy_from_slice(source))
-    });
-    Ok(FlatBatch { ids, offsets })
 }
 
 /// The policy loop of `GrammarTokenizer.tokenize`.

@@ -6,8 +6,10 @@
 //! hot path, so they are called directly, without a Python wrapper in between.
 //!
 //! Every failure is a Python exception: refused input raises
-//! `chemtok.errors.TokenizationError(text, position, modality, reason)` with the
-//! reference's position (a code-point index) and reason text.
+//! `chemtok.errors.TokenizationError(text, position, modality, reason, index)` with the
+//! reference's position (a code-point index) and reason text, and in a batch the
+//! failing text's index. `encode_arrow_buffers` raises nothing for refused rows: it
+//! returns their row, position and reason, and `chemtok/arrow.py` writes the messages.
 
 use std::borrow::Cow;
 
@@ -16,7 +18,8 @@ use chemtok_core::{
     SpecError, Threads, Tokenizer,
 };
 use numpy::PyArray1;
-use pyo3::exceptions::{PyKeyError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::buffer::PyUntypedBuffer;
+use pyo3::exceptions::{PyBufferError, PyKeyError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
@@ -26,6 +29,21 @@ const DETACH_SINGLE_BYTES: usize = 1 << 16;
 
 /// `(ids uint32, row_offsets int64)`.
 type IdArrays<'py> = (Bound<'py, PyArray1<u32>>, Bound<'py, PyArray1<i64>>);
+
+/// `(ids uint32, row_offsets int64, status uint8, failures [(row, position, reason)])`.
+type ArrowRows<'py> = (
+    Bound<'py, PyArray1<u32>>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<u8>>,
+    Bound<'py, PyList>,
+);
+
+/// Row status codes of `encode_arrow_buffers` (`chemtok/arrow.py` reads the same).
+const ROW_OK: u8 = 0;
+const ROW_NULL: u8 = 1;
+const ROW_REFUSED: u8 = 2;
+/// The row's offsets or validity bit lie outside the buffers handed over.
+const ROW_OUT_OF_BOUNDS: u8 = 3;
 
 /// The largest `num_threads` accepted.
 const MAX_THREADS: usize = 1024;
@@ -212,9 +230,76 @@ fn collect_texts<'py>(texts: &Bound<'py, PyAny>) -> PyResult<Vec<Bound<'py, PySt
     Ok(out)
 }
 
+/// The bytes of a contiguous buffer (a `pyarrow.Buffer`, `bytes`, a numpy array).
+fn buffer_bytes(buffer: &PyUntypedBuffer) -> PyResult<&[u8]> {
+    if !buffer.is_c_contiguous() {
+        return Err(PyBufferError::new_err("expected a contiguous buffer"));
+    }
+    let len = buffer.len_bytes();
+    if len == 0 {
+        return Ok(&[]);
+    }
+    // SAFETY: the buffer is contiguous, `len` bytes long and stays exported (so
+    // allocated) while `buffer` lives, which outlives the returned slice. Arrow
+    // buffers are immutable by contract, so nothing writes to it meanwhile.
+    Ok(unsafe { std::slice::from_raw_parts(buffer.buf_ptr().cast::<u8>().cast_const(), len) })
+}
+
+/// The Arrow string rows `offset..offset + length`: `(bytes, status)` per row, null and
+/// out-of-bounds rows empty. `width` is 4 (`string`) or 8 (`large_string`) bytes per offset.
+fn arrow_rows<'a>(
+    validity: Option<&[u8]>,
+    offsets: &[u8],
+    data: &'a [u8],
+    offset: usize,
+    length: usize,
+    width: usize,
+) -> (Vec<&'a [u8]>, Vec<u8>) {
+    // Offsets are read as little-endian integers byte by byte: no alignment assumed.
+    let offset_at = |k: usize| -> Option<usize> {
+        let start = k.checked_mul(width)?;
+        let raw = offsets.get(start..start.checked_add(width)?)?;
+        let value = match width {
+            4 => i64::from(i32::from_le_bytes(raw.try_into().ok()?)),
+            _ => i64::from_le_bytes(raw.try_into().ok()?),
+        };
+        usize::try_from(value).ok()
+    };
+    let mut rows = Vec::with_capacity(length);
+    let mut status = Vec::with_capacity(length);
+    for i in 0..length {
+        let k = offset + i;
+        let valid = match validity {
+            None => Some(true),
+            Some(bits) => bits.get(k / 8).map(|byte| byte & (1 << (k % 8)) != 0),
+        };
+        let (row, code) = match valid {
+            Some(false) => (&[][..], ROW_NULL),
+            None => (&[][..], ROW_OUT_OF_BOUNDS),
+            Some(true) => match (offset_at(k), offset_at(k + 1)) {
+                (Some(start), Some(end)) => match data.get(start..end) {
+                    Some(row) => (row, ROW_OK),
+                    None => (&[][..], ROW_OUT_OF_BOUNDS),
+                },
+                _ => (&[][..], ROW_OUT_OF_BOUNDS),
+            },
+        };
+        rows.push(row);
+        status.push(code);
+    }
+    (rows, status)
+}
+
 impl Engine {
     /// The Python exception for `failure` on `text` (the Python object and its bytes).
-    fn error(&self, py: Python<'_>, text: &Bound<'_, PyAny>, bytes: &[u8], failure: Failure) -> PyErr {
+    fn error(
+        &self,
+        py: Python<'_>,
+        text: &Bound<'_, PyAny>,
+        bytes: &[u8],
+        failure: Failure,
+        index: Option<usize>,
+    ) -> PyErr {
         match failure {
             Failure::NoRule(NoRule { pos, reason }) => {
                 let position = char_index(bytes, pos);
@@ -223,7 +308,7 @@ impl Engine {
                     Ok(class) => class,
                     Err(err) => return err,
                 };
-                match class.call1((text, position, self.modality.bind(py), reason)) {
+                match class.call1((text, position, self.modality.bind(py), reason, index)) {
                     Ok(exc) => PyErr::from_value(exc),
                     Err(err) => err,
                 }
@@ -248,7 +333,7 @@ impl Engine {
     ) -> PyErr {
         match err {
             BatchError::Text { index, failure } => match (texts.get(index), bytes.get(index)) {
-                (Some(text), Some(b)) => self.error(py, text.as_any(), b, failure),
+                (Some(text), Some(b)) => self.error(py, text.as_any(), b, failure, Some(index)),
                 _ => PyRuntimeError::new_err(format!("chemtok._native: failure at text {index} of {}", texts.len())),
             },
             BatchError::Threads(message) => PyRuntimeError::new_err(message),
@@ -264,7 +349,7 @@ impl Engine {
         } else {
             self.core.encode(&bytes, on_error)
         };
-        result.map_err(|failure| self.error(py, text.as_any(), &bytes, failure))
+        result.map_err(|failure| self.error(py, text.as_any(), &bytes, failure, None))
     }
 
     /// The flat ids of a batch, computed with the GIL released.
@@ -472,6 +557,83 @@ impl Engine {
         py.import("numpy")?;
         let flat = self.encode_flat(py, texts, on_error, num_threads)?;
         Ok((PyArray1::from_vec(py, flat.ids), PyArray1::from_vec(py, flat.offsets)))
+    }
+
+    /// Encode the rows of an Arrow ``string``/``large_string`` array from its buffers.
+    ///
+    /// Reads the buffers in place (no Python strings) and encodes every valid row with
+    /// the GIL released; a row the grammar refuses does not stop the others. Returns
+    /// ``(ids, row_offsets, status, failures)``: ``ids`` uint32 and ``row_offsets``
+    /// int64 (``length + 1`` entries, empty rows for null and refused rows) as in
+    /// ``encode_batch_arrays``; ``status`` uint8 per row (0 encoded, 1 null, 2 refused,
+    /// 3 offsets or validity outside the buffers); ``failures`` a list of
+    /// ``(row, position, reason)`` for the refused rows, in row order, ``position``
+    /// a code-point index into the row's text.
+    ///
+    /// Args:
+    ///     length, offset: the array's ``len()`` and ``offset`` (sliced arrays).
+    ///     large: ``True`` for int64 offsets (``large_string``), else int32.
+    ///     validity, offsets, data: the array's three buffers (``array.buffers()``);
+    ///         ``validity`` is ``None`` when no row is null.
+    #[pyo3(signature = (length, offset, large, validity, offsets, data, on_error, num_threads = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn encode_arrow_buffers<'py>(
+        &self,
+        py: Python<'py>,
+        length: usize,
+        offset: usize,
+        large: bool,
+        validity: Option<&Bound<'py, PyAny>>,
+        offsets: &Bound<'py, PyAny>,
+        data: &Bound<'py, PyAny>,
+        on_error: &Bound<'py, PyAny>,
+        num_threads: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<ArrowRows<'py>> {
+        py.import("numpy")?;
+        let on_error = policy(on_error)?;
+        let threads = threads(num_threads)?;
+        let validity = validity
+            .filter(|v| !v.is_none())
+            .map(PyUntypedBuffer::get)
+            .transpose()?;
+        let offsets = PyUntypedBuffer::get(offsets)?;
+        let data = PyUntypedBuffer::get(data)?;
+        let validity_bytes = validity.as_ref().map(buffer_bytes).transpose()?;
+        let (rows, mut status) = arrow_rows(
+            validity_bytes,
+            buffer_bytes(&offsets)?,
+            buffer_bytes(&data)?,
+            offset,
+            length,
+            if large { 8 } else { 4 },
+        );
+        let core = &self.core;
+        let encoded = py
+            .detach(|| core.encode_each(&rows, on_error, threads))
+            .map_err(PyRuntimeError::new_err)?;
+        let failures = PyList::empty(py);
+        for (row, failure) in encoded.failures {
+            let bytes = rows.get(row).copied().unwrap_or_default();
+            match failure {
+                Failure::NoRule(NoRule { pos, reason }) => {
+                    if let Some(code) = status.get_mut(row) {
+                        *code = ROW_REFUSED;
+                    }
+                    failures.append((row, char_index(bytes, pos), self.core.reason(reason)))?;
+                }
+                // A broken vocabulary or a lexer bug: not the row's fault, so not a row error.
+                other => {
+                    let text = PyString::new(py, &String::from_utf8_lossy(bytes));
+                    return Err(self.error(py, text.as_any(), bytes, other, Some(row)));
+                }
+            }
+        }
+        Ok((
+            PyArray1::from_vec(py, encoded.batch.ids),
+            PyArray1::from_vec(py, encoded.batch.offsets),
+            PyArray1::from_vec(py, status),
+            failures,
+        ))
     }
 
     /// The modality reported in errors.
