@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 
 import chemtok
+from chemtok.sequence import SequenceTokenizer
 from strategies import sequence_like
 
 protein = chemtok.ProteinTokenizer()
@@ -40,3 +41,63 @@ def test_hyp_protein_lossless(seq: str) -> None:
 @given(sequence_like("dna"))
 def test_hyp_dna_lossless(seq: str) -> None:
     assert dna.decode(dna.encode(seq)) == seq
+
+
+# One case per rule listed in grammars/protein.toml and grammars/dna.toml:
+# (rule, sequence); each must round-trip, one token per character, identically in
+# both engines.
+PROTEIN_RULES = [
+    ("20 standard residues", "ACDEFGHIKLMNPQRSTVWY"),
+    ("ambiguity and rare residues B Z J U O X", "BZJUOX"),
+    ("translation stop", "MKTAYIAK*"),
+    ("FASTA gap", "MKT--AYI"),
+    ("alignment gap '.' (A2M/Stockholm)", "MKT..AYI"),
+    ("both gaps and lowercase inserts (A2M)", "MK-t.ay..I-"),
+]
+DNA_RULES = [
+    ("bases A C G T U", "ACGTU"),
+    ("ambiguity codes", "RYSWKMBDHVN"),
+    ("FASTA gap", "ACG--T"),
+    ("alignment gap '.'", "ACG..T"),
+    ("MASE alignment mark", "ACG%T"),
+    ("soft-masked lowercase and gaps", "ACgt.n-N"),
+]
+
+
+@pytest.mark.parametrize("rule, seq", PROTEIN_RULES, ids=[r[0] for r in PROTEIN_RULES])
+def test_protein_rule(rule: str, seq: str) -> None:
+    assert protein.tokenize(seq) == list(seq)
+    assert protein.decode(protein.encode(seq)) == seq
+    assert chemtok.ProteinTokenizer(engine="python").encode(seq) == protein.encode(seq)
+
+
+@pytest.mark.parametrize("rule, seq", DNA_RULES, ids=[r[0] for r in DNA_RULES])
+def test_dna_rule(rule: str, seq: str) -> None:
+    assert dna.tokenize(seq) == list(seq)
+    assert dna.decode(dna.encode(seq)) == seq
+    assert chemtok.DnaTokenizer(engine="python").encode(seq) == dna.encode(seq)
+
+
+@pytest.mark.parametrize(
+    "tokenizer, seq, position",
+    [
+        (protein, "MKT1AY", 3),  # digits are positions, not residues
+        (protein, "MKT~AY", 3),
+        (dna, "ACG*T", 3),  # a stop is not a nucleotide
+        (dna, "ACGEFT", 3),  # amino-acid-only letters
+        (dna, "ACG T", 3),
+    ],
+)
+def test_sequence_refusals(tokenizer: SequenceTokenizer, seq: str, position: int) -> None:
+    with pytest.raises(chemtok.TokenizationError) as info:
+        tokenizer.encode(seq)
+    assert info.value.position == position
+
+
+def test_gap_dot_keeps_every_earlier_id() -> None:
+    """'.' was added after ids shipped: it takes the id after the lowercase letters."""
+    for tokenizer, last_lower in ((protein, "x"), (dna, "n")):
+        tokens = tokenizer.vocabulary.tokens
+        assert tokens[-1] == "."
+        assert tokens[-2] == last_lower
+    assert dna.encode("a") == [279] and protein.encode("M") == [271]  # as in tests/golden
