@@ -222,7 +222,7 @@ def _check(
         output, error = None, str(err).splitlines()[0]
     exact = output == text
     if len(text) > max_length:
-        why = (
+        skipped = (
             f"not given to RDKit: {len(text):,} characters is more than max_length={max_length:,} "
             "(RDKit's canonicalisation time grows with the square of the length)"
         )
@@ -233,7 +233,7 @@ def _check(
             exact=exact,
             parsable=False,
             same_molecule=None,
-            error=error or why,
+            error="; ".join(problem for problem in (error, skipped) if problem),
             status="skipped",
         )
     with rdkit_quiet():

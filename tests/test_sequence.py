@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 
@@ -101,3 +103,18 @@ def test_gap_dot_keeps_every_earlier_id() -> None:
         assert tokens[-1] == "."
         assert tokens[-2] == last_lower
     assert dna.encode("a") == [279] and protein.encode("M") == [271]  # as in tests/golden
+
+
+def test_appended_characters_are_checked(tmp_path: Path) -> None:
+    from chemtok.grammar import load_sequence_grammar
+
+    base = 'name = "dna"\nversion = 1\nalphabet = ["A", "C", "-"]\nkeep_lowercase = true\n'
+    good = tmp_path / "good.toml"
+    good.write_text(base + 'appended = [".", "G"]\n')
+    assert load_sequence_grammar("dna", str(good)).symbols == ("A", "C", "-", "a", "c", ".", "G", "g")
+    assert load_sequence_grammar("dna", str(good)).letters == "AC-.G"
+    for bad, problem in (('appended = ["-"]\n', "already in the alphabet"), ('appended = [".."]\n', "single characters")):
+        path = tmp_path / "bad.toml"
+        path.write_text(base + bad)
+        with pytest.raises(chemtok.GrammarError, match=problem):
+            load_sequence_grammar("dna", str(path))
