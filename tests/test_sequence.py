@@ -118,3 +118,18 @@ def test_appended_characters_are_checked(tmp_path: Path) -> None:
         path.write_text(base + bad)
         with pytest.raises(chemtok.GrammarError, match=problem):
             load_sequence_grammar("dna", str(path))
+
+
+@pytest.mark.parametrize("name", ["protein", "dna"])
+def test_refusal_lists_the_appended_characters_in_both_engines(name: str) -> None:
+    from chemtok import native
+
+    engines = ["python", "native"] if native.available() else ["python"]
+    reasons = []
+    for engine in engines:
+        tokenizer = SequenceTokenizer(name, engine=engine)
+        with pytest.raises(chemtok.TokenizationError) as info:
+            tokenizer.encode("AC1")
+        reasons.append(info.value.reason)
+    letters = tokenizer.grammar.letters
+    assert letters.endswith(".") and reasons == [f"not a letter of the {name} alphabet {letters}"] * len(engines)
