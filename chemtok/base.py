@@ -113,7 +113,12 @@ class GrammarTokenizer:
         self._native: Any = None
 
     def _start_engine(self) -> None:
-        """Attach the Rust core (call at the end of a subclass ``__init__``)."""
+        """Attach the Rust core (call at the end of a subclass ``__init__``).
+
+        With ``engine="auto"`` and no compiled core (chemtok installed without a Rust
+        toolchain), the pure-Python reference runs, and the first such tokenizer of the
+        process warns once (``RuntimeWarning``) how to get the fast path.
+        """
         if self._engine_request == "python":
             return
         try:
@@ -131,6 +136,22 @@ class GrammarTokenizer:
                 "engine='native' needs the compiled core chemtok._native, which is not built; "
                 'reinstall with pip install -e ".[dev]" (needs cargo), or pass engine="python"'
             )
+        else:
+            # Once per process; the flag lives on this function (base.py keeps no module state).
+            once = GrammarTokenizer._start_engine.__dict__
+            if not once.get("warned_no_native"):
+                once["warned_no_native"] = True
+                import warnings
+
+                warnings.warn(
+                    "chemtok's compiled core (chemtok._native) is not installed, so engine='auto' "
+                    "uses the pure-Python reference: the same tokens and ids, but much slower. "
+                    "For the fast path install a Rust toolchain (https://rustup.rs, so that cargo "
+                    "is on PATH) and reinstall chemtok (pip install -e . in a checkout); "
+                    "pass engine='python' to choose the reference without this warning.",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
 
     @property
     def engine(self) -> str:

@@ -310,6 +310,35 @@ def _cmd_train(args: argparse.Namespace) -> int:
 _SUBCOMMANDS: tuple[Callable[[Any], None], ...] = (_add_tokenize, _add_validate, _add_inspect, _add_train)
 
 
+def version_line() -> str:
+    """``chemtok --version``: the version and the engine ``engine="auto"`` runs.
+
+    Example:
+        >>> from chemtok.cli import version_line
+        >>> version_line().startswith("chemtok ")
+        True
+    """
+    from chemtok import native
+
+    if native.available():
+        return f"chemtok {__version__} (engine: native, the Rust core chemtok._native)"
+    return (
+        f"chemtok {__version__} (engine: python, the pure-Python reference; chemtok._native is not "
+        "built: install a Rust toolchain, https://rustup.rs, and reinstall chemtok for the fast path)"
+    )
+
+
+class _VersionAction(argparse.Action):
+    """``--version``, computed only when asked for (it imports the compiled core)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any, option_string: str | None = None) -> None:
+        sys.stdout.write(version_line() + "\n")
+        parser.exit()
+
+
 def build_parser(bench: Any = None) -> argparse.ArgumentParser:
     """The argument parser; ``bench`` is the imported :mod:`chemtok.bench`, when asked for."""
     parser = argparse.ArgumentParser(
@@ -318,7 +347,7 @@ def build_parser(bench: Any = None) -> argparse.ArgumentParser:
         epilog="Run 'chemtok COMMAND --help' for the options of a command.",
         formatter_class=_Formatter,
     )
-    parser.add_argument("--version", action="version", version=f"chemtok {__version__}")
+    parser.add_argument("--version", action=_VersionAction, help="show the version and engine, then exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in _SUBCOMMANDS:
         add(sub)

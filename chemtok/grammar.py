@@ -275,6 +275,7 @@ class InchiGrammar:
     isotope_symbols: tuple[str, ...]
     punctuation: tuple[str, ...]
     number_max: int
+    pseudo_elements: tuple[str, ...] = ()
 
     @property
     def tag(self) -> str:
@@ -282,8 +283,8 @@ class InchiGrammar:
 
     @functools.cached_property
     def symbols(self) -> tuple[str, ...]:
-        """Element symbols plus the isotope symbols D and T."""
-        return (*self.elements, *self.isotope_symbols)
+        """Element symbols, the isotope symbols D and T, then pseudo-elements (``Zz``)."""
+        return (*self.elements, *self.isotope_symbols, *self.pseudo_elements)
 
     def as_dict(self) -> dict[str, Any]:
         return {field: getattr(self, field) for field in self.__dataclass_fields__}
@@ -316,6 +317,7 @@ def load_inchi_grammar(path: str | None = None) -> InchiGrammar:
         isotope_symbols=top.strings("isotope_symbols", allow_empty=True),
         punctuation=punctuation,
         number_max=vocab.get("number_max", int, lambda v: None if v >= 9 else "must be at least 9"),
+        pseudo_elements=top.strings("pseudo_elements", allow_empty=True) if "pseudo_elements" in table else (),
     )
 
 
@@ -327,6 +329,7 @@ class SequenceGrammar:
     version: int
     alphabet: tuple[str, ...]
     keep_lowercase: bool
+    appended: tuple[str, ...] = ()
 
     @property
     def tag(self) -> str:
@@ -334,9 +337,21 @@ class SequenceGrammar:
 
     @functools.cached_property
     def symbols(self) -> tuple[str, ...]:
-        """Every accepted character: the alphabet, then its lowercase letters."""
-        lower = [ch.lower() for ch in self.alphabet if ch.isalpha()] if self.keep_lowercase else []
-        return (*self.alphabet, *lower)
+        """Every accepted character in id order: the alphabet, then its lowercase letters.
+
+        The ``appended`` characters (added after ids were first shipped) come last,
+        after the lowercase letters, so that no earlier id moves.
+        """
+
+        def with_lower(chars: tuple[str, ...]) -> list[str]:
+            return [*chars, *([ch.lower() for ch in chars if ch.isalpha()] if self.keep_lowercase else [])]
+
+        return (*with_lower(self.alphabet), *with_lower(self.appended))
+
+    @property
+    def letters(self) -> str:
+        """The accepted characters as error messages list them (no lowercase)."""
+        return "".join((*self.alphabet, *self.appended))
 
     def as_dict(self) -> dict[str, Any]:
         return {field: getattr(self, field) for field in self.__dataclass_fields__}
@@ -354,7 +369,14 @@ def load_sequence_grammar(name: str, path: str | None = None) -> SequenceGrammar
     problem = _single_chars(alphabet)
     if problem:
         raise GrammarError(label, "alphabet", problem)
-    return SequenceGrammar(name, version, alphabet, top.get("keep_lowercase", bool))
+    appended = top.strings("appended", allow_empty=True) if "appended" in table else ()
+    problem = _single_chars(appended)
+    if problem:
+        raise GrammarError(label, "appended", problem)
+    twice = [ch for ch in appended if ch in alphabet]
+    if twice:
+        raise GrammarError(label, "appended", f"already in the alphabet: {twice}")
+    return SequenceGrammar(name, version, alphabet, top.get("keep_lowercase", bool), appended)
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ class SequenceTokenizer(GrammarTokenizer):
     def _lex_at(self, text: str, pos: int, out: list[str]) -> int:
         m = self._run.match(text, pos)
         if not m:
-            raise NoRule(pos, f"not a letter of the {self.name} alphabet {''.join(self.grammar.alphabet)}")
+            raise NoRule(pos, f"not a letter of the {self.name} alphabet {self.grammar.letters}")
         out.extend(m.group())
         return m.end()
 

@@ -13,6 +13,11 @@ Atom-mapped bracket atoms are never learned whole, so ``[cH:6]`` is ``[``, ``cH`
 ``:6``, ``]`` and shares its core token with every other mapped aromatic CH.
 
 Writes ``chemtok/data/smiles_vocab.json`` and ``chemtok/data/inchi_vocab.json``.
+
+After a grammar change that adds base tokens, ``--keep-ids`` keeps every token of
+the shipped files at its id and appends only the base tokens they lack (no corpus is
+read), so that ids already in use never move:
+    python scripts/build_vocab.py --keep-ids
 """
 
 from __future__ import annotations
@@ -92,7 +97,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data", help="the shared data folder")
     parser.add_argument("--out", type=Path, default=ROOT / "chemtok" / "data", help="where to write the vocabularies")
     parser.add_argument("--min-count", type=int, default=10, help="keep learned tokens seen at least this often")
+    parser.add_argument(
+        "--keep-ids", action="store_true", help="keep the shipped files' ids; append the base tokens they lack"
+    )
     args = parser.parse_args(argv)
+    if args.keep_ids:
+        append_base(args.out / "smiles_vocab.json", load_smiles_grammar().tag, smiles_base_tokens(load_smiles_grammar()))
+        append_base(args.out / "inchi_vocab.json", load_inchi_grammar().tag, inchi_base_tokens(load_inchi_grammar()))
+        return 0
 
     smiles_files = sorted(p for p in (args.data / "smiles").iterdir() if p.name != "hard_cases.tsv.gz")
     g = load_smiles_grammar()
@@ -120,6 +132,23 @@ def write(path: Path, tag: str, base: tuple[str, ...], extra: list[str], sources
     }
     path.write_text(json.dumps(data, indent=0, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"{path}: {len(base)} base + {len(extra)} learned tokens")
+
+
+def append_base(path: Path, tag: str, base: tuple[str, ...]) -> None:
+    """Append to the vocabulary at ``path`` the base tokens it lacks, keeping every id."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("grammar") != tag:
+        raise SystemExit(f"{path}: built for {data.get('grammar')!r}, not {tag!r}; rebuild it without --keep-ids")
+    have = set(data["tokens"])
+    missing = [t for t in base if t not in have]
+    if not missing:
+        print(f"{path}: nothing to add")
+        return
+    data["tokens"] = [*data["tokens"], *missing]
+    data["base_tokens"] = len(base)
+    data["appended_base_tokens"] = [*data.get("appended_base_tokens", []), *missing]
+    path.write_text(json.dumps(data, indent=0, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"{path}: appended {len(missing)} base tokens {missing}")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ import pytest
 
 import chemtok
 from chemtok import cli, writers
+from chemtok.cli import version_line
 from chemtok.io import read_records
 
 SMILES_GZ = "smiles/moleculenet_bace.smi.gz"
@@ -166,7 +167,7 @@ def test_help_is_instant_and_imports_nothing_heavy() -> None:
 
 def test_version_and_help_in_process(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["--version"], capsys)
-    assert code == 0 and out.strip() == f"chemtok {chemtok.__version__}"
+    assert code == 0 and out.strip() == version_line() and out.startswith(f"chemtok {chemtok.__version__} (engine: ")
     code, out, _ = run(["--help"], capsys)
     assert code == 0
     for command in ("tokenize", "validate", "inspect", "bench"):
@@ -181,7 +182,7 @@ def test_version_and_help_in_process(capsys: pytest.CaptureFixture[str]) -> None
 
 def test_python_m_and_console_script(data_dir: Path, tmp_path: Path) -> None:
     out = run_process(["--version"])
-    assert out.returncode == 0 and out.stdout.decode().strip() == f"chemtok {chemtok.__version__}"
+    assert out.returncode == 0 and out.stdout.decode().strip() == version_line()
     script = shutil.which("chemtok") or str(Path(sys.executable).with_name("chemtok"))
     if not os.path.exists(script):
         pytest.skip('the chemtok console script is not installed (pip install -e ".[dev]")')

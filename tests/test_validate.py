@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 pytest.importorskip("rdkit")
+pytestmark = pytest.mark.rdkit
 
 import chemtok  # noqa: E402
 from chemtok import validate  # noqa: E402
@@ -61,3 +62,75 @@ def test_check_many_summary(data_dir) -> None:
     with pytest.raises(ValueError):
         validate.check_many([], modality="protein")
     assert isinstance(chemtok.validate.RoundTripReport, type)
+
+
+
+def test_long_records_are_skipped_not_parsable() -> None:
+    long = "C" * (validate.DEFAULT_MAX_LENGTH + 1)
+    report = validate.check_smiles(long)
+    assert report.status == "skipped" and report.skipped
+    assert not report.parsable and report.same_molecule is None and report.canonical_input is None
+    assert report.exact  # the tokenizer round trip is still checked
+    assert "max_length=5,000" in (report.error or "")
+    assert validate.check_smiles("CCO", max_length=2).skipped
+    assert not validate.check_smiles("CCO", max_length=3).skipped
+    assert validate.check_inchi("InChI=1S/CH4/h1H4", max_length=5).skipped
+
+
+def test_a_skipped_record_that_does_not_round_trip_is_still_a_failure() -> None:
+    class Lossy:
+        def encode(self, text: str) -> list[int]:
+            return [ord(c) for c in text[:-1]]
+
+        def decode(self, ids: list[int]) -> str:
+            return "".join(map(chr, ids))
+
+    report = validate.check_smiles("CCCC", tokenizer=Lossy(), max_length=2)
+    assert report.skipped and not report.exact and not report.ok
+
+
+def test_skipped_records_are_counted_apart() -> None:
+    summary = validate.check_many(["CCO", "CCCCCC", "C1CC"], max_length=5)
+    assert (summary.total, summary.skipped, summary.unparsable, len(summary.failures)) == (3, 1, 1, 0)
+    result = summary.as_dict()
+    assert result["skipped"] == 1 and result["unparsable_by_rdkit"] == 1
+    assert result["skipped_records"] == [{"record": 2, "length": 6, "exact": True, "reason": summary.skipped_records[0][1].error}]
+    with pytest.raises(ValueError):
+        validate.check_many(["C"], max_length=-1)
+
+
+@pytest.mark.parametrize(
+    "smiles, read",
+    [
+        ("C😀", 1),  # RDKit drops an unknown trailing character and reads methane
+        ("Cé", 1),
+        ("C\x01", 1),
+        ("CC O", 2),  # after whitespace RDKit reads a name
+        ("CCO\tethanol", 3),
+    ],
+)
+def test_rdkit_reading_a_prefix_is_a_disagreement(smiles: str, read: int) -> None:
+    for tokenizer in (None, chemtok.SmilesTokenizer(on_error="fallback")):  # fallback: an exact round trip
+        report = validate.check_smiles(smiles, tokenizer=tokenizer)
+        assert report.rdkit_read == read and not report.parsable and not report.ok
+        assert report.canonical_input is None and report.same_molecule is None
+        assert f"RDKit read only the first {read} of {len(smiles)} characters" in (report.error or "")
+    summary = validate.check_many([smiles, "CCO"])
+    assert summary.rdkit_prefix == 1 and summary.unparsable == 0 and [n for n, _ in summary.failures] == [1]
+    assert summary.as_dict()["failures"][0]["rdkit_read"] == read
+
+
+def test_rdkit_reading_the_whole_string_is_not_a_prefix() -> None:
+    assert validate.check_smiles("C[C@@H](N)C(=O)O").rdkit_read is None
+    assert validate.check_smiles("CC§C").rdkit_read is None  # RDKit refuses it: unparsable, not a prefix
+    assert not validate.check_smiles("CC§C").parsable
+
+
+@pytest.mark.parametrize(
+    "inchi, read",
+    [("InChI=1S/CH4/h1H4\x00/c1", 17), ("InChI=1S/CH4\x00garbage", 12)],
+)
+def test_inchi_with_a_nul_is_read_only_up_to_it(inchi: str, read: int) -> None:
+    for tokenizer in (None, chemtok.InchiTokenizer(on_error="fallback")):
+        report = validate.check_inchi(inchi, tokenizer=tokenizer)
+        assert report.rdkit_read == read and not report.parsable and not report.ok

@@ -10,12 +10,28 @@ use crate::vocab::Vocab;
 /// A sequence alphabet, as `chemtok.grammar.SequenceGrammar` holds it.
 ///
 /// `symbols` is the derived table `SequenceGrammar.symbols` (the alphabet, then its
-/// lowercase letters when `keep_lowercase`); every character of it is accepted.
+/// lowercase letters when `keep_lowercase`, then the characters appended after it);
+/// every character of it is accepted.
 #[derive(Clone, Debug, Default)]
 pub struct SequenceSpec {
     pub name: String,
     pub alphabet: Vec<String>,
     pub symbols: Vec<String>,
+}
+
+/// The accepted characters as the reference's error message lists them
+/// (`SequenceGrammar.letters`): the alphabet, then the characters appended after it
+/// (every symbol outside the alphabet that is not the lowercase form of another).
+fn letters(spec: &SequenceSpec) -> String {
+    let mut out = spec.alphabet.concat();
+    for symbol in &spec.symbols {
+        let upper = symbol.to_uppercase();
+        let is_lowercase_form = upper != *symbol && spec.symbols.contains(&upper);
+        if !spec.alphabet.contains(symbol) && !is_lowercase_form {
+            out.push_str(symbol);
+        }
+    }
+    out
 }
 
 /// Not an accepted character.
@@ -49,7 +65,7 @@ impl SequenceLexer {
             }
         }
         Ok(SequenceLexer {
-            reason: format!("not a letter of the {} alphabet {}", spec.name, spec.alphabet.concat()),
+            reason: format!("not a letter of the {} alphabet {}", spec.name, letters(spec)),
             ascii,
             other,
         })
