@@ -841,6 +841,24 @@ class ChemTokenizer:
             f"({'base first' if self.has_base else 'specials first'})>"
         )
 
+    def encode_arrow(self, array: Any, *, on_error: OnError | None = None, num_threads: int | None = None) -> Any:
+        """Encode a ``pyarrow`` string array into a ``RecordBatch`` of ``ids`` and ``error``.
+
+        Rows stay aligned with the input: a null row, or one that fails, has a null
+        ``ids`` entry; a failing row's ``error`` is the message of its error, position
+        included, and never fails the batch. See :func:`chemtok.arrow.encode_arrow`.
+
+        Example:
+            >>> import chemtok, pyarrow as pa
+            >>> texts = pa.array(["Ethanol is [START_SMILES]CCO[END_SMILES].", "[START_SMILES]C§[END_SMILES]"])
+            >>> out = chemtok.ChemTokenizer().encode_arrow(texts)
+            >>> out.column("ids")[1].is_valid, out.column("error")[1].as_py().split(":")[0]
+            (False, "grammar 'smiles' cannot tokenize '§' at position 15")
+        """
+        from chemtok.arrow import encode_arrow
+
+        return encode_arrow(self, array, on_error=on_error, num_threads=num_threads)
+
     def encode_with_offsets(self, text: str, *, on_error: OnError | None = None) -> Encoding:
         """Encode ``text`` and give every id its token string, character span and modality.
 

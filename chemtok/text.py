@@ -23,7 +23,7 @@ import functools
 import hashlib
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from chemtok import forksafe as _forksafe  # noqa: F401  (fork hooks for the tokenizers pool)
 from chemtok.base import OnError, check_on_error
@@ -227,6 +227,23 @@ class TextTokenizer:
         if token is None:
             raise DecodeError(0, f"id {token_id} is outside the text vocabulary")
         return token
+
+    def encode_arrow(self, array: Any, *, on_error: OnError | None = None, num_threads: int | None = None) -> Any:
+        """Encode a ``pyarrow`` string array into a ``RecordBatch`` of ``ids`` and ``error``.
+
+        Rows stay aligned with the input: a null row, or one that fails, has a null
+        ``ids`` entry; a failing row's ``error`` is the message of its error, position
+        included, and never fails the batch. See :func:`chemtok.arrow.encode_arrow`.
+
+        Example:
+            >>> import chemtok, pyarrow as pa
+            >>> out = chemtok.TextTokenizer().encode_arrow(pa.array(["Aspirin inhibits COX-1.", None]))
+            >>> out.column("ids").null_count, out.column("error").null_count
+            (1, 2)
+        """
+        from chemtok.arrow import encode_arrow
+
+        return encode_arrow(self, array, on_error=on_error, num_threads=num_threads)
 
     def encode_with_offsets(self, text: str, *, on_error: OnError | None = None) -> Encoding:
         """Encode ``text`` and give every id its token string and character span.

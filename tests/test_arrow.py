@@ -168,8 +168,11 @@ def test_router_and_text_model_through_the_generic_function() -> None:
     batch = encode_arrow(chem, pa.array(texts))
     check_batch(batch, expected_rows(chem, texts))
     assert batch.column("error").null_count == 3
+    assert chem.encode_arrow(pa.array(texts)).equals(batch)
     text = chemtok.TextTokenizer()
-    check_batch(encode_arrow(text, pa.chunked_array([texts[:2], texts[2:]])), expected_rows(text, texts))
+    chunked = pa.chunked_array([texts[:2], texts[2:]])
+    check_batch(encode_arrow(text, chunked), expected_rows(text, texts))
+    assert text.encode_arrow(chunked).equals(encode_arrow(text, chunked))
 
 
 def test_reference_path_uses_the_batch_index_and_still_encodes_every_row() -> None:
