@@ -160,7 +160,9 @@ class ChemTokenizer:
         """Every modality vocabulary must start with the marker table's special tokens."""
         specials = tuple(self.markers.special_tokens)
         for name in MODALITY_ORDER:
-            local = tuple(self.modalities[name].vocabulary.tokens[: len(specials)])
+            tokens = self.modalities[name].vocabulary.tokens
+            # The special tokens are what comes before the byte-fallback block.
+            local = tuple(tokens[: tokens.index(BYTE_TOKENS[0])] if BYTE_TOKENS[0] in tokens else ())
             if local != specials:
                 raise DataFileError(
                     self.markers.source,
