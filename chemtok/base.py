@@ -370,7 +370,7 @@ class GrammarTokenizer:
 
     @classmethod
     def _from_options(cls, directory: Any, options: Any, *, engine: str) -> Any:
-        return cls(on_error=read_on_error(options), engine=engine)  # type: ignore[call-arg]
+        return cls(on_error=read_on_error(options), engine=engine)  # type: ignore[arg-type]
 
     # -- portable export (chemtok.export) -----------------------------------------------
 

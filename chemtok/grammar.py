@@ -132,7 +132,8 @@ class TableReader:
                 return f"duplicate entries {duplicates}"
             return None
 
-        return tuple(self.get(key, list, check))
+        items: list[Any] = self.get(key, list, check)
+        return tuple(items)
 
     def section(self, key: str) -> TableReader:
         return TableReader(self.label, self.get(key, dict), f"{self.prefix}{key}.", error=self.error)

@@ -19,14 +19,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chemtok.errors import DataFileError
 
-if TYPE_CHECKING:
-    from chemtok.grammar import TableReader
-
-__all__ = ["STATE_FILE", "FORMAT", "FORMAT_VERSION", "save", "load", "read_json", "read_json_file", "write_json"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "STATE_FILE", "load", "read_json", "read_json_file", "save", "write_json"]
 
 #: The state file every saved directory holds.
 STATE_FILE = "chemtok_tokenizer.json"
@@ -140,7 +137,7 @@ def load(directory: str | Path, *, engine: str = "auto", expect: type | None = N
     )
     classes = _classes()
     name = top.get("class", str, lambda v: None if v in classes else f"must be one of {sorted(classes)}")
-    cls = classes[name]
+    cls: Any = classes[name]
     if expect is not None and not issubclass(cls, expect):
         raise DataFileError(label, "class", f"holds a {name}, not a {expect.__name__}; load it with chemtok.load")
     fingerprint = top.get("fingerprint", str)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -318,3 +318,17 @@ def test_broken_text_model_file(tmp_path: Path, content: bytes, message: str) ->
     assert info.value.file == str(path)
     with pytest.raises(DataFileError, match="cannot read"):
         chemtok.TextTokenizer.from_file(tmp_path / "missing.json")
+
+
+def test_export_metadata_reader_refuses_broken_files(tmp_path: Path) -> None:
+    from chemtok.export import read_metadata
+
+    path = tmp_path / "tokenizer.json"
+    path.write_text("[1, 2]", encoding="utf-8")
+    assert read_metadata(path) is None
+    path.write_bytes(b"\xff")
+    with pytest.raises(DataFileError, match="not UTF-8"):
+        read_metadata(path)
+    path.write_text(DEEP_JSON, encoding="utf-8")
+    with pytest.raises(DataFileError, match="nested too deeply"):
+        read_metadata(path)
