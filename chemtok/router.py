@@ -119,7 +119,7 @@ class ChemTokenizer:
         if not isinstance(strict_markers, bool):
             raise TypeError(f"strict_markers must be True or False, got {strict_markers!r}")
         # What pickling rebuilds from: the inputs, not the derived tables (see __reduce__).
-        self._init_kwargs: dict[str, Any] = {
+        self._inputs: dict[str, Any] = {
             "text": text,
             "smiles": smiles,
             "inchi": inchi,
@@ -373,7 +373,7 @@ class ChemTokenizer:
     def __reduce__(self) -> tuple[Any, ...]:
         # The constructor's inputs, each of which pickles cheaply (a default tokenizer as
         # "build the default"); the id space and caches are rebuilt, not unpickled.
-        return (_rebuild_chem, (self._init_kwargs,))
+        return (_rebuild_chem, (self._inputs,))
 
     def save(self, directory: str | Path) -> Path:
         """Write this tokenizer (base text model, modality models, options) into ``directory``.
