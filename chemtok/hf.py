@@ -55,6 +55,7 @@ try:
 except ImportError as err:  # pragma: no cover - exercised only without the extra
     raise ModuleNotFoundError('chemtok.hf needs transformers: pip install "chemtok[hf]"', name="transformers") from err
 
+from chemtok.base import check_token_id
 from chemtok.errors import DataFileError
 from chemtok.router import ChemTokenizer, MODALITY_ORDER, Segment, default_chem_tokenizer
 from chemtok.text import TextTokenizer, first_uncovered
@@ -188,7 +189,7 @@ class HFChemTokenizer(PreTrainedTokenizer):  # type: ignore[misc, unused-ignore]
         return self._chem.special_token_ids["<unk>"] if token_id is None else token_id
 
     def _convert_id_to_token(self, index: int) -> str:
-        return self._tokens[index]
+        return self._tokens[check_token_id(index, len(self._tokens))]  # no counting from the end
 
     def _add_tokens(self, new_tokens: Sequence[str | AddedToken], special_tokens: bool = False) -> int:
         unknown = [str(t) for t in new_tokens if str(t) and str(t) not in self._vocab]

@@ -322,15 +322,21 @@ def _original_position(original: str, position_in_stripped: int) -> int:
 
 @functools.lru_cache(maxsize=1)
 def _default_json() -> str:
+    label = f"chemtok/data/{DEFAULT_TEXT_MODEL}"
     try:
         return resources.files("chemtok").joinpath("data", DEFAULT_TEXT_MODEL).read_text("utf-8")
     except OSError as err:
-        raise GrammarError(
-            f"chemtok/data/{DEFAULT_TEXT_MODEL}", None, "default text model missing; run scripts/train_text_bpe.py"
-        ) from err
+        raise GrammarError(label, None, "default text model missing; run scripts/train_text_bpe.py") from err
+    except UnicodeDecodeError as err:
+        raise GrammarError(label, None, f"not UTF-8 text (byte {err.start}); run scripts/train_text_bpe.py") from err
 
 
 def _load_default() -> tokenizers.Tokenizer:
     from tokenizers import Tokenizer
 
-    return Tokenizer.from_str(_default_json())
+    try:
+        return Tokenizer.from_str(_default_json())
+    except Exception as err:  # tokenizers raises a bare Exception
+        raise GrammarError(
+            f"chemtok/data/{DEFAULT_TEXT_MODEL}", None, f"not a loadable tokenizer.json ({err}); run scripts/train_text_bpe.py"
+        ) from err

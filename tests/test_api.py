@@ -272,3 +272,14 @@ def test_llama3_router_pickles_about_as_fast_as_the_bare_tokenizer(baselines_dir
         chem_times.append(_round_trip_seconds(chem))
     ratio = statistics.median(chem_times) / statistics.median(bare_times)
     assert ratio <= 3.0, f"router pickle round trip {ratio:.2f}x the bare tokenizer's"
+
+
+def test_hf_class_keeps_the_id_contract() -> None:
+    pytest.importorskip("transformers")
+    from chemtok.hf import HFChemTokenizer
+
+    tok = HFChemTokenizer()
+    assert tok.convert_ids_to_tokens(0) == "<pad>"
+    for bad in (-1, len(tok)):
+        with pytest.raises(DecodeError):
+            tok.convert_ids_to_tokens(bad)

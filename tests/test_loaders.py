@@ -332,3 +332,27 @@ def test_export_metadata_reader_refuses_broken_files(tmp_path: Path) -> None:
     path.write_text(DEEP_JSON, encoding="utf-8")
     with pytest.raises(DataFileError, match="nested too deeply"):
         read_metadata(path)
+
+
+def test_broken_shipped_vocabulary_is_a_grammar_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import chemtok.vocab as vocab_module
+    from chemtok.vocab import load_vocab_file
+
+    class _Files:
+        def joinpath(self, *parts: str) -> Path:
+            return tmp_path.joinpath(*parts)
+
+    monkeypatch.setattr(vocab_module.resources, "files", lambda package: _Files())
+    (tmp_path / "data").mkdir()
+    target = tmp_path / "data" / "v.json"
+    for content, message in [
+        (b"\xff", "UnicodeDecodeError"),
+        (DEEP_JSON.encode(), "RecursionError"),
+        (b"[1]", "a 'tokens' list"),
+        (b'{"tokens": ["C", 3]}', "non-empty string"),
+    ]:
+        target.write_bytes(content)
+        with pytest.raises(chemtok.GrammarError, match=message):
+            load_vocab_file("v.json", grammar_tag="smiles@1", required=[])
+    with pytest.raises(chemtok.GrammarError, match="cannot load"):
+        load_vocab_file("missing.json", grammar_tag="smiles@1", required=[])
