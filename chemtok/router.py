@@ -36,7 +36,7 @@ from typing import Any, Iterable, Sequence
 
 from chemtok.base import Engine, GrammarTokenizer, OnError, check_on_error, check_token_id, rows_to_arrays
 from chemtok.errors import DataFileError, DecodeError, MarkerError, TokenizationError
-from chemtok.grammar import MarkerPair, MarkerTable, load_markers
+from chemtok.grammar import MarkerPair, MarkerTable, load_markers, markers_from_table
 from chemtok.inchi import InchiTokenizer
 from chemtok.sequence import DnaTokenizer, ProteinTokenizer
 from chemtok.smiles import SmilesTokenizer
@@ -140,7 +140,7 @@ class ChemTokenizer:
             "protein": protein if protein is not None else ProteinTokenizer(engine=engine),
             "dna": dna if dna is not None else DnaTokenizer(engine=engine),
         }
-        self._check_special_tokens()
+        self._check_markers()
         self._build_id_space()
         self._build_marker_pattern()
 
@@ -156,8 +156,11 @@ class ChemTokenizer:
 
     # -- the id space -----------------------------------------------------------------
 
-    def _check_special_tokens(self) -> None:
-        """Every modality vocabulary must start with the marker table's special tokens."""
+    def _check_markers(self) -> None:
+        """A custom table passes the checks of a loaded one; every modality vocabulary
+        must start with its special tokens."""
+        if self.markers != load_markers():  # a table built in code skipped the loader's checks
+            markers_from_table(self.markers.source, self.markers.as_dict())
         specials = tuple(self.markers.special_tokens)
         for name in MODALITY_ORDER:
             tokens = self.modalities[name].vocabulary.tokens
@@ -413,7 +416,6 @@ class ChemTokenizer:
     @classmethod
     def _from_options(cls, directory: Path, options: Any, *, engine: str) -> ChemTokenizer:
         from chemtok.base import read_on_error
-        from chemtok.grammar import markers_from_table
         from chemtok.persist import load
 
         kwargs: dict[str, Any] = {

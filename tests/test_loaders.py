@@ -356,3 +356,31 @@ def test_broken_shipped_vocabulary_is_a_grammar_error(tmp_path: Path, monkeypatc
             load_vocab_file("v.json", grammar_tag="smiles@1", required=[])
     with pytest.raises(chemtok.GrammarError, match="cannot load"):
         load_vocab_file("missing.json", grammar_tag="smiles@1", required=[])
+
+
+@pytest.mark.parametrize(
+    "change, key",
+    [
+        ({"unknown_marker_pattern": r"\[(a+)+\]"}, "unknown_marker_pattern"),
+        ({"unknown_marker_pattern": r"x*"}, "unknown_marker_pattern"),
+        ({"pairs": ()}, "pairs"),
+    ],
+)
+def test_a_marker_table_built_in_code_gets_the_same_checks(change: dict[str, object], key: str) -> None:
+    from dataclasses import replace
+
+    table = replace(load_markers(), source="in-code table", **change)  # type: ignore[arg-type]
+    with pytest.raises(DataFileError) as info:
+        chemtok.ChemTokenizer(markers=table)
+    assert info.value.file == "in-code table" and info.value.key == key
+
+
+def test_a_marker_table_with_an_empty_marker_built_in_code_is_refused() -> None:
+    from dataclasses import replace
+
+    from chemtok.grammar import MarkerPair
+
+    shipped = load_markers()
+    table = replace(shipped, pairs=(*shipped.pairs, MarkerPair("", "</x>", "smiles")))
+    with pytest.raises(DataFileError, match="must not be empty"):
+        chemtok.ChemTokenizer(markers=table)
