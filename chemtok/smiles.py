@@ -302,16 +302,17 @@ class SmilesTokenizer(GrammarTokenizer):
         vocabulary = None
         if "vocabulary_file" in options.table:
             vocabulary = read_vocabulary_file(directory / options.get("vocabulary_file", str), name="smiles")
-        model: str | CompactModel
-        if "model_file" in options.table:
-            model_path = directory / options.get("model_file", str)
-            from chemtok.persist import read_json_file
-
-            model = CompactModel.from_data(read_json_file(model_path), str(model_path))
-        else:
+        if "model_file" not in options.table:
             choices = ["atom", *SHIPPED_MODELS]
             model = options.get("model", str, lambda v: None if v in choices else f"must be one of {choices}")
-        return cls(on_error=read_on_error(options), engine=engine, model=model, vocabulary=vocabulary)  # type: ignore[arg-type]
+            return cls(on_error=read_on_error(options), engine=engine, model=model, vocabulary=vocabulary)  # type: ignore[arg-type]
+        from chemtok.persist import read_json_file
+
+        model_path = directory / options.get("model_file", str)
+        compact = CompactModel.from_data(read_json_file(model_path), str(model_path))
+        tok = cls(on_error=read_on_error(options), engine=engine, model=compact, vocabulary=vocabulary)  # type: ignore[arg-type]
+        tok.model = str(model_path)  # where the model now lives (what HF directories record)
+        return tok
 
     def _tokenize_reference(self, text: str, policy: str) -> list[str]:
         units = super()._tokenize_reference(text, policy)

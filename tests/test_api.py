@@ -283,3 +283,12 @@ def test_hf_class_keeps_the_id_contract() -> None:
     for bad in (-1, len(tok)):
         with pytest.raises(DecodeError):
             tok.convert_ids_to_tokens(bad)
+
+
+def test_a_loaded_compact_model_names_its_file(tmp_path: Path) -> None:
+    from chemtok.compact import load_compact_model
+
+    path = load_compact_model("compact").save(tmp_path / "m")
+    loaded = _round_trip(chemtok.SmilesTokenizer(model=str(path)), tmp_path / "saved")
+    assert Path(loaded.model).parent == tmp_path / "saved"
+    assert chemtok.SmilesTokenizer(model=loaded.model).fingerprint == loaded.fingerprint
