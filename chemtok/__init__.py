@@ -44,6 +44,9 @@ from chemtok.encoding import Encoding as Encoding
 from chemtok.registry import get_tokenizer as get_tokenizer
 from chemtok.registry import list_tokenizers as list_tokenizers
 
+# Load a tokenizer written by tok.save(directory)
+from chemtok.persist import load as load
+
 # Learn a compact SMILES model (merges over atom-level tokens)
 from chemtok.compact import train_compact_model as train_compact_model
 
@@ -79,6 +82,7 @@ __all__ = [
     "Encoding",
     "get_tokenizer",
     "list_tokenizers",
+    "load",
     "train_compact_model",
     "run_benchmark",
     "validate",

@@ -18,7 +18,8 @@ The policies, per call or per instance:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Literal, Protocol, Sequence, overload, runtime_checkable
+import operator
+from typing import TYPE_CHECKING, Any, Iterable, Literal, Protocol, Sequence, TypeVar, overload, runtime_checkable
 
 from chemtok.errors import DecodeError, TokenizationError
 from chemtok.vocab import Vocabulary, byte_of_token, fallback_tokens
@@ -37,9 +38,11 @@ __all__ = [
     "GrammarTokenizer",
     "NoRule",
     "check_on_error",
+    "check_token_id",
     "rows_to_arrays",
 ]
 
+T = TypeVar("T")
 OnError = Literal["raise", "skip", "fallback"]
 ON_ERROR_POLICIES: tuple[str, ...] = ("raise", "skip", "fallback")
 #: ``"native"``: the Rust core; ``"python"``: the pure-Python reference; ``"auto"``:
@@ -79,6 +82,12 @@ class Tokenizer(Protocol):
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]: ...
 
     def decode(self, ids: Sequence[int]) -> str: ...
+
+    def get_vocab(self) -> dict[str, int]: ...
+
+    def id_to_token(self, token_id: int) -> str: ...
+
+    def __len__(self) -> int: ...
 
     @property
     def vocab_size(self) -> int: ...
@@ -323,10 +332,24 @@ class GrammarTokenizer:
         return [self.decode(ids, skip_special_tokens=skip_special_tokens) for ids in batch]
 
     # -- vocabulary access ------------------------------------------------------------
+    #
+    # One contract on every tokenizer class: get_vocab() a fresh dict, token_to_id()
+    # None for an unknown token, id_to_token() a DecodeError for any id outside
+    # 0 .. len(tok) - 1 (negative ids are not counted from the end), len() the vocab size.
 
     @property
     def vocab(self) -> dict[str, int]:
-        """A copy of the token-to-id mapping."""
+        """A copy of the token-to-id mapping (the same as :meth:`get_vocab`)."""
+        return dict(self.vocabulary.token_to_id)
+
+    def get_vocab(self) -> dict[str, int]:
+        """A copy of the token-to-id mapping.
+
+        Example:
+            >>> import chemtok
+            >>> chemtok.SmilesTokenizer().get_vocab()["Cl"] == chemtok.SmilesTokenizer().token_to_id("Cl")
+            True
+        """
         return dict(self.vocabulary.token_to_id)
 
     @property
@@ -342,12 +365,70 @@ class GrammarTokenizer:
         return len(self.vocabulary)
 
     def token_to_id(self, token: str) -> int | None:
-        """The id of ``token``, or ``None`` if it is not in the vocabulary."""
+        """The id of ``token``, or ``None`` if it is not in the vocabulary.
+
+        Example:
+            >>> import chemtok
+            >>> tok = chemtok.SmilesTokenizer()
+            >>> tok.id_to_token(tok.token_to_id("[C@@H]"))
+            '[C@@H]'
+        """
         return self.vocabulary.token_to_id.get(token)
 
     def id_to_token(self, token_id: int) -> str:
-        """The token string of ``token_id``."""
-        return self.vocabulary.tokens[token_id]
+        """The token string of ``token_id``.
+
+        Raises:
+            DecodeError: ``token_id`` is negative or not below ``len(self)``.
+        """
+        return self.vocabulary.tokens[check_token_id(token_id, len(self.vocabulary))]
+
+    # -- saving and pickling ------------------------------------------------------------
+
+    def _init_kwargs(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this tokenizer (pickling, ``save``)."""
+        return {"on_error": self.on_error, "engine": self._engine_request}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuild from the constructor's inputs: the grammar and shipped vocabulary are
+        # cached per process, so a worker pays for a constructor call, not for
+        # unpickling every derived table (and the native engine is rebuilt for it).
+        return (_rebuild, (type(self), self._init_kwargs()))
+
+    def save(self, directory: Any) -> Any:
+        """Write this tokenizer into ``directory``; :func:`chemtok.load` reads it back.
+
+        Returns:
+            The ``pathlib.Path`` of the directory.
+
+        Example:
+            >>> import chemtok, tempfile
+            >>> tok = chemtok.InchiTokenizer()
+            >>> chemtok.InchiTokenizer.load(tok.save(tempfile.mkdtemp())).fingerprint == tok.fingerprint
+            True
+        """
+        from chemtok.persist import save
+
+        return save(self, directory)
+
+    @classmethod
+    def load(cls, directory: Any, *, engine: Engine = "auto") -> Any:
+        """Load a tokenizer of this class written by :meth:`save`.
+
+        Raises:
+            DataFileError: the directory is unreadable, holds another class, or would
+                give other ids than the tokenizer saved.
+        """
+        from chemtok.persist import load
+
+        return load(directory, engine=engine, expect=cls)
+
+    def _save_options(self, directory: Any) -> dict[str, Any]:
+        return {"on_error": self.on_error}
+
+    @classmethod
+    def _from_options(cls, directory: Any, options: Any, *, engine: str) -> Any:
+        return cls(on_error=read_on_error(options), engine=engine)  # type: ignore[arg-type]
 
     # -- portable export (chemtok.export) -----------------------------------------------
 
@@ -405,6 +486,36 @@ class GrammarTokenizer:
         from chemtok.encoding import grammar_encoding
 
         return grammar_encoding(self, text, self.on_error if on_error is None else check_on_error(on_error))
+
+
+def _rebuild(cls: type[T], kwargs: dict[str, Any]) -> T:
+    """Unpickle a tokenizer by calling its constructor (see ``GrammarTokenizer.__reduce__``)."""
+    return cls(**kwargs)
+
+
+def check_token_id(token_id: int, size: int) -> int:
+    """``token_id`` if it is an id of a vocabulary of ``size`` tokens, else ``DecodeError``.
+
+    Example:
+        >>> check_token_id(3, 10)
+        3
+    """
+    if isinstance(token_id, bool) or not isinstance(token_id, int):
+        try:
+            token_id = operator.index(token_id)
+        except TypeError:
+            raise TypeError(f"a token id is an int, got {type(token_id).__name__}") from None
+    if not 0 <= token_id < size:
+        raise DecodeError(0, f"id {token_id} is outside the vocabulary (0 to {size - 1})")
+    return token_id
+
+
+def read_on_error(options: Any) -> OnError:
+    """The ``on_error`` option of a saved state (a ``TableReader``), checked."""
+    policy: OnError = options.get(
+        "on_error", str, lambda v: None if v in ON_ERROR_POLICIES else f"must be one of {list(ON_ERROR_POLICIES)}"
+    )
+    return policy
 
 
 def decode_token_strings(tokens: Sequence[str], ids: Sequence[int], skip: Iterable[str] = frozenset()) -> str:

@@ -42,7 +42,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from chemtok.errors import ChemtokError, GrammarError
+from chemtok.errors import ChemtokError, DataFileError, GrammarError
+from chemtok.persist import read_json, read_json_file
 from chemtok.vocab import byte_of_token
 
 __all__ = [
@@ -107,36 +108,56 @@ class CompactModel:
         return target
 
     @classmethod
-    def from_json(cls, text: str, label: str) -> CompactModel:
-        try:
-            data = json.loads(text)
-        except ValueError as err:
-            raise GrammarError(label, None, f"not valid JSON ({err})") from err
+    def from_json(cls, text: str | bytes, label: str) -> CompactModel:
+        """Read a model from its JSON text; ``label`` names the file in errors.
+
+        Raises:
+            DataFileError: not UTF-8, not JSON, nested too deeply, or a key of the wrong type.
+        """
+        return cls.from_data(read_json(text, label), label)
+
+    @classmethod
+    def from_data(cls, data: Any, label: str) -> CompactModel:
+        """Check parsed model JSON (see :meth:`from_json`)."""
         if not isinstance(data, dict) or data.get("type") != "chemtok.compact-smiles":
-            raise GrammarError(label, "type", "not a chemtok compact SMILES model")
+            raise DataFileError(label, "type", "not a chemtok compact SMILES model (expected type 'chemtok.compact-smiles')")
         merges = data.get("merges")
-        if not isinstance(merges, list) or not all(
-            isinstance(m, list) and len(m) == 2 and all(isinstance(x, str) and x for x in m) for m in merges
-        ):
-            raise GrammarError(label, "merges", "expected a list of [left, right] string pairs")
+        if not isinstance(merges, list):
+            raise DataFileError(label, "merges", f"expected a list of [left, right] string pairs, got {type(merges).__name__}")
+        for i, m in enumerate(merges):
+            if not (isinstance(m, list) and len(m) == 2 and all(isinstance(x, str) and x for x in m)):
+                raise DataFileError(label, f"merges[{i}]", f"expected a pair of non-empty strings, got {m!r:.60}")
+        for key in ("grammar", "atom_vocab_fingerprint"):
+            if not isinstance(data.get(key), str):
+                raise DataFileError(label, key, f"expected a string, got {type(data.get(key)).__name__}")
+        info = data.get("info", {})
+        if info is None:
+            info = {}
+        if not isinstance(info, dict):
+            raise DataFileError(label, "info", f"expected an object, got {type(info).__name__}")
         return cls(
             merges=tuple((m[0], m[1]) for m in merges),
-            grammar=str(data.get("grammar")),
-            atom_vocab_fingerprint=str(data.get("atom_vocab_fingerprint")),
-            info=dict(data.get("info") or {}),
+            grammar=data["grammar"],
+            atom_vocab_fingerprint=data["atom_vocab_fingerprint"],
+            info=dict(info),
         )
 
 
 @functools.lru_cache(maxsize=None)
 def load_compact_model(model: str) -> CompactModel:
-    """Load a shipped model by name (``"compact"``) or a saved one by file or directory path."""
+    """Load a shipped model by name (``"compact"``) or a saved one by file or directory path.
+
+    Raises:
+        ValueError: ``model`` is neither a shipped name nor an existing path.
+        DataFileError: the file is unreadable or not a compact model.
+    """
     if model in SHIPPED_MODELS:
         label = f"chemtok/data/{SHIPPED_MODELS[model]}"
         try:
-            text = resources.files("chemtok").joinpath("data", SHIPPED_MODELS[model]).read_text("utf-8")
+            raw = resources.files("chemtok").joinpath("data", SHIPPED_MODELS[model]).read_bytes()
         except OSError as err:
             raise GrammarError(label, None, "shipped compact model missing; run chemtok train smiles") from err
-        return CompactModel.from_json(text, label)
+        return CompactModel.from_json(raw, label)
     path = Path(model)
     if path.is_dir():
         path = path / MODEL_FILE
@@ -145,7 +166,7 @@ def load_compact_model(model: str) -> CompactModel:
             f"unknown SMILES model {model!r}: pass 'atom', one of {sorted(SHIPPED_MODELS)}, "
             f"or the path of a model written by 'chemtok train smiles'"
         )
-    return CompactModel.from_json(path.read_text("utf-8"), str(path))
+    return CompactModel.from_data(read_json_file(path), str(path))
 
 
 @dataclass(frozen=True)

@@ -360,8 +360,14 @@ def save_tokenizer_json(tok: GrammarTokenizer, path: str | Path) -> Path:
 
 
 def read_metadata(path: str | Path) -> dict[str, Any] | None:
-    """The chemtok metadata of an exported ``tokenizer.json``, or ``None`` if it has none."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    model = data.get("model")
+    """The chemtok metadata of an exported ``tokenizer.json``, or ``None`` if it has none.
+
+    Raises:
+        DataFileError: the file is unreadable or not JSON.
+    """
+    from chemtok.persist import read_json_file
+
+    data = read_json_file(path)
+    model = data.get("model") if isinstance(data, dict) else None
     meta = model.get(METADATA_KEY) if isinstance(model, dict) else None
     return meta if isinstance(meta, dict) else None

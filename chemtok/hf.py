@@ -61,7 +61,8 @@ try:
 except ImportError as err:  # pragma: no cover - exercised only without the extra
     raise ModuleNotFoundError('chemtok.hf needs transformers: pip install "chemtok[hf]"', name="transformers") from err
 
-from chemtok.errors import DataFileError, GrammarError
+from chemtok.base import check_token_id
+from chemtok.errors import DataFileError
 from chemtok.router import ChemTokenizer, MODALITY_ORDER, default_chem_tokenizer, post_processor_template
 from chemtok.text import TextTokenizer
 
@@ -133,6 +134,7 @@ class HFChemTokenizer(PreTrainedTokenizer):  # type: ignore[misc, unused-ignore]
         **kwargs: Any,
     ) -> None:
         if chem_tokenizer is None:
+            _check_options(chemtok_file, on_error, strict_markers, smiles_model)
             chem_tokenizer = _build_chem(base_file, on_error, strict_markers, smiles_model, chemtok_file)
         else:
             on_error, strict_markers = chem_tokenizer.on_error, chem_tokenizer.strict_markers
@@ -215,7 +217,7 @@ class HFChemTokenizer(PreTrainedTokenizer):  # type: ignore[misc, unused-ignore]
         return token_id
 
     def _convert_id_to_token(self, index: int) -> str:
-        return self._tokens[index]
+        return self._tokens[check_token_id(index, len(self._tokens))]  # no counting from the end
 
     def _add_tokens(self, new_tokens: Sequence[str | AddedToken], special_tokens: bool = False) -> int:
         unknown = [str(t) for t in new_tokens if str(t) and str(t) not in self._vocab]
@@ -569,13 +571,15 @@ def _token_of(tokens: list[str], token_id: int | None) -> str | None:
 
 
 def _check_manifest(path: str, chem: ChemTokenizer) -> None:
-    try:
-        manifest = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise GrammarError(str(path), None, f"cannot read the chemtok manifest ({err})") from err
-    saved = manifest.get("id_space_fingerprint")
+    from chemtok.grammar import TableReader
+    from chemtok.persist import read_json_file
+
+    manifest = read_json_file(path)
+    if not isinstance(manifest, dict):
+        raise DataFileError(str(path), None, f"expected a JSON object, got {type(manifest).__name__}")
+    saved = TableReader(str(path), manifest, error=DataFileError).get("id_space_fingerprint", str)
     if saved != chem.fingerprint:
-        raise GrammarError(
+        raise DataFileError(
             str(path),
             "id_space_fingerprint",
             f"the directory was saved by chemtok {manifest.get('chemtok_version')} with grammars "
@@ -585,33 +589,33 @@ def _check_manifest(path: str, chem: ChemTokenizer) -> None:
         )
 
 
+def _check_options(chemtok_file: str | None, on_error: object, strict_markers: object, smiles_model: object) -> None:
+    """Refuse option values of the wrong type (e.g. ``"strict_markers": "no"`` in a config).
+
+    Loaded from a directory, the values come from its ``tokenizer_config.json``, and
+    the error is a ``DataFileError`` naming that file and the key.
+    """
+    problems = []
+    if not isinstance(strict_markers, bool):
+        problems.append(("strict_markers", f"must be true or false, got {strict_markers!r}"))
+    if on_error not in ("raise", "skip", "fallback"):
+        problems.append(("on_error", f"must be one of ['raise', 'skip', 'fallback'], got {on_error!r}"))
+    if not isinstance(smiles_model, str) or not smiles_model:
+        problems.append(("smiles_model", f"must be a model name or path, got {smiles_model!r}"))
+    if not problems:
+        return
+    key, problem = problems[0]
+    if chemtok_file is not None:
+        raise DataFileError(str(Path(chemtok_file).parent / "tokenizer_config.json"), key, problem)
+    raise ValueError(f"HFChemTokenizer: {key} {problem}")
+
+
 def _token_table(chem: ChemTokenizer) -> tuple[list[str], dict[str, int]]:
     """Unique token strings for every id (see the module docstring), and their inverse."""
-    size = len(chem)
-    tokens: list[str | None] = [None] * size
-    reserved: set[str] = set()
-    for name in ("special", "marker"):
-        offset, n = chem.block(name)
-        for i in range(offset, offset + n):
-            tokens[i] = chem.id_to_token(i)
-            reserved.add(tokens[i])  # type: ignore[arg-type]
-    offset, n = chem.block("text")
-    for string, local in chem.text.vocab.items():
-        if 0 <= local < n:
-            tokens[offset + local] = f"text:{string}" if string in reserved else string
-    for name in ("byte", *MODALITY_ORDER):
-        offset, n = chem.block(name)
-        for i in range(offset, offset + n):
-            tokens[i] = f"{name}:{chem.id_to_token(i)}"
-    for i, token in enumerate(tokens):
-        if token is None:  # a hole in the text model's ids
-            tokens[i] = f"text:<unused {i}>"
-    table = [t for t in tokens if t is not None]
-    vocab = {t: i for i, t in enumerate(table)}
-    if len(vocab) != size:
-        seen: set[str] = set()
-        dup = next(t for t in table if t in seen or seen.add(t))  # type: ignore[func-returns-value]
-        raise GrammarError("chemtok.hf", None, f"token string {dup!r} names two ids; rename it in the base model")
+    vocab = chem.get_vocab()
+    table = [""] * len(vocab)
+    for token, index in vocab.items():
+        table[index] = token
     return table, vocab
 
 

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import functools
 import re
+from pathlib import Path
+from typing import Any
 
-from chemtok.base import Engine, GrammarTokenizer, NoRule, OnError
+from chemtok.base import Engine, GrammarTokenizer, NoRule, OnError, read_on_error
 from chemtok.grammar import InchiGrammar, load_inchi_grammar, load_markers
 from chemtok.smiles import _alternation, _dedupe
-from chemtok.vocab import Vocabulary, load_vocab_file, require_tokens
+from chemtok.vocab import Vocabulary, load_vocab_file, read_vocabulary_file, require_tokens, write_vocabulary_file
 
 __all__ = ["InchiTokenizer", "inchi_base_tokens", "InchiLexer", "VOCAB_FILE"]
 
@@ -100,6 +102,30 @@ class InchiTokenizer(GrammarTokenizer):
         self.special_tokens = load_markers().special_tokens
         self._lexer = _lexer(self.grammar)
         self._start_engine()
+
+    # -- saving and pickling (chemtok.base) ----------------------------------------------
+
+    def _custom_vocabulary(self) -> Vocabulary | None:
+        default = default_inchi_vocabulary()
+        v = self.vocabulary
+        return None if v is default or v.fingerprint == default.fingerprint else v
+
+    def _init_kwargs(self) -> dict[str, Any]:
+        return {**super()._init_kwargs(), "vocabulary": self._custom_vocabulary()}
+
+    def _save_options(self, directory: Path) -> dict[str, Any]:
+        options = super()._save_options(directory)
+        vocabulary = self._custom_vocabulary()
+        if vocabulary is not None:
+            options["vocabulary_file"] = write_vocabulary_file(directory / VOCAB_FILE, vocabulary).name
+        return options
+
+    @classmethod
+    def _from_options(cls, directory: Path, options: Any, *, engine: str) -> InchiTokenizer:
+        vocabulary = None
+        if "vocabulary_file" in options.table:
+            vocabulary = read_vocabulary_file(directory / options.get("vocabulary_file", str), name="inchi")
+        return cls(on_error=read_on_error(options), engine=engine, vocabulary=vocabulary)  # type: ignore[arg-type]
 
     def _lex_at(self, text: str, pos: int, out: list[str]) -> int:
         lx = self._lexer

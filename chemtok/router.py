@@ -44,9 +44,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence, cast
 
-from chemtok.base import Engine, GrammarTokenizer, OnError, check_on_error, rows_to_arrays
+from chemtok.base import Engine, GrammarTokenizer, OnError, check_on_error, check_token_id, rows_to_arrays
 from chemtok.errors import DataFileError, DecodeError, MarkerError, TokenizationError
-from chemtok.grammar import MarkerPair, MarkerTable, load_markers
+from chemtok.grammar import MarkerPair, MarkerTable, load_markers, markers_from_table
 from chemtok.inchi import InchiTokenizer
 from chemtok.sequence import DnaTokenizer, ProteinTokenizer
 from chemtok.smiles import SmilesTokenizer
@@ -168,6 +168,20 @@ class ChemTokenizer:
         base_special_tokens: Mapping[str, str | None] | None = None,
     ) -> None:
         self.on_error = check_on_error(on_error)
+        if not isinstance(strict_markers, bool):
+            raise TypeError(f"strict_markers must be True or False, got {strict_markers!r}")
+        # What pickling rebuilds from: the inputs, not the derived tables (see __reduce__).
+        self._inputs: dict[str, Any] = {
+            "text": text,
+            "smiles": smiles,
+            "inchi": inchi,
+            "protein": protein,
+            "dna": dna,
+            "on_error": on_error,
+            "strict_markers": strict_markers,
+            "markers": markers,
+            "engine": engine,
+        }
         self.strict_markers = strict_markers
         self.markers = markers if markers is not None else load_markers()
         self.has_base = text is not None
@@ -186,6 +200,7 @@ class ChemTokenizer:
             "protein": protein if protein is not None else ProteinTokenizer(engine=engine),
             "dna": dna if dna is not None else DnaTokenizer(engine=engine),
         }
+        self._check_markers()
         self._build_id_space()
         self._build_marker_pattern()
 
@@ -214,6 +229,24 @@ class ChemTokenizer:
         return cls(text=text, **kwargs)
 
     # -- the id space -----------------------------------------------------------------
+
+    def _check_markers(self) -> None:
+        """A custom table passes the checks of a loaded one; every modality vocabulary
+        must start with its special tokens."""
+        if self.markers != load_markers():  # a table built in code skipped the loader's checks
+            markers_from_table(self.markers.source, self.markers.as_dict())
+        specials = tuple(self.markers.special_tokens)
+        for name in MODALITY_ORDER:
+            tokens = self.modalities[name].vocabulary.tokens
+            # The special tokens are what comes before the byte-fallback block.
+            local = tuple(tokens[: tokens.index(BYTE_TOKENS[0])] if BYTE_TOKENS[0] in tokens else ())
+            if local != specials:
+                raise DataFileError(
+                    self.markers.source,
+                    "special_tokens",
+                    f"the table lists {list(specials)} but the {name} vocabulary starts with "
+                    f"{list(local)}; a marker table must list the special tokens every vocabulary starts with",
+                )
 
     def _build_id_space(self) -> None:
         specials = self.markers.special_tokens
@@ -359,37 +392,177 @@ class ChemTokenizer:
 
     def namespace_of(self, token_id: int) -> str:
         """The namespace an id belongs to (see :meth:`block`)."""
-        if not 0 <= token_id < self._size:
-            raise DecodeError(0, f"id {token_id} is outside the vocabulary (0 to {self._size - 1})")
+        token_id = check_token_id(token_id, self._size)
         for b in self._blocks.values():
             if b.offset <= token_id < b.offset + b.size:
                 return b.name
         raise AssertionError("unreachable: blocks cover the id space")  # pragma: no cover
 
+    @property
+    def namespaces(self) -> tuple[str, ...]:
+        """The namespaces of the id space in id order: ``special``, ``marker``, ``text``, ..."""
+        return tuple(sorted(self._blocks, key=lambda name: self._blocks[name].offset))
+
     def id_to_token(self, token_id: int) -> str:
-        """The token string of an id (text ids give the text model's token string)."""
-        if not 0 <= token_id < self._size:
-            raise DecodeError(0, f"id {token_id} is outside the vocabulary (0 to {self._size - 1})")
+        """The token string of an id (text ids give the text model's token string).
+
+        The string does not say its namespace (SMILES ``C`` and cysteine ``C`` give
+        ``"C"``); :meth:`namespace_of` does, and :meth:`get_vocab` gives unique strings.
+
+        Raises:
+            DecodeError: ``token_id`` is negative or not below ``len(self)``.
+        """
+        token_id = check_token_id(token_id, self._size)
         string = self._strings[token_id]
         if string is None:
             return self.text.id_to_token(token_id - self._blocks["text"].offset)
         return string
 
-    def token_to_id(self, token: str, namespace: str = "text") -> int | None:
-        """The id of ``token`` in ``namespace`` (``"smiles"``, ``"marker"``, ...), or ``None``."""
-        if namespace == "text":
+    def token_to_id(self, token: str, modality: str | None = None) -> int | None:
+        """The id of ``token`` in the namespace ``modality``, or ``None`` if it has none there.
+
+        The namespace is required: ``C`` is carbon in ``"smiles"``, cysteine in
+        ``"protein"`` and a text piece in ``"text"``, three different ids.
+
+        Args:
+            token: a token string as the namespace spells it (``"Cl"``, ``"[START_SMILES]"``,
+                ``"<0x66>"``, a text model piece such as ``"Ġbenzene"``).
+            modality: one of :attr:`namespaces` (``"special"``, ``"marker"``, ``"text"``,
+                ``"byte"``, ``"smiles"``, ``"inchi"``, ``"protein"``, ``"dna"``).
+
+        Raises:
+            ValueError: ``modality`` is missing or not a namespace (the message lists them).
+
+        Example:
+            >>> import chemtok
+            >>> tok = chemtok.ChemTokenizer()
+            >>> tok.token_to_id("C", "smiles") != tok.token_to_id("C", "protein")
+            True
+        """
+        if modality not in self._blocks:
+            raise ValueError(
+                f"ChemTokenizer.token_to_id needs the namespace of {token!r}: pass one of "
+                f"{list(self.namespaces)}, got {modality!r}"
+            )
+        if modality == "text":
             local = self.text.token_to_id(token)
             return None if local is None else local + self._blocks["text"].offset
-        if namespace == "special":
+        if modality == "special":
             return self._special_id.get(token)
-        if namespace == "marker":
+        if modality == "marker":
             return self._marker_id.get(token)
-        if namespace == "byte":
+        if modality == "byte":
             value = byte_of_token(token)
             return None if value is None else self._blocks["byte"].offset + value
-        tok = self.modalities[namespace]
+        tok = self.modalities[modality]
         local = tok.token_to_id(token)
-        return None if local is None else self._translate[namespace][local]
+        return None if local is None else self._translate[modality][local]
+
+    def get_vocab(self) -> dict[str, int]:
+        """Every id under a unique token string (a fresh dict).
+
+        Special tokens and markers are written as themselves (``<s>``,
+        ``[START_SMILES]``); text tokens keep the text model's strings (``Ġbenzene``),
+        prefixed ``text:`` only where one collides with a special token or marker; every
+        other id is ``namespace:token``: ``smiles:C``, ``protein:C``, ``byte:<0x66>``.
+        The Hugging Face class uses the same strings.
+
+        Example:
+            >>> import chemtok
+            >>> tok = chemtok.ChemTokenizer()
+            >>> vocab = tok.get_vocab()
+            >>> vocab["smiles:C"] == tok.token_to_id("C", "smiles") and len(vocab) == len(tok)
+            True
+        """
+        return dict(self._token_table[1])
+
+    @functools.cached_property
+    def _token_table(self) -> tuple[list[str], dict[str, int]]:
+        """Unique token strings for every id (see :meth:`get_vocab`), and their inverse."""
+        size = self._size
+        tokens: list[str | None] = [None] * size
+        reserved: set[str] = set()
+        for name in ("special", "marker"):
+            block = self._blocks[name]
+            for i in range(block.offset, block.offset + block.size):
+                string = self._strings[i]
+                tokens[i] = string
+                reserved.add(string)  # type: ignore[arg-type]
+        text = self._blocks["text"]
+        for string, local in self.text.get_vocab().items():
+            if 0 <= local < text.size:
+                tokens[text.offset + local] = f"text:{string}" if string in reserved else string
+        for name in ("byte", *MODALITY_ORDER):
+            block = self._blocks[name]
+            for i in range(block.offset, block.offset + block.size):
+                tokens[i] = f"{name}:{self._strings[i]}"
+        table = [f"text:<unused {i}>" if token is None else token for i, token in enumerate(tokens)]
+        vocab = {t: i for i, t in enumerate(table)}
+        if len(vocab) != size:
+            seen: set[str] = set()
+            dup = next(t for t in table if t in seen or seen.add(t))  # type: ignore[func-returns-value]
+            raise DataFileError(self.text.source, None, f"token string {dup!r} names two ids; rename it in the text model")
+        return table, vocab
+
+    # -- saving and pickling ------------------------------------------------------------
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The constructor's inputs, each of which pickles cheaply (a default tokenizer as
+        # "build the default"); the id space and caches are rebuilt, not unpickled.
+        return (_rebuild_chem, (self._inputs,))
+
+    def save(self, directory: str | Path) -> Path:
+        """Write this tokenizer (base text model, modality models, options) into ``directory``.
+
+        :func:`chemtok.load` or :meth:`ChemTokenizer.load` reads it back with the same
+        fingerprint and ids.
+
+        Example:
+            >>> import chemtok, tempfile
+            >>> tok = chemtok.ChemTokenizer(smiles=chemtok.SmilesTokenizer(model="compact"))
+            >>> chemtok.ChemTokenizer.load(tok.save(tempfile.mkdtemp())).fingerprint == tok.fingerprint
+            True
+        """
+        from chemtok.persist import save
+
+        return save(self, directory)
+
+    @classmethod
+    def load(cls, directory: str | Path, *, engine: Engine = "auto") -> ChemTokenizer:
+        """Load a ``ChemTokenizer`` written by :meth:`save` (a ``DataFileError`` if it cannot)."""
+        from chemtok.persist import load
+
+        return load(directory, engine=engine, expect=cls)  # type: ignore[no-any-return]
+
+    def _save_options(self, directory: Path) -> dict[str, Any]:
+        options: dict[str, Any] = {"on_error": self.on_error, "strict_markers": self.strict_markers}
+        options["markers"] = None if self.markers == load_markers() else self.markers.as_dict()
+        options["text"] = None
+        if self.has_base:
+            self.text.save(directory / "text")
+            options["text"] = "text"
+        for name in MODALITY_ORDER:
+            self.modalities[name].save(directory / name)
+            options[name] = name
+        return options
+
+    @classmethod
+    def _from_options(cls, directory: Path, options: Any, *, engine: str) -> ChemTokenizer:
+        from chemtok.base import read_on_error
+        from chemtok.persist import load
+
+        kwargs: dict[str, Any] = {
+            "on_error": read_on_error(options),
+            "strict_markers": options.get("strict_markers", bool),
+        }
+        if options.table.get("markers") is not None:
+            kwargs["markers"] = markers_from_table(options.label, options.get("markers", dict), prefix="options.markers.")
+        if options.table.get("text") is not None:
+            kwargs["text"] = load(directory / options.get("text", str), expect=TextTokenizer)
+        expected = {"smiles": SmilesTokenizer, "inchi": InchiTokenizer, "protein": ProteinTokenizer, "dna": DnaTokenizer}
+        for name in MODALITY_ORDER:
+            kwargs[name] = load(directory / options.get(name, str), engine=engine, expect=expected[name])
+        return cls(**kwargs)
 
     @property
     def special_token_ids(self) -> dict[str, int]:
@@ -876,6 +1049,11 @@ class ChemTokenizer:
         from chemtok.encoding import router_encoding
 
         return router_encoding(self, text, self.on_error if on_error is None else check_on_error(on_error))
+
+
+def _rebuild_chem(kwargs: dict[str, Any]) -> ChemTokenizer:
+    """Unpickle a ``ChemTokenizer`` from its constructor's inputs."""
+    return ChemTokenizer(**kwargs)
 
 
 def _shifted(err: TokenizationError, text: str, offset: int) -> TokenizationError:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Any
 
 from chemtok.base import Engine, GrammarTokenizer, NoRule, OnError
 from chemtok.grammar import SequenceGrammar, load_markers, load_sequence_grammar
@@ -42,6 +43,12 @@ class SequenceTokenizer(GrammarTokenizer):
         self.special_tokens = load_markers().special_tokens
         self._run = re.compile(f"[{re.escape(''.join(self.grammar.symbols))}]+")
         self._start_engine()
+
+    def _init_kwargs(self) -> dict[str, Any]:
+        kwargs = super()._init_kwargs()
+        if type(self) is SequenceTokenizer:  # the subclasses fix the grammar
+            kwargs["grammar_name"] = self.grammar.name
+        return kwargs
 
     def _lex_at(self, text: str, pos: int, out: list[str]) -> int:
         m = self._run.match(text, pos)

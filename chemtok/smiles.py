@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Iterable
+from pathlib import Path
+from typing import Any, Iterable
 
-from chemtok.base import Engine, GrammarTokenizer, NoRule, OnError
-from chemtok.compact import WordRules, apply_merges, split_words
-from chemtok.errors import GrammarError
+from chemtok.base import Engine, GrammarTokenizer, NoRule, OnError, read_on_error
+from chemtok.compact import MODEL_FILE, SHIPPED_MODELS, CompactModel, WordRules, apply_merges, load_compact_model, split_words
+from chemtok.errors import DataFileError
 from chemtok.grammar import SmilesGrammar, load_markers, load_smiles_grammar
-from chemtok.vocab import Vocabulary, load_vocab_file, require_tokens
+from chemtok.vocab import Vocabulary, load_vocab_file, read_vocabulary_file, require_tokens, write_vocabulary_file
 
 __all__ = ["SmilesTokenizer", "smiles_base_tokens", "SmilesLexer", "VOCAB_FILE"]
 
@@ -222,7 +223,7 @@ class SmilesTokenizer(GrammarTokenizer):
         *,
         on_error: OnError = "raise",
         engine: Engine = "auto",
-        model: str = "atom",
+        model: str | CompactModel = "atom",
         vocabulary: Vocabulary | None = None,
     ) -> None:
         super().__init__(on_error=on_error, engine=engine)
@@ -234,18 +235,20 @@ class SmilesTokenizer(GrammarTokenizer):
             require_tokens(vocabulary, smiles_base_tokens(self.grammar))
         #: The atom-level vocabulary: decides how brackets and ring numbers are spelled.
         self.unit_vocabulary = vocabulary
-        self.model = model
+        #: The model name or path given (``"custom"`` for a ``CompactModel`` object).
+        self.model = model if isinstance(model, str) else "custom"
+        #: The compact model, or ``None`` for ``model="atom"``.
+        self.compact_model: CompactModel | None = None
         self.merges: tuple[tuple[str, str], ...] = ()
         self._ranks: dict[tuple[str, str], int] = {}
         if model == "atom":
             self.vocabulary = vocabulary
         else:
-            from chemtok.compact import load_compact_model
-
-            compact = load_compact_model(str(model))
+            compact = model if isinstance(model, CompactModel) else load_compact_model(str(model))
+            self.compact_model = compact
             if compact.grammar != self.grammar_tag or compact.atom_vocab_fingerprint != vocabulary.fingerprint:
-                raise GrammarError(
-                    str(model),
+                raise DataFileError(
+                    self.model,
                     "atom_vocab_fingerprint",
                     "the compact model was trained over another grammar or atom-level vocabulary; retrain it "
                     "with 'chemtok train smiles'",
@@ -261,6 +264,55 @@ class SmilesTokenizer(GrammarTokenizer):
         self._bracket_cache: dict[str, tuple[str, ...]] = {}
         self._word_cache: dict[tuple[str, ...], list[str]] = {}
         self._start_engine()
+
+    # -- saving and pickling ------------------------------------------------------------
+
+    def _custom_vocabulary(self) -> Vocabulary | None:
+        """The atom-level vocabulary if it is not the shipped one, else ``None``."""
+        default = default_smiles_vocabulary()
+        unit = self.unit_vocabulary
+        return None if unit is default or unit.fingerprint == default.fingerprint else unit
+
+    def _init_kwargs(self) -> dict[str, Any]:
+        kwargs = super()._init_kwargs()
+        shipped = self.model == "atom" or self.model in SHIPPED_MODELS
+        # A model from a path travels as its merges: a worker need not see the file.
+        kwargs["model"] = self.model if shipped else self.compact_model
+        kwargs["vocabulary"] = self._custom_vocabulary()
+        return kwargs
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        rebuild, args = super().__reduce__()
+        return (rebuild, args, {"model": self.model})
+
+    def _save_options(self, directory: Path) -> dict[str, Any]:
+        options = super()._save_options(directory)
+        if self.compact_model is None or self.model in SHIPPED_MODELS:
+            options["model"] = self.model
+        else:
+            self.compact_model.save(directory / MODEL_FILE)
+            options["model_file"] = MODEL_FILE
+        vocabulary = self._custom_vocabulary()
+        if vocabulary is not None:
+            options["vocabulary_file"] = write_vocabulary_file(directory / VOCAB_FILE, vocabulary).name
+        return options
+
+    @classmethod
+    def _from_options(cls, directory: Path, options: Any, *, engine: str) -> SmilesTokenizer:
+        vocabulary = None
+        if "vocabulary_file" in options.table:
+            vocabulary = read_vocabulary_file(directory / options.get("vocabulary_file", str), name="smiles")
+        if "model_file" not in options.table:
+            choices = ["atom", *SHIPPED_MODELS]
+            model = options.get("model", str, lambda v: None if v in choices else f"must be one of {choices}")
+            return cls(on_error=read_on_error(options), engine=engine, model=model, vocabulary=vocabulary)  # type: ignore[arg-type]
+        from chemtok.persist import read_json_file
+
+        model_path = directory / options.get("model_file", str)
+        compact = CompactModel.from_data(read_json_file(model_path), str(model_path))
+        tok = cls(on_error=read_on_error(options), engine=engine, model=compact, vocabulary=vocabulary)  # type: ignore[arg-type]
+        tok.model = str(model_path)  # where the model now lives (what HF directories record)
+        return tok
 
     def _tokenize_reference(self, text: str, policy: str) -> list[str]:
         units = super()._tokenize_reference(text, policy)

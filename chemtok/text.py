@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from chemtok import forksafe as _forksafe  # noqa: F401  (fork hooks for the tokenizers pool)
-from chemtok.base import OnError, check_on_error
-from chemtok.errors import DecodeError, GrammarError, TokenizationError
+from chemtok.base import OnError, check_on_error, check_token_id
+from chemtok.errors import DataFileError, DecodeError, GrammarError, TokenizationError
 
 if TYPE_CHECKING:
     import tokenizers
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 __all__ = ["TextTokenizer", "DEFAULT_TEXT_MODEL", "first_uncovered", "strip_surrogates"]
 
 DEFAULT_TEXT_MODEL = "text_tokenizer.json"
+#: The file a saved non-default ``TextTokenizer`` keeps its model in.
+MODEL_FILE = "tokenizer.json"
 
 
 def first_uncovered(text: str) -> int:
@@ -89,10 +91,12 @@ class TextTokenizer:
                 "chemtok.ChemTokenizer(on_error='fallback'), which owns them, or on_error='skip'"
             )
         self.on_error = on_error
+        self._is_default = tokenizer is None
         if tokenizer is None:
             tokenizer = _load_default()
             source = source or f"chemtok/data/{DEFAULT_TEXT_MODEL}"
         self.source = source or "in-memory tokenizer"
+        _refuse_dropout(tokenizer, self.source)
         # Input text is data: literal special-token strings are not control tokens.
         tokenizer.encode_special_tokens = True
         self._tok = tokenizer
@@ -110,9 +114,15 @@ class TextTokenizer:
         from tokenizers import Tokenizer
 
         try:
-            tokenizer = Tokenizer.from_file(str(path))
+            raw = Path(path).read_bytes()
+        except OSError as err:
+            raise DataFileError(str(path), None, f"cannot read it ({err.strerror or err})") from err
+        try:
+            tokenizer = Tokenizer.from_str(raw.decode("utf-8"))
+        except UnicodeDecodeError as err:
+            raise DataFileError(str(path), None, f"not UTF-8 text (byte {err.start})") from err
         except Exception as err:  # tokenizers raises a bare Exception
-            raise GrammarError(str(path), None, f"not a loadable tokenizer.json ({err})") from err
+            raise DataFileError(str(path), None, f"not a loadable tokenizer.json ({err})") from err
         return cls(tokenizer, on_error=on_error, source=str(path))
 
     @property
@@ -129,6 +139,18 @@ class TextTokenizer:
 
     @property
     def vocab(self) -> dict[str, int]:
+        """The token-to-id mapping (the same as :meth:`get_vocab`)."""
+        return self._tok.get_vocab(with_added_tokens=True)
+
+    def get_vocab(self) -> dict[str, int]:
+        """A copy of the token-to-id mapping, added tokens included.
+
+        Example:
+            >>> import chemtok
+            >>> tok = chemtok.TextTokenizer()
+            >>> len(tok.get_vocab()) <= len(tok)
+            True
+        """
         return self._tok.get_vocab(with_added_tokens=True)
 
     @functools.cached_property
@@ -220,12 +242,19 @@ class TextTokenizer:
         return [self.decode(ids, skip_special_tokens=skip_special_tokens) for ids in batch]
 
     def token_to_id(self, token: str) -> int | None:
+        """The id of ``token`` (a model token string such as ``'Ġbenzene'``), or ``None``."""
         return self._tok.token_to_id(token)
 
     def id_to_token(self, token_id: int) -> str:
-        token = self._tok.id_to_token(token_id)
+        """The model's token string of ``token_id``.
+
+        Raises:
+            DecodeError: ``token_id`` is negative, not below ``len(self)``, or a hole
+                in the model's ids.
+        """
+        token = self._tok.id_to_token(check_token_id(token_id, self.vocab_size))
         if token is None:
-            raise DecodeError(0, f"id {token_id} is outside the text vocabulary")
+            raise DecodeError(0, f"id {token_id} is not used by the text model ({self.source})")
         return token
 
     def encode_arrow(self, array: Any, *, on_error: OnError | None = None, num_threads: int | None = None) -> Any:
@@ -262,6 +291,74 @@ class TextTokenizer:
 
         return text_encoding(self, text, self._policy(on_error))
 
+    # -- saving and pickling ------------------------------------------------------------
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The default model travels as "the default" (a worker loads its own copy); any
+        # other as its JSON, as tokenizers.Tokenizer itself pickles.
+        model = None if self._is_default else self._tok.to_str()
+        return (_rebuild_text, (model, self.on_error, self.source))
+
+    def save(self, directory: str | Path) -> Path:
+        """Write this tokenizer into ``directory`` (its ``tokenizer.json`` and chemtok's state).
+
+        Example:
+            >>> import chemtok, tempfile
+            >>> tok = chemtok.TextTokenizer()
+            >>> chemtok.TextTokenizer.load(tok.save(tempfile.mkdtemp())).fingerprint == tok.fingerprint
+            True
+        """
+        from chemtok.persist import save
+
+        return save(self, directory)
+
+    @classmethod
+    def load(cls, directory: str | Path, *, engine: str = "auto") -> TextTokenizer:
+        """Load a ``TextTokenizer`` written by :meth:`save` (a ``DataFileError`` if it cannot)."""
+        from chemtok.persist import load
+
+        return load(directory, expect=cls)  # type: ignore[no-any-return]
+
+    def _save_options(self, directory: Path) -> dict[str, Any]:
+        options: dict[str, Any] = {"on_error": self.on_error, "source": self.source}
+        if not self._is_default:
+            (directory / MODEL_FILE).write_text(self._tok.to_str(), encoding="utf-8")
+            options["model_file"] = MODEL_FILE
+        return options
+
+    @classmethod
+    def _from_options(cls, directory: Path, options: Any, *, engine: str) -> TextTokenizer:
+        choices = ["raise", "skip"]
+        on_error = options.get("on_error", str, lambda v: None if v in choices else f"must be one of {choices}")
+        source = options.get("source", str)
+        if "model_file" not in options.table:
+            return cls(on_error=on_error, source=source)
+        loaded = cls.from_file(directory / options.get("model_file", str), on_error=on_error)
+        loaded.source = source
+        return loaded
+
+
+def _rebuild_text(model: str | None, on_error: OnError, source: str) -> TextTokenizer:
+    """Unpickle a ``TextTokenizer`` (see ``TextTokenizer.__reduce__``)."""
+    if model is None:
+        return TextTokenizer(on_error=on_error, source=source)
+    from tokenizers import Tokenizer
+
+    return TextTokenizer(Tokenizer.from_str(model), on_error=on_error, source=source)
+
+
+def _refuse_dropout(tokenizer: tokenizers.Tokenizer, source: str) -> None:
+    """Refuse a BPE model with dropout: it gives other ids on every call under one fingerprint."""
+    dropout = getattr(tokenizer.model, "dropout", None)
+    if dropout:
+        raise DataFileError(
+            source,
+            "model.dropout",
+            f"the BPE model has dropout {dropout}, so the same text would get different ids on every "
+            'call; chemtok needs one text to give one id sequence. Set "dropout": null in the file '
+            "(dropout is for training the model, not for tokenizing data)",
+        )
+
 
 def _original_position(original: str, position_in_stripped: int) -> int:
     """Map an index in the surrogate-stripped text back to the caller's string."""
@@ -277,15 +374,21 @@ def _original_position(original: str, position_in_stripped: int) -> int:
 
 @functools.lru_cache(maxsize=1)
 def _default_json() -> str:
+    label = f"chemtok/data/{DEFAULT_TEXT_MODEL}"
     try:
         return resources.files("chemtok").joinpath("data", DEFAULT_TEXT_MODEL).read_text("utf-8")
     except OSError as err:
-        raise GrammarError(
-            f"chemtok/data/{DEFAULT_TEXT_MODEL}", None, "default text model missing; run scripts/train_text_bpe.py"
-        ) from err
+        raise GrammarError(label, None, "default text model missing; run scripts/train_text_bpe.py") from err
+    except UnicodeDecodeError as err:
+        raise GrammarError(label, None, f"not UTF-8 text (byte {err.start}); run scripts/train_text_bpe.py") from err
 
 
 def _load_default() -> tokenizers.Tokenizer:
     from tokenizers import Tokenizer
 
-    return Tokenizer.from_str(_default_json())
+    try:
+        return Tokenizer.from_str(_default_json())
+    except Exception as err:  # tokenizers raises a bare Exception
+        raise GrammarError(
+            f"chemtok/data/{DEFAULT_TEXT_MODEL}", None, f"not a loadable tokenizer.json ({err}); run scripts/train_text_bpe.py"
+        ) from err

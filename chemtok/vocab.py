@@ -18,9 +18,10 @@ import functools
 import hashlib
 import json
 from importlib import resources
-from typing import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Iterable, Sequence
 
-from chemtok.errors import GrammarError
+from chemtok.errors import DataFileError, GrammarError
 
 __all__ = [
     "BYTE_TOKENS",
@@ -28,6 +29,8 @@ __all__ = [
     "byte_token",
     "byte_of_token",
     "load_vocab_file",
+    "read_vocabulary_file",
+    "write_vocabulary_file",
     "require_tokens",
 ]
 
@@ -78,6 +81,10 @@ class Vocabulary:
     def __repr__(self) -> str:
         return f"<Vocabulary {self.name!r} {len(self)} tokens {self.fingerprint[:12]}>"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The token tuple is the state; the inverse mapping and fingerprint are rebuilt.
+        return (_rebuild_vocabulary, (self.tokens, self.name))
+
     @functools.cached_property
     def fingerprint(self) -> str:
         """SHA-256 of the token list: equal fingerprints mean identical ids."""
@@ -95,6 +102,10 @@ class Vocabulary:
         return cls((*special_tokens, *BYTE_TOKENS, *modality_tokens), name=name)
 
 
+def _rebuild_vocabulary(tokens: tuple[str, ...], name: str) -> Vocabulary:
+    return Vocabulary(tokens, name=name)
+
+
 def load_vocab_file(filename: str, *, grammar_tag: str, required: Iterable[str]) -> tuple[str, ...]:
     """Load a modality token list shipped in ``chemtok/data`` and check it is closed.
 
@@ -109,12 +120,15 @@ def load_vocab_file(filename: str, *, grammar_tag: str, required: Iterable[str])
     """
     label = f"chemtok/data/{filename}"
     try:
-        raw = resources.files("chemtok").joinpath("data", filename).read_text("utf-8")
-        data = json.loads(raw)
-    except (OSError, ValueError) as err:
-        raise GrammarError(label, None, f"cannot load vocabulary ({err})") from err
+        raw = resources.files("chemtok").joinpath("data", filename).read_bytes()
+        data = json.loads(raw.decode("utf-8"))
+    except (OSError, ValueError, RecursionError) as err:  # UnicodeDecodeError is a ValueError
+        raise GrammarError(label, None, f"cannot load vocabulary ({type(err).__name__}: {err})") from err
     if not isinstance(data, dict) or not isinstance(data.get("tokens"), list):
         raise GrammarError(label, "tokens", "expected an object with a 'tokens' list")
+    bad = next((i for i, t in enumerate(data["tokens"]) if not isinstance(t, str) or not t), None)
+    if bad is not None:
+        raise GrammarError(label, f"tokens[{bad}]", "expected a non-empty string")
     if data.get("grammar") != grammar_tag:
         raise GrammarError(
             label,
@@ -125,6 +139,45 @@ def load_vocab_file(filename: str, *, grammar_tag: str, required: Iterable[str])
     tokens = tuple(data["tokens"])
     _check_closed(label, set(tokens), required)
     return tokens
+
+
+def write_vocabulary_file(path: Path, vocabulary: Vocabulary) -> Path:
+    """Save a whole vocabulary (every token in id order) as JSON; see :func:`read_vocabulary_file`."""
+    from chemtok.persist import write_json
+
+    return write_json(path, {"type": "chemtok.vocabulary", "name": vocabulary.name, "tokens": list(vocabulary.tokens)})
+
+
+def read_vocabulary_file(path: Path, *, name: str) -> Vocabulary:
+    """Load a vocabulary written by :func:`write_vocabulary_file`.
+
+    Raises:
+        DataFileError: the file is unreadable, not such a vocabulary, or a token is
+            not a non-empty string or appears twice (naming the key ``tokens[i]``).
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> path = write_vocabulary_file(pathlib.Path(tempfile.mkdtemp()) / "v.json", Vocabulary(["C", "O"], name="toy"))
+        >>> read_vocabulary_file(path, name="toy").tokens
+        ('C', 'O')
+    """
+    from chemtok.persist import read_json_file
+
+    label = str(path)
+    data = read_json_file(path)
+    if not isinstance(data, dict) or data.get("type") != "chemtok.vocabulary":
+        raise DataFileError(label, "type", "not a chemtok vocabulary (expected type 'chemtok.vocabulary')")
+    tokens = data.get("tokens")
+    if not isinstance(tokens, list):
+        raise DataFileError(label, "tokens", f"expected a list of strings, got {type(tokens).__name__}")
+    seen: set[str] = set()
+    for i, token in enumerate(tokens):
+        if not isinstance(token, str) or not token:
+            raise DataFileError(label, f"tokens[{i}]", f"expected a non-empty string, got {token!r:.40}")
+        if token in seen:
+            raise DataFileError(label, f"tokens[{i}]", f"token {token!r} appears twice")
+        seen.add(token)
+    return Vocabulary(tokens, name=name)
 
 
 def require_tokens(vocabulary: Vocabulary, required: Iterable[str]) -> None:

@@ -81,7 +81,7 @@ def test_broken_smiles_grammar_names_file_and_key(tmp_path, old: str, new: str, 
 
 def test_broken_markers_and_invalid_toml(tmp_path) -> None:
     path = _broken(tmp_path, "markers", 'modality = "dna"', 'modality = "rna"')
-    with pytest.raises(chemtok.GrammarError, match=r"pairs\[3\]\.modality"):
+    with pytest.raises(chemtok.DataFileError, match=r"pairs\[3\]\.modality"):  # a custom table
         load_markers(path)
     bad = tmp_path / "inchi.toml"
     bad.write_text("name = [", encoding="utf-8")

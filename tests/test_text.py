@@ -57,10 +57,10 @@ def test_gpt2_known_ids(baselines_dir) -> None:
     assert gpt2.encode("Hello world") == [15496, 995]
 
 
-def test_bad_file_is_a_grammar_error(tmp_path) -> None:
+def test_bad_file_is_a_data_file_error(tmp_path) -> None:
     bad = tmp_path / "tokenizer.json"
     bad.write_text("{not json")
-    with pytest.raises(chemtok.GrammarError, match="tokenizer.json"):
+    with pytest.raises(chemtok.DataFileError, match="tokenizer.json"):
         chemtok.TextTokenizer.from_file(bad)
 
 
