@@ -330,7 +330,7 @@ class _RouterRunner(_Runner):
         # <unk> and <0x0A> when it is the base), shifted into the unified id space.
         text_offset = tok.block("text")[0]
         text_unk, text_fallback = _model_unk_and_fallback(backend, config)
-        self.unk_ids = frozenset([tok.special_token_ids["<unk>"], *(text_offset + i for i in text_unk)])
+        self.unk_ids = frozenset([tok.unk_token_id, *(text_offset + i for i in text_unk)])
         self.fallback_ids = frozenset([*range(offset, offset + size), *(text_offset + i for i in text_fallback)])
 
     def encode(self, texts: list[str]) -> list[_Encoded]:

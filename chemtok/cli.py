@@ -190,6 +190,14 @@ def _add_validate(sub: Any) -> None:
     p.add_argument("--column", metavar="NAME", help="the column or field holding the strings")
     p.add_argument("--input-format", choices=INPUT_FORMATS, help="read the input as this format")
     p.add_argument("--show", type=int, default=10, metavar="N", help="failures to print (default 10; all are in --report)")
+    p.add_argument(
+        "--max-length",
+        type=int,
+        default=None,
+        metavar="N",
+        help="records longer than N characters are reported as skipped, not given to RDKit "
+        "(default: chemtok.validate.DEFAULT_MAX_LENGTH; RDKit canonicalisation is quadratic)",
+    )
     p.add_argument("--engine", choices=("auto", "native", "python"), default="auto", help="tokenizer engine")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress on stderr (default: on a terminal)")
     p.set_defaults(handler=_cmd_validate)
@@ -1387,10 +1395,14 @@ def _cmd_validate(args: argparse.Namespace) -> int:
                 if progress is not None and seen % 256 == 0:
                     progress.update(seen)
 
-    summary = validate.check_many(strings(), modality=modality, tokenizer=tok)
+    if args.max_length is not None and args.max_length < 1:
+        raise UsageError(f"--max-length must be a positive number of characters, got {args.max_length}")
+    max_length = validate.DEFAULT_MAX_LENGTH if args.max_length is None else args.max_length
+    summary = validate.check_many(strings(), modality=modality, tokenizer=tok, max_length=max_length)
     _clear(progress)
     # check_many numbers the strings it saw; map back to record numbers of the input.
     summary.failures = [(numbers[n - 1], report) for n, report in summary.failures]
+    summary.skipped_records = [(numbers[n - 1], report) for n, report in summary.skipped_records]
     result = summary.as_dict()
     result.update(
         {
@@ -1413,6 +1425,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         ("exact round trip", summary.exact, pct(summary.exact)),
         ("same molecule (RDKit)", summary.same_molecule, pct(summary.same_molecule)),
         ("unparsable by RDKit", summary.unparsable, "(not a failure)"),
+        ("skipped (too long)", summary.skipped, f"(over {max_length:,} characters; not given to RDKit)"),
+        ("RDKit read a prefix", summary.rdkit_prefix, "(a failure)"),
         ("tokenization failed", summary.tokenization_failed, ""),
         ("unreadable records", len(unreadable), ""),
         ("failures", len(summary.failures) + len(unreadable), ""),

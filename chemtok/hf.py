@@ -542,10 +542,12 @@ def _build_chem(
 
 def _saved_base_special_tokens(path: str) -> dict[str, str | None] | None:
     """The ``base_special_tokens`` a ``chemtok.json`` records (``None``: an older file)."""
-    try:
-        saved = json.loads(Path(path).read_text(encoding="utf-8")).get("base_special_tokens")
-    except (OSError, ValueError, AttributeError):
-        return None  # the manifest check reports an unreadable file
+    from chemtok.persist import read_json_file
+
+    manifest = read_json_file(path)
+    if not isinstance(manifest, dict):
+        raise DataFileError(str(path), None, f"expected a JSON object, got {type(manifest).__name__}")
+    saved = manifest.get("base_special_tokens")
     if saved is None:
         return None
     if not isinstance(saved, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in saved.items()):

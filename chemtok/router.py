@@ -194,6 +194,9 @@ class ChemTokenizer:
         self.base_special_tokens: dict[str, str] = {
             role: token for role, token in (base_special_tokens or {}).items() if token is not None
         }
+        # Pickles carry the roles as resolved here: a worker must not look for config
+        # files beside a base model that may not exist where it runs.
+        self._inputs["base_special_tokens"] = dict(self.base_special_tokens) if self.has_base else None
         self.modalities: dict[str, GrammarTokenizer] = {
             "smiles": smiles if smiles is not None else SmilesTokenizer(engine=engine),
             "inchi": inchi if inchi is not None else InchiTokenizer(engine=engine),
@@ -541,6 +544,7 @@ class ChemTokenizer:
         if self.has_base:
             self.text.save(directory / "text")
             options["text"] = "text"
+            options["base_special_tokens"] = dict(self.base_special_tokens)
         for name in MODALITY_ORDER:
             self.modalities[name].save(directory / name)
             options[name] = name
@@ -559,6 +563,10 @@ class ChemTokenizer:
             kwargs["markers"] = markers_from_table(options.label, options.get("markers", dict), prefix="options.markers.")
         if options.table.get("text") is not None:
             kwargs["text"] = load(directory / options.get("text", str), expect=TextTokenizer)
+            roles = options.get("base_special_tokens", dict)
+            if not all(isinstance(role, str) and isinstance(token, str) for role, token in roles.items()):
+                raise DataFileError(options.label, "options.base_special_tokens", "expected an object of role to token string")
+            kwargs["base_special_tokens"] = roles
         expected = {"smiles": SmilesTokenizer, "inchi": InchiTokenizer, "protein": ProteinTokenizer, "dna": DnaTokenizer}
         for name in MODALITY_ORDER:
             kwargs[name] = load(directory / options.get(name, str), engine=engine, expect=expected[name])

@@ -612,6 +612,22 @@ def test_validate_failures_carry_record_numbers(bad_smiles: tuple[Path, dict[int
     assert "record 51: not exact" in out
 
 
+def test_validate_reports_long_records_as_skipped_with_their_record_numbers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("rdkit")
+    path = tmp_path / "long.smi"
+    path.write_text("CCO\n" + "C" * 60 + "\nc1ccccc1\n", encoding="utf-8")
+    report = tmp_path / "long.json"
+    code, out, _ = run(["validate", path, "--max-length", "50", "--report", report], capsys)
+    assert code == 0, out
+    data = json.loads(report.read_text())
+    assert data["skipped"] == 1 and [r["record"] for r in data["skipped_records"]] == [2]
+    assert "skipped (too long)" in out and "over 50 characters" in out
+    code, _, err = run(["validate", path, "--max-length", "0"], capsys)
+    assert code == 2 and "--max-length" in err
+
+
 # -- bench registration ----------------------------------------------------------------------------
 
 

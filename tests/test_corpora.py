@@ -50,7 +50,7 @@ def _texts(path: str, column: str | None, full: bool) -> list[str]:
 @pytest.mark.parametrize("name, path, column", corpus_cases(), ids=lambda v: Path(v).name if isinstance(v, str) and "/" in v else str(v))
 def test_corpus_round_trip(request: pytest.FixtureRequest, name: str, path: str, column: str | None) -> None:
     tok = TOKENIZERS[name]
-    unk = tok.token_to_id("<unk>") if name != "chem" else tok.special_token_ids["<unk>"]
+    unk = tok.token_to_id("<unk>") if name != "chem" else tok.unk_token_id
     byte_ids = (
         set(range(*_span(tok.block("byte")))) if name == "chem" else {tok.token_to_id(f"<0x{b:02X}>") for b in range(256)}
     )
