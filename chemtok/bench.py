@@ -82,6 +82,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from chemtok.io.formats import infer_modality
+from chemtok.registry import load_tokenizer
 from chemtok.metrics import (
     Alignment,
     Span,
@@ -153,44 +155,6 @@ class Baseline:
 def _stripped_name(path: str | Path) -> str:
     name = Path(path).name.lower()
     return name[:-3] if name.endswith(".gz") else name
-
-
-def infer_modality(path: str | Path) -> str:
-    """The modality of an input file from its name and folders (rules in the module doc).
-
-    Raises:
-        ValueError: the path does not say; the message names ``--modality``.
-
-    Example:
-        >>> infer_modality("../shared/data/inchi/iupac_docs_examples.inchi.tsv")
-        'inchi'
-        >>> infer_modality("proteins/uniprot.faa.gz"), infer_modality("corpus.jsonl")
-        ('protein', 'text')
-    """
-    name = _stripped_name(path)
-    folders = [p.lower() for p in Path(path).parts[:-1]]
-    suffix = Path(name).suffix
-    if suffix in (".smi", ".smiles", ".rsmi"):
-        return "smiles"
-    if suffix in (".tsv", ".csv"):
-        for modality in ("inchi", "smiles"):
-            if modality in name or modality in folders:
-                return modality
-    if suffix == ".faa":
-        return "protein"
-    if suffix == ".fna":
-        return "dna"
-    if suffix in (".fasta", ".fa"):
-        if "protein" in folders or "proteins" in folders:
-            return "protein"
-        if {"dna", "rna"} & set(folders):
-            return "dna"
-    if suffix in (".jsonl", ".txt"):
-        return "text"
-    raise ValueError(
-        f"cannot tell the modality of {str(path)!r} from its name or folder; pass "
-        f"--modality (modality=...) with one of {', '.join(MODALITIES)}"
-    )
 
 
 def _default_column(path: str | Path, modality: str) -> str | None:
@@ -650,11 +614,10 @@ def _read_texts(path: str, column: str | None, max_records: int | None, seed: in
 
 def _compact_smiles() -> Any | None:
     """chemtok's compact SMILES model, or ``None`` (with a warning) when it cannot load."""
-    import chemtok
     from chemtok.errors import ChemtokError
 
     try:
-        return chemtok.SmilesTokenizer(model="compact", on_error="fallback")
+        return load_tokenizer("smiles", smiles_model="compact", on_error="fallback")
     except (TypeError, ValueError, OSError, ChemtokError) as err:
         warnings.warn(f"{COMPACT} rows skipped: the compact SMILES model does not load ({err})", stacklevel=3)
         return None
@@ -681,19 +644,13 @@ def _chemtok_runners(
             cache[key] = make()
         return cache[key]
 
-    factories: dict[str, Callable[[], Any]] = {
-        "smiles": lambda: chemtok.SmilesTokenizer(on_error="fallback"),
-        "inchi": lambda: chemtok.InchiTokenizer(on_error="fallback"),
-        "protein": lambda: chemtok.ProteinTokenizer(on_error="fallback"),
-        "dna": lambda: chemtok.DnaTokenizer(on_error="fallback"),
-    }
     runners: list[_Runner] = []
     if modality == "text":
         runners.append(
-            cached(CHEMTOK + ":text", lambda: _RouterRunner(CHEMTOK, chemtok.ChemTokenizer(on_error="fallback", strict_markers=False)))
+            cached(CHEMTOK + ":text", lambda: _RouterRunner(CHEMTOK, load_tokenizer("mixed", on_error="fallback", strict_markers=False)))
         )
     else:
-        runners.append(cached(CHEMTOK + ":" + modality, lambda: _ModalityRunner(CHEMTOK, factories[modality]())))
+        runners.append(cached(CHEMTOK + ":" + modality, lambda: _ModalityRunner(CHEMTOK, load_tokenizer(modality, on_error="fallback"))))
     if compact is not None and modality == "smiles":
         runners.append(cached(COMPACT + ":smiles", lambda: _ModalityRunner(COMPACT, compact)))
     elif compact is not None and modality == "text":
@@ -701,7 +658,7 @@ def _chemtok_runners(
             cached(
                 COMPACT + ":text",
                 lambda: _RouterRunner(
-                    COMPACT, chemtok.ChemTokenizer(smiles=compact, on_error="fallback", strict_markers=False)
+                    COMPACT, load_tokenizer("mixed", smiles_model=compact, on_error="fallback", strict_markers=False)
                 ),
             )
         )
@@ -831,9 +788,7 @@ def run_benchmark(
         segments: list[list[Any]] | None = None
         if mod == "text":
             if router is None:
-                import chemtok
-
-                router = chemtok.ChemTokenizer(strict_markers=False)
+                router = load_tokenizer("mixed", strict_markers=False)
             segments = [_split(router, text) for text in texts]
         units = [_units(mod, text, segments[i] if segments else None) for i, text in enumerate(texts)]
         plain_segments = [[(s.modality, s.start, s.end) for s in segs] for segs in segments] if segments else None

@@ -1,5 +1,9 @@
 """Look tokenizers up by name: ``get_tokenizer("smiles")``, cached per process.
 
+:func:`load_tokenizer` is the one factory of the command line and ``chemtok bench``: a
+modality name and options (engine, SMILES model, text model, policy) to a new tokenizer,
+so ``--modality smiles`` means the same model everywhere.
+
 Example:
     >>> import chemtok
     >>> chemtok.list_tokenizers()
@@ -11,11 +15,16 @@ Example:
 from __future__ import annotations
 
 import functools
+import os
+from pathlib import Path
 from typing import Any, Callable
 
 from chemtok.errors import UnknownTokenizerError
 
-__all__ = ["get_tokenizer", "list_tokenizers"]
+__all__ = ["get_tokenizer", "list_tokenizers", "load_tokenizer", "MODALITIES"]
+
+#: Modalities :func:`load_tokenizer` builds; ``mixed`` is the marker router over text.
+MODALITIES = ("smiles", "inchi", "protein", "dna", "text", "mixed")
 
 
 def _factories() -> dict[str, Callable[[], Any]]:
@@ -51,3 +60,80 @@ def get_tokenizer(name: str) -> Any:
     if name not in factories:
         raise UnknownTokenizerError(f"no tokenizer named {name!r}; choose one of {sorted(factories)}")
     return factories[name]()
+
+
+def load_tokenizer(
+    modality: str,
+    tokenizer_dir: str | os.PathLike[str] | None = None,
+    *,
+    engine: str = "auto",
+    strict_markers: bool = True,
+    smiles_model: Any = "atom",
+    on_error: str = "raise",
+) -> Any:
+    """The tokenizer for ``modality``, optionally with a saved text model from ``tokenizer_dir``.
+
+    Args:
+        modality: one of :data:`MODALITIES`.
+        tokenizer_dir: a directory holding a Hugging Face ``tokenizer.json`` (or the
+            file itself), the text model of ``text`` or ``mixed``; the grammar
+            modalities always use the built-in grammars and vocabularies.
+        engine: ``auto``, ``native`` or ``python``.
+        strict_markers: ``mixed``: unknown or unbalanced markers fail the record.
+        smiles_model: ``atom``, ``compact``, a directory written by ``chemtok train
+            smiles``, or a SMILES tokenizer, for ``smiles`` and the SMILES segments
+            of ``mixed``.
+        on_error: the grammar tokenizers' default policy (``raise`` or ``fallback``).
+
+    Example:
+        >>> load_tokenizer("smiles").tokenize("CC(=O)O")
+        ['C', 'C', '(', '=', 'O', ')', 'O']
+
+    Raises:
+        ValueError: unknown modality, an unusable ``tokenizer_dir`` or
+            ``smiles_model``, or ``engine="native"`` when the native core is not
+            built (the message says which).
+    """
+    import chemtok
+
+    if modality not in MODALITIES:
+        raise ValueError(f"unknown modality {modality!r}; choose one of {', '.join(MODALITIES)}")
+    policy: dict[str, Any] = {} if on_error == "raise" else {"on_error": on_error}
+    text_model = None
+    if tokenizer_dir is not None:
+        path = Path(tokenizer_dir)
+        file = path / "tokenizer.json" if path.is_dir() else path
+        if modality not in ("text", "mixed"):
+            raise ValueError(
+                f"--tokenizer loads a text model (tokenizer.json) for --modality text or mixed; "
+                f"--modality {modality} always uses chemtok's built-in {modality} grammar"
+            )
+        if not file.is_file():
+            raise ValueError(f"--tokenizer {tokenizer_dir}: no tokenizer.json found there")
+        try:
+            text_model = chemtok.TextTokenizer.from_file(file)
+        except chemtok.ChemtokError as err:
+            raise ValueError(f"--tokenizer {tokenizer_dir}: {err}") from None
+    try:
+        if modality == "text":
+            return text_model if text_model is not None else chemtok.TextTokenizer()
+        classes = {
+            "inchi": chemtok.InchiTokenizer,
+            "protein": chemtok.ProteinTokenizer,
+            "dna": chemtok.DnaTokenizer,
+        }
+        if modality in classes:
+            return classes[modality](engine=engine, **policy)  # type: ignore[arg-type]
+        if isinstance(smiles_model, str):
+            smiles = chemtok.SmilesTokenizer(engine=engine, model=smiles_model, **policy)  # type: ignore[arg-type]
+        else:
+            smiles = smiles_model
+        if modality == "mixed":
+            return chemtok.ChemTokenizer(
+                text=text_model, smiles=smiles, strict_markers=strict_markers, engine=engine, **policy  # type: ignore[arg-type]
+            )
+        return smiles
+    except ImportError as err:  # engine="native" without the native core
+        raise ValueError(str(err)) from None
+    except RecursionError:  # a deeply nested --smiles-model file
+        raise ValueError(f"--smiles-model {smiles_model}: the model file is nested too deeply to read") from None

@@ -22,9 +22,10 @@ import numpy as np
 import pytest
 
 import chemtok
-from chemtok import cli, writers
+from chemtok import cli
 from chemtok.cli import version_line
-from chemtok.io import read_records
+from chemtok.io import formats, pipeline, read_records, readers, writers
+from chemtok.registry import load_tokenizer
 
 SMILES_GZ = "smiles/moleculenet_bace.smi.gz"
 REACTIONS = "smiles/reactions_chemprop_tests.rsmi"
@@ -54,7 +55,7 @@ def run_process(args: list[str], *, stdin: bytes | None = None, cwd: Path | None
 
 
 def read_megatron(prefix: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Parse OUT.idx / OUT.bin by the layout documented in chemtok.writers: (lengths, pointers, ids)."""
+    """Parse OUT.idx / OUT.bin by the layout documented in chemtok.io.writers: (lengths, pointers, ids)."""
     raw = (prefix.with_suffix(".idx")).read_bytes()
     assert raw[:9] == writers.MEGATRON_INDEX_MAGIC
     version, = struct.unpack_from("<Q", raw, 9)
@@ -213,7 +214,7 @@ def test_real_inputs(
     code, _, err = run(["tokenize", source, "-o", out, *extra], capsys)
     assert code == 0, err
     rows, meta = read_output(out)
-    tok = cli.load_tokenizer(modality)
+    tok = load_tokenizer(modality)
     expected = expected_rows(tok, source, **reader_kwargs)
     assert [(r, ids) for r, ids, _ in rows] == expected
     assert meta["modality"] == modality and meta["chemtok_version"] == chemtok.__version__
@@ -475,7 +476,7 @@ def test_mixed_unclosed_marker_and_empty_line(data_dir: Path, tmp_path: Path, ca
     assert code == 0, err
 
 
-# -- the fast line reader agrees with chemtok.io ------------------------------------------------------
+# -- the fast line reader agrees with read_records ------------------------------------------------------
 
 
 @pytest.mark.parametrize("fmt", ["smi", "txt"])
@@ -491,7 +492,7 @@ def test_line_reader_matches_read_records(fmt: str, compress: bool, tmp_path: Pa
     expected = [(r.number, r.text, r.error) for r in read_records(path, format=fmt)]
     for chunk_size in (1, 2, 1000):
         got = []
-        for chunk in cli._read_chunks(str(path), fmt, None, chunk_size):
+        for chunk in readers.read_chunks(str(path), fmt, None, chunk_size):
             assert len(chunk.texts) <= chunk_size
             for i, (number, text) in enumerate(zip(chunk.numbers, chunk.texts)):
                 got.append((number, text, chunk.problems[i][0] if i in chunk.problems else None))
@@ -504,10 +505,10 @@ def test_record_counter_for_eta(data_dir: Path, tmp_path: Path) -> None:
     stop = threading.Event()
     paths = [data_dir / SMILES_GZ, data_dir / PROTEIN_FASTA, data_dir / INCHI_TSV, data_dir / TEXT_JSONL]
     formats = ["smi", "fasta", "tsv", "jsonl"]
-    counted = cli._count_records([str(p) for p in paths], formats, stop)
+    counted = readers.count_records([str(p) for p in paths], formats, stop)
     actual = sum(sum(1 for _ in read_records(p, column="inchi" if f == "tsv" else "title" if f == "jsonl" else None)) for p, f in zip(paths, formats))
     assert counted == actual
-    assert cli._count_records(["-"], ["txt"], stop) is None
+    assert readers.count_records(["-"], ["txt"], stop) is None
 
 
 def test_progress_bar_when_asked(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -543,16 +544,16 @@ def test_usage_errors_name_the_flag(data_dir: Path, tmp_path: Path, capsys: pyte
 
 
 def test_modality_resolution() -> None:
-    assert cli.resolve_modality(None, ["a.smi", "b.rsmi.gz"]) == "smiles"
-    assert cli.resolve_modality(None, ["a.faa"]) == "protein"
-    assert cli.resolve_modality(None, ["a.csv"], column="canonical_smiles") == "smiles"
-    assert cli.resolve_modality(None, ["a.tsv"], column="InChI") == "inchi"
-    assert cli.resolve_modality("text", ["a.smi"]) == "text"
-    assert cli.resolve_modality(None, ["-"], input_format="smi") == "smiles"
-    with pytest.raises(cli.UsageError, match="different modalities"):
-        cli.resolve_modality(None, ["a.smi", "b.fna"])
-    with pytest.raises(cli.UsageError, match="standard input"):
-        cli.resolve_modality(None, ["-"])
+    assert formats.resolve_modality(None, ["a.smi", "b.rsmi.gz"]) == "smiles"
+    assert formats.resolve_modality(None, ["a.faa"]) == "protein"
+    assert formats.resolve_modality(None, ["a.csv"], column="canonical_smiles") == "smiles"
+    assert formats.resolve_modality(None, ["a.tsv"], column="InChI") == "inchi"
+    assert formats.resolve_modality("text", ["a.smi"]) == "text"
+    assert formats.resolve_modality(None, ["-"], input_format="smi") == "smiles"
+    with pytest.raises(formats.UsageError, match="different modalities"):
+        formats.resolve_modality(None, ["a.smi", "b.fna"])
+    with pytest.raises(formats.UsageError, match="standard input"):
+        formats.resolve_modality(None, ["-"])
 
 
 # -- inspect ------------------------------------------------------------------------------------------
@@ -667,7 +668,7 @@ def test_writer_context_manager_aborts_on_error(tmp_path: Path) -> None:
 
 def test_interrupt_and_write_errors_leave_nothing(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
-    real = cli._encode_chunk
+    real = pipeline.encode_chunk
 
     def interrupted(*args: Any) -> Any:
         calls.append(1)
@@ -675,13 +676,13 @@ def test_interrupt_and_write_errors_leave_nothing(data_dir: Path, tmp_path: Path
             raise KeyboardInterrupt
         return real(*args)
 
-    monkeypatch.setattr(cli, "_encode_chunk", interrupted)
+    monkeypatch.setattr(pipeline, "encode_chunk", interrupted)
     for suffix in OUTPUT_SUFFIXES:
         calls.clear()
         code, _, err = run(["tokenize", data_dir / SMILES_GZ, "-o", tmp_path / f"i{suffix}", "--chunk-size", "100"], capsys)
         assert code == 130 and "interrupted" in err
     assert list(tmp_path.iterdir()) == []
-    monkeypatch.setattr(cli, "_encode_chunk", real)
+    monkeypatch.setattr(pipeline, "encode_chunk", real)
 
     def full(self: Any, *args: Any) -> None:
         raise OSError(28, "No space left on device")

@@ -68,7 +68,7 @@ The metadata (``OUT.meta.json``, or the Parquet key ``chemtok``) is one JSON obj
 
 Example:
     >>> import numpy as np, tempfile, os
-    >>> from chemtok.writers import open_writer
+    >>> from chemtok.io.writers import open_writer
     >>> out = os.path.join(tempfile.mkdtemp(), "mols.npy")
     >>> writer = open_writer(out, metadata={"modality": "smiles"}, sources=["mols.smi"], vocab_size=100)
     >>> writer.write(np.array([1, 2]), 0, np.array([5, 6, 7], dtype=np.uint32), np.array([0, 2, 3]))

@@ -1,0 +1,139 @@
+"""The ``chemtok`` command line: tokenize datasets, check round trips, inspect a string.
+
+::
+
+    chemtok tokenize molecules.smi.gz -o molecules.parquet
+    chemtok tokenize corpus.jsonl.gz --column text --modality mixed -o corpus.bin --on-error skip --errors bad.jsonl
+    zcat big.smi.gz | chemtok tokenize - --input-format smi -o -  > big.jsonl
+    chemtok validate molecules.smi --report report.json
+    chemtok inspect "Aspirin is [START_SMILES]CC(=O)Oc1ccccc1C(=O)O[END_SMILES]."
+
+``main(argv)`` is what the console script, ``python -m chemtok`` and the tests call; it
+returns the exit status instead of raising ``SystemExit``:
+
+* ``0``: done. Under ``--on-error skip`` failed records are reported (summary,
+  ``--errors``) but do not change the status.
+* ``1``: a record failed under ``--on-error raise`` (no output is left behind), a
+  round trip failed in ``validate``, ``inspect`` could not tokenize its string, or an
+  input could not be read.
+* ``2``: a usage problem: bad arguments, an unknown extension, a modality that cannot
+  be inferred, a missing file, or a missing optional dependency (RDKit).
+
+Heavy modules (numpy, pyarrow, tokenizers, RDKit) are imported inside the subcommands,
+so ``chemtok --help`` starts instantly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Any, Sequence
+
+from chemtok import __version__
+from chemtok.cli import bench as _bench_cmd
+from chemtok.cli import inspect as _inspect_cmd
+from chemtok.cli import tokenize as _tokenize_cmd
+from chemtok.cli import train as _train_cmd
+from chemtok.cli import validate as _validate_cmd
+from chemtok.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, PROG, Formatter, InputError, UsageError, err
+
+__all__ = ["main", "build_parser", "version_line", "EXIT_OK", "EXIT_FAILED", "EXIT_USAGE"]
+
+# Subcommands in the order --help lists them.
+_SUBCOMMANDS = (_tokenize_cmd, _validate_cmd, _inspect_cmd, _train_cmd)
+
+
+def version_line() -> str:
+    """``chemtok --version``: the version and the engine ``engine="auto"`` runs.
+
+    Example:
+        >>> from chemtok.cli import version_line
+        >>> version_line().startswith("chemtok ")
+        True
+    """
+    from chemtok import native
+
+    if native.available():
+        return f"chemtok {__version__} (engine: native, the Rust core chemtok._native)"
+    return (
+        f"chemtok {__version__} (engine: python, the pure-Python reference; chemtok._native is not "
+        "built: install a Rust toolchain, https://rustup.rs, and reinstall chemtok for the fast path)"
+    )
+
+
+class _VersionAction(argparse.Action):
+    """``--version``, computed only when asked for (it imports the compiled core)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any, option_string: str | None = None) -> None:
+        sys.stdout.write(version_line() + "\n")
+        parser.exit()
+
+
+
+def build_parser(bench: Any = None) -> argparse.ArgumentParser:
+    """The argument parser; ``bench`` is the imported :mod:`chemtok.bench`, when asked for."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Chemistry-aware tokenization of SMILES, InChI, proteins, DNA and scientific text.",
+        epilog="Run 'chemtok COMMAND --help' for the options of a command.",
+        formatter_class=Formatter,
+    )
+    parser.add_argument("--version", action=_VersionAction, help="show the version and engine, then exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in _SUBCOMMANDS:
+        command.add_parser(sub)
+    _bench_cmd.add_parser(sub, bench)
+    return parser
+
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status.
+
+    Example:
+        >>> from chemtok.cli import main
+        >>> main(["inspect", "--modality", "smiles", "ClCBr"])  # doctest: +ELLIPSIS
+        smiles: 3 tokens...
+        0
+    """
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    bench = None
+    if _command_of(args_list) == "bench":
+        try:
+            bench = importlib.import_module("chemtok.bench")
+        except ModuleNotFoundError as error:
+            if error.name != "chemtok.bench":
+                raise
+            err("the bench subcommand is not available in this installation (chemtok/bench.py is missing)")
+            return EXIT_USAGE
+    parser = build_parser(bench)
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as done:  # --help, --version, or a usage error already printed
+        return done.code if isinstance(done.code, int) else EXIT_USAGE
+    if getattr(args, "handler", None) is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(args.handler(args))
+    except UsageError as error:
+        err(str(error))
+        return EXIT_USAGE
+    except InputError as error:
+        err(str(error))
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        err("interrupted (an unfinished output is removed, never left half-written)")
+        return 130
+

@@ -1,0 +1,196 @@
+"""What every ``chemtok`` command shares: exit codes, messages, common checks, progress.
+
+Example:
+    >>> from chemtok.cli.common import EXIT_OK, EXIT_FAILED, EXIT_USAGE
+    >>> EXIT_OK, EXIT_FAILED, EXIT_USAGE
+    (0, 1, 2)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from typing import IO, Any, Sequence
+
+from chemtok.io.formats import INPUT_FORMATS, MODALITIES, InputError, UsageError, label
+
+__all__ = [
+    "EXIT_OK",
+    "EXIT_FAILED",
+    "EXIT_USAGE",
+    "MODALITIES",
+    "INPUT_FORMATS",
+    "ON_ERROR_CHOICES",
+    "PROG",
+    "UsageError",
+    "InputError",
+    "err",
+    "label",
+    "visible",
+    "positive_int",
+    "Formatter",
+    "Progress",
+    "check_inputs",
+    "load_tokenizer",
+    "quiet_stdout",
+]
+
+ON_ERROR_CHOICES = ("raise", "skip", "fallback")
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+PROG = "chemtok"
+
+
+def err(message: str) -> None:
+    """Print ``chemtok: message`` on standard error."""
+    print(f"{PROG}: {message}", file=sys.stderr)
+
+
+class Formatter(argparse.RawDescriptionHelpFormatter):
+    """Help text as written, wrapped to the terminal."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=30, width=min(100, shutil.get_terminal_size((80, 24)).columns))
+
+
+def positive_int(text: str) -> int:
+    """``type=`` for options that take a positive integer."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def load_tokenizer(modality: str, tokenizer_dir: str | None = None, **options: Any) -> Any:
+    """:func:`chemtok.registry.load_tokenizer`, with its refusals as usage errors.
+
+    Raises:
+        UsageError: unknown modality, an unusable ``--tokenizer`` or ``--smiles-model``,
+            or ``--engine native`` without the native core.
+    """
+    from chemtok.errors import ChemtokError
+    from chemtok.registry import load_tokenizer as load
+
+    try:
+        return load(modality, tokenizer_dir, **options)
+    except (ValueError, ChemtokError) as error:
+        raise UsageError(str(error)) from None
+
+
+def visible(text: str) -> str:
+    """``text`` with control characters escaped, so it prints on one terminal line."""
+    out = []
+    for ch in text:
+        if ch.isprintable():
+            out.append(ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        else:
+            out.append(ch.encode("unicode_escape").decode("ascii") if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}")
+    return "".join(out)
+
+
+
+def _input_format(path: str, forced: str | None) -> str:
+    from chemtok.io.formats import detect_format
+
+    if forced:
+        fmt = forced
+    elif path == "-":
+        fmt = "txt"
+    else:
+        try:
+            fmt = detect_format(path)
+        except ValueError:
+            raise UsageError(
+                f"cannot tell the format of {path!r} from its extension "
+                f"(known: .smi .smiles .rsmi .txt .csv .tsv .jsonl .parquet .fasta .fa .faa .fna, optionally .gz); "
+                f"pass --input-format"
+            ) from None
+    if fmt == "parquet" and path == "-":
+        raise UsageError("Parquet cannot be read from standard input; pass the file path")
+    return fmt
+
+
+def check_inputs(inputs: Sequence[str], forced: str | None, column: str | None) -> list[str]:
+    """The format of each input, after checking it exists and can be read that way.
+
+    Raises:
+        UsageError: a missing file, a directory, an unknown extension, ``-`` twice...
+    """
+    if list(inputs).count("-") > 1:
+        raise UsageError("standard input ('-') can be read only once")
+    formats = []
+    for path in inputs:
+        if path != "-":
+            if not os.path.exists(path):
+                raise UsageError(f"input {path!r} does not exist")
+            if os.path.isdir(path):
+                raise UsageError(f"input {path!r} is a directory; pass the files")
+        fmt = _input_format(path, forced)
+        if fmt in ("jsonl", "parquet") and not column:
+            raise UsageError(f"{label(path)} is {'JSON Lines' if fmt == 'jsonl' else 'Parquet'}: pass --column NAME for the field holding the records")
+        formats.append(fmt)
+    return formats
+
+
+
+class Progress:
+    """A one-line progress display on a terminal: records, records/s, and ETA when known."""
+
+    def __init__(self, stream: IO[str], label: str) -> None:
+        self.stream = stream
+        self.label = label
+        self.total: int | None = None  # set by the counting thread when it finishes
+        self.start = time.monotonic()
+        self._last = 0.0
+        self._width = max(40, min(100, shutil.get_terminal_size((80, 24)).columns) - 1)
+
+    def update(self, done: int, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last < 0.2:
+            return
+        self._last = now
+        elapsed = max(now - self.start, 1e-9)
+        rate = done / elapsed
+        line = f"{self.label}: {done:,} records  {rate:,.0f}/s"
+        total = self.total
+        if total and total >= done:
+            fraction = done / total if total else 1.0
+            bar_width = 20
+            filled = int(bar_width * fraction)
+            eta = (total - done) / rate if rate > 0 else 0.0
+            line += f"  [{'#' * filled}{'.' * (bar_width - filled)}] {100 * fraction:3.0f}%  ETA {_clock(eta)}"
+        self.stream.write("\r" + line[: self._width].ljust(self._width))
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\r" + " " * self._width + "\r")
+        self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds + 0.5)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+
+def quiet_stdout() -> None:
+    """Point standard output at the null device (its reader went away: ``| head``)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+

@@ -1,0 +1,101 @@
+"""``chemtok inspect``: how one string is tokenized, token by token."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from chemtok.cli.common import EXIT_FAILED, EXIT_OK, MODALITIES, Formatter, err, load_tokenizer, visible
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(sub: Any) -> None:
+    """Add ``inspect`` to the subcommands ``sub``."""
+    p = sub.add_parser(
+        "inspect",
+        help="show how a string is tokenized: boundaries, modality and id of each token",
+        description="Print the segmentation of one string: the string cut at token boundaries, then one row per token.",
+        epilog='examples:\n  chemtok inspect "Aspirin is [START_SMILES]CC(=O)Oc1ccccc1C(=O)O[END_SMILES]."\n'
+        '  chemtok inspect --modality smiles "C[C@@H](N)C(=O)O"\n',
+        formatter_class=Formatter,
+    )
+    p.add_argument("string", metavar="STRING", help="the string to tokenize ('-' reads it from standard input)")
+    p.add_argument("--modality", choices=MODALITIES, default="mixed", help="default: mixed (the marker router)")
+    p.add_argument("--tokenizer", metavar="DIR", help="tokenizer.json for the text model (text or mixed)")
+    p.add_argument("--strict-markers", action=argparse.BooleanOptionalAction, default=True, help="mixed: fail on bad markers (default)")
+    p.add_argument("--engine", choices=("auto", "native", "python"), default="auto", help="tokenizer engine")
+    p.add_argument("--smiles-model", default="atom", metavar="MODEL", help="atom (default), compact, or a trained model directory")
+    p.set_defaults(handler=run)
+
+
+@dataclass(frozen=True)
+class _Span:
+    start: int
+    end: int
+    modality: str
+    id: int
+    token: str
+
+
+def _inspect_spans(tok: Any, text: str) -> list[_Span]:
+    """One row per token, from the tokenizer's ``encode_with_offsets``."""
+    enc = tok.encode_with_offsets(text)  # raises TokenizationError (with the caret) for bad input
+    return [
+        _Span(start, end, modality, token_id, token)
+        for token_id, token, (start, end), modality in zip(enc.ids, enc.tokens, enc.offsets, enc.modalities)
+    ]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``chemtok inspect`` with parsed ``args``; return the exit status."""
+    from chemtok.errors import MarkerError, TokenizationError
+
+    text = sys.stdin.read().rstrip("\n") if args.string == "-" else args.string
+    tok = load_tokenizer(
+        args.modality, args.tokenizer, engine=args.engine, strict_markers=args.strict_markers, smiles_model=args.smiles_model
+    )
+    try:
+        spans = _inspect_spans(tok, text)
+    except TokenizationError as error:
+        lines = str(error).splitlines()
+        err(lines[0])
+        print("\n".join(lines[1:3]), file=sys.stderr)
+        if isinstance(error, MarkerError):
+            print("  Markers must pair up; --no-strict-markers keeps unknown or unbalanced markers as text.", file=sys.stderr)
+        elif args.modality != "mixed":
+            print("  Is this the right --modality? (default: mixed, text with [START_SMILES]-style markers)", file=sys.stderr)
+        return EXIT_FAILED
+    width = max(60, min(120, shutil.get_terminal_size((80, 24)).columns))
+    print(f"{args.modality}: {len(spans)} tokens, {len(text)} characters")
+    print(f"{type(tok).__name__}, {tok.vocab_size:,} ids, vocabulary fingerprint {tok.fingerprint[:16]}")
+    print()
+    # The string cut at token boundaries, wrapped between tokens (a token longer than a
+    # line is wrapped inside).
+    line = ""
+    for span in spans:
+        piece = visible(text[span.start : span.end])
+        while piece:
+            if line and len(line) + len(piece) + 2 > width:
+                print(line + "|")
+                line = ""
+            part, piece = (piece, "") if len(piece) < width else (piece[: width - 1], piece[width - 1 :])
+            line = (line + "|" if line else "") + part
+    print(line)
+    print()
+    index_w = max(1, len(str(len(spans) - 1)))
+    span_w = max(5, len(f"{len(text)}-{len(text)}"))
+    id_w = max(2, len(str(max((s.id for s in spans), default=0))))
+    mod_w = max(8, max((len(s.modality) for s in spans), default=0))
+    header = f"{'#':>{index_w}}  {'chars':<{span_w}}  {'modality':<{mod_w}}  {'id':>{id_w}}  token"
+    print(header)
+    room = max(10, width - len(header) + len("token"))
+    for i, span in enumerate(spans):
+        token = visible(span.token)
+        if len(token) > room:
+            token = token[: room - 3] + "..."
+        print(f"{i:>{index_w}}  {f'{span.start}-{span.end}':<{span_w}}  {span.modality:<{mod_w}}  {span.id:>{id_w}}  {token}")
+    return EXIT_OK

@@ -1,0 +1,275 @@
+"""``chemtok tokenize``: arguments, messages and exit codes over :mod:`chemtok.io.pipeline`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from chemtok.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    INPUT_FORMATS,
+    MODALITIES,
+    ON_ERROR_CHOICES,
+    Formatter,
+    Progress,
+    UsageError,
+    check_inputs,
+    err,
+    label,
+    load_tokenizer,
+    positive_int,
+    quiet_stdout,
+)
+
+__all__ = ["add_parser", "run"]
+
+#: Records per chunk (as :data:`chemtok.io.pipeline.DEFAULT_CHUNK_SIZE`, without importing it).
+DEFAULT_CHUNK_SIZE = 32768
+#: Failures printed on stderr under ``skip`` when there is no ``--errors`` file.
+_SHOWN_FAILURES = 10
+
+
+_TOKENIZE_EPILOG = """\
+inputs (by extension, optionally .gz; '-' reads standard input):
+  .smi .smiles .rsmi   one record per line, the first whitespace-separated field
+  .txt                 one record per line, the whole line
+  .csv .tsv            the --column column (default: the first)
+  .jsonl               the --column field
+  .parquet             the --column column
+  .fasta .fa .faa .fna the sequence of each entry
+  The modality follows from .smi/.smiles/.rsmi (smiles), .faa (protein), .fna (dna)
+  or a --column named smiles/inchi; otherwise pass --modality.
+
+outputs (by extension of -o):
+  .parquet    columns record (int64), ids (list<uint32>), source (several inputs)
+  .jsonl      {"record": n, "ids": [...]} per line (.jsonl.gz compressed; '-' = stdout)
+  .npy        OUT.npy ids uint32 + OUT.offsets.npy int64 + OUT.records.npy int64
+  .bin        OUT.bin + OUT.idx in Megatron-LM's indexed-dataset layout
+  The chemtok version, modality, grammar and vocabulary fingerprint go into the
+  Parquet metadata (key "chemtok") or OUT.meta.json.
+
+Every record keeps its 1-based number in its input; empty lines are records with no
+tokens. Under --on-error skip, written + failed == read, always.
+
+examples:
+  chemtok tokenize ../shared/data/smiles/moleculenet_bace.smi.gz -o bace.parquet
+  chemtok tokenize data.csv --column smiles -o data.npy --on-error skip --errors bad.jsonl
+  zcat big.smi.gz | chemtok tokenize - --input-format smi -o big.bin --jobs 8
+"""
+
+
+
+def add_parser(sub: Any) -> None:
+    """Add ``tokenize`` to the subcommands ``sub``."""
+    p = sub.add_parser(
+        "tokenize",
+        help="tokenize files of records into token ids (Parquet, JSON Lines, .npy, .bin)",
+        description="Tokenize every record of the inputs, streaming in bounded memory.",
+        epilog=_TOKENIZE_EPILOG,
+        formatter_class=Formatter,
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="input files, or '-' for standard input")
+    p.add_argument(
+        "-o", "--output", required=True, metavar="OUTPUT",
+        help="output file; its extension picks the format (.parquet .jsonl .jsonl.gz .npy .bin, '-' = JSON Lines on stdout)",
+    )
+    p.add_argument(
+        "--modality", choices=MODALITIES,
+        help="what the records are; 'mixed' = text with [START_SMILES]...[END_SMILES]-style markers (default: from the extension or --column)",
+    )
+    p.add_argument("--column", metavar="NAME", help="the column (CSV/TSV/Parquet) or field (JSON Lines) holding the records")
+    p.add_argument(
+        "--input-format", choices=INPUT_FORMATS,
+        help="read every input as this format instead of guessing from the extension (stdin defaults to txt)",
+    )
+    p.add_argument(
+        "--tokenizer", metavar="DIR",
+        help="a directory (or file) with a Hugging Face tokenizer.json to use as the TEXT model for "
+        "--modality text or mixed (ids of that model are kept); other modalities use the built-in grammars",
+    )
+    p.add_argument(
+        "--on-error", choices=ON_ERROR_CHOICES, default="raise",
+        help="raise: stop at the first failing record, exit 1, write nothing (default); "
+        "skip: leave failing records out and report them; fallback: keep uncovered characters "
+        "as byte-fallback tokens (lossless), skip records that still fail (unreadable bytes)",
+    )
+    p.add_argument("--errors", metavar="ERRORS.jsonl", help='write each failing record as {"record", "input", "error", "position", "text"}')
+    p.add_argument(
+        "--jobs", type=positive_int, metavar="N",
+        help="threads for encoding (default: all cores); the native engine and the text model use them, "
+        "the pure-Python engine runs on one",
+    )
+    p.add_argument("--tokens", action="store_true", help="JSON Lines only: add the token strings to each row")
+    p.add_argument(
+        "--strict-markers", action=argparse.BooleanOptionalAction, default=True,
+        help="mixed: unknown, unclosed or nested markers fail the record (default); --no-strict-markers keeps them as text",
+    )
+    p.add_argument("--engine", choices=("auto", "native", "python"), default="auto", help="tokenizer engine (default: native when built)")
+    p.add_argument(
+        "--smiles-model", default="atom", metavar="MODEL",
+        help="SMILES model for smiles and mixed: atom (default), compact (shipped learned merges), or a directory from 'chemtok train smiles'",
+    )
+    p.add_argument("--chunk-size", type=positive_int, default=DEFAULT_CHUNK_SIZE, metavar="N", help=f"records per batch (default {DEFAULT_CHUNK_SIZE})")
+    p.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=None,
+        help="progress bar on stderr (default: when stderr is a terminal)",
+    )
+    p.set_defaults(handler=run)
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``chemtok tokenize`` with parsed ``args``; return the exit status."""
+    from chemtok.io.formats import resolve_modality
+    from chemtok.io.writers import output_format
+
+    inputs: list[str] = list(args.inputs)
+    formats = check_inputs(inputs, args.input_format, args.column)
+    try:
+        out_format = output_format(args.output)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    if args.tokens and out_format != "jsonl":
+        raise UsageError(f"--tokens needs a JSON Lines output (.jsonl, .jsonl.gz or '-'), not {args.output!r}")
+    if args.output != "-":
+        parent = Path(args.output).resolve().parent
+        if not parent.is_dir():
+            raise UsageError(f"the directory of {args.output!r} does not exist")
+        for path in inputs:
+            if path != "-" and _same_file(path, args.output):
+                raise UsageError(f"the output {args.output!r} is also an input")
+    if args.errors:
+        for path in inputs:
+            if path != "-" and _same_file(path, args.errors):
+                raise UsageError(f"the errors file {args.errors!r} is also an input")
+        if args.output != "-" and _same_file(args.errors, args.output):
+            raise UsageError("--errors and --output name the same file")
+    modality = resolve_modality(args.modality, inputs, column=args.column, input_format=args.input_format)
+
+    with _ThreadsEnv(args.jobs):
+        tok = load_tokenizer(
+            modality, args.tokenizer, engine=args.engine, strict_markers=args.strict_markers, smiles_model=args.smiles_model
+        )
+        return _run_tokenize(args, tok, modality, inputs, formats)
+
+
+class _ThreadsEnv:
+    """Point the text model's thread pool (``RAYON_NUM_THREADS``) at ``--jobs`` for the run."""
+
+    def __init__(self, jobs: int | None) -> None:
+        self.jobs = jobs
+        self.saved: dict[str, str | None] = {}
+
+    def __enter__(self) -> None:
+        if self.jobs is None:
+            return
+        for name, value in (("RAYON_NUM_THREADS", str(self.jobs)), ("TOKENIZERS_PARALLELISM", "true" if self.jobs > 1 else "false")):
+            self.saved[name] = os.environ.get(name)
+            os.environ.setdefault(name, value)
+
+    def __exit__(self, *exc: object) -> None:
+        for name, value in self.saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _run_tokenize(args: argparse.Namespace, tok: Any, modality: str, inputs: list[str], formats: list[str]) -> int:
+    from chemtok.io.pipeline import Failure, tokenize_files
+
+    policy = args.on_error
+    started = time.monotonic()
+    show_progress = sys.stderr.isatty() if args.progress is None else args.progress
+    progress = Progress(sys.stderr, "tokenize") if show_progress else None
+    stop_counting = threading.Event()
+    if progress is not None:
+        _start_counter(inputs, formats, progress, stop_counting)
+    shown = 0
+
+    def on_failure(failure: Failure) -> None:
+        nonlocal shown
+        if not args.errors and policy != "raise" and shown < _SHOWN_FAILURES:
+            shown += 1
+            _clear(progress)
+            err(f"skipped record {failure.record} of {label(failure.source)}: {failure.error}")
+
+    try:
+        result = tokenize_files(
+            inputs,
+            formats,
+            tok,
+            args.output,
+            modality=modality,
+            policy=policy,
+            column=args.column,
+            chunk_size=args.chunk_size,
+            num_threads=args.jobs,
+            errors=args.errors,
+            with_tokens=args.tokens,
+            on_failure=on_failure,
+            on_progress=progress.update if progress is not None else None,
+        )
+    except BrokenPipeError:
+        # The reader of standard output went away (e.g. `| head`): stop quietly.
+        quiet_stdout()
+        return EXIT_FAILED
+    finally:
+        stop_counting.set()
+    counts = result.counts
+    _clear(progress)
+    if result.stop is not None:
+        _print_stop(result.stop, args.output, counts.read)
+        return EXIT_FAILED
+    elapsed = time.monotonic() - started
+    where = "standard output" if args.output == "-" else result.paths[0].name
+    rate = counts.read / elapsed if elapsed > 0 else 0.0
+    err(
+        f"read {counts.read}, written {counts.written}, failed {counts.failed} "
+        f"({counts.tokens:,} tokens to {where}, {elapsed:.1f} s, {rate:,.0f} records/s)"
+    )
+    if counts.failed and not args.errors and counts.failed > shown:
+        err(f"{counts.failed - shown} more failures not shown; pass --errors FILE to list them all")
+    return EXIT_OK
+
+
+def _start_counter(inputs: list[str], formats: list[str], progress: Progress, stop: threading.Event) -> None:
+    from chemtok.io.readers import count_records
+
+    def work() -> None:
+        try:
+            progress.total = count_records(inputs, formats, stop)
+        except Exception:  # the ETA is a nicety; a problem with it must not stop the run
+            progress.total = None
+
+    threading.Thread(target=work, name="chemtok-count", daemon=True).start()
+
+
+def _clear(progress: Progress | None) -> None:
+    if progress is not None:
+        progress.close()
+
+
+def _print_stop(failure: Any, output: str, read: int) -> None:
+    err(f"record {failure.record} of {label(failure.source)}: {failure.error}")
+    if failure.excerpt:
+        print(failure.excerpt, file=sys.stderr)
+    if failure.hint:
+        print(f"  {failure.hint}", file=sys.stderr)
+    elif failure.text is None:
+        print("  Pass --on-error skip --errors FILE to leave unreadable records out and list them.", file=sys.stderr)
+    nothing = "rows before it may already be on standard output" if output == "-" else f"no output written to {output}"
+    err(f"read {read}, written 0, failed 1 (stopped at the first failure; {nothing})")
