@@ -503,12 +503,16 @@ def test_record_counter_for_eta(data_dir: Path, tmp_path: Path) -> None:
     import threading
 
     stop = threading.Event()
-    paths = [data_dir / SMILES_GZ, data_dir / PROTEIN_FASTA, data_dir / INCHI_TSV, data_dir / TEXT_JSONL]
+    plain = tmp_path / "plain.smi"
+    plain.write_bytes(gzip.decompress((data_dir / SMILES_GZ).read_bytes()))
+    paths = [plain, data_dir / PROTEIN_FASTA, data_dir / INCHI_TSV, data_dir / TEXT_JSONL]
     formats = ["smi", "fasta", "tsv", "jsonl"]
     counted = readers.count_records([str(p) for p in paths], formats, stop)
     actual = sum(sum(1 for _ in read_records(p, column="inchi" if f == "tsv" else "title" if f == "jsonl" else None)) for p, f in zip(paths, formats))
     assert counted == actual
     assert readers.count_records(["-"], ["txt"], stop) is None
+    # A gzip input is not decompressed a second time for the ETA: no total, progress by records.
+    assert readers.count_records([str(data_dir / SMILES_GZ)], ["smi"], stop) is None
 
 
 def test_progress_bar_when_asked(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

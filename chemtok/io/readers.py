@@ -25,6 +25,7 @@ import io
 import json
 import re
 import sys
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Iterator, Sequence
@@ -79,8 +80,50 @@ def _decode(number: int, raw: bytes) -> Record:
         return Record(number, None, f"not valid UTF-8 at byte {err.start}: {err.reason}", raw)
 
 
-def _strip_newline(line: bytes) -> bytes:
-    return line.rstrip(b"\r\n")
+_BOM = b"\xef\xbb\xbf"
+#: Bytes per read of the line readers.
+_BLOCK = 1 << 20
+
+
+def _blocks(handle: IO[bytes]) -> Iterator[bytes]:
+    """The input as blocks of whole lines, ``\\n``-separated, without the last line end.
+
+    The one rule for line ends: LF, CRLF and a lone CR each end a line (a CR-only
+    file has as many records as lines). A UTF-8 byte order mark at the start is
+    dropped. ``b"".join`` of the blocks with ``\\n`` is the file with normalised line ends.
+    """
+    pending = b""
+    first = True
+    while True:
+        block = handle.read(_BLOCK)
+        if not block:
+            break
+        if first:
+            first = False
+            if block.startswith(_BOM[: len(block)]) and len(block) < len(_BOM):
+                block += handle.read(len(_BOM))
+            if block.startswith(_BOM):
+                block = block[len(_BOM) :]
+        block = pending + block
+        hold = b""
+        if block.endswith(b"\r"):  # maybe the first half of a CRLF split between reads
+            block, hold = block[:-1], b"\r"
+        if b"\r" in block:
+            block = block.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        cut = block.rfind(b"\n")
+        if cut < 0:
+            pending = block + hold
+            continue
+        pending = block[cut + 1 :] + hold
+        yield block[:cut]
+    if pending:
+        yield pending[:-1] if pending.endswith(b"\r") else pending
+
+
+def _lines(handle: IO[bytes]) -> Iterator[bytes]:
+    """The lines of ``handle`` without their line ends (see :func:`_blocks`)."""
+    for block in _blocks(handle):
+        yield from block.split(b"\n")
 
 
 def read_records(
@@ -104,15 +147,15 @@ def read_records(
         return
     with open_input(path) as handle:
         if fmt == "smi":
-            for number, line in enumerate(handle, 1):
-                record = _decode(number, _strip_newline(line))
+            for number, line in enumerate(_lines(handle), 1):
+                record = _decode(number, line)
                 if record.text is not None:
                     fields = record.text.split(None, 1)
                     record = Record(number, fields[0] if fields else "")
                 yield record
         elif fmt == "txt":
-            for number, line in enumerate(handle, 1):
-                yield _decode(number, _strip_newline(line))
+            for number, line in enumerate(_lines(handle), 1):
+                yield _decode(number, line)
         elif fmt in ("csv", "tsv"):
             yield from _read_table(handle, "\t" if fmt == "tsv" else ",", column, str(path))
         elif fmt == "jsonl":
@@ -123,20 +166,37 @@ def read_records(
             raise ValueError(f"unknown format {fmt!r}; known: {sorted(set(FORMATS.values()))}")
 
 
+_MAX_FIELD = (1 << 31) - 1
+
+
 def _read_table(handle: IO[bytes], delimiter: str, column: str | None, label: str) -> Iterator[Record]:
-    text = io.TextIOWrapper(handle, encoding="utf-8", errors="surrogateescape", newline="")
+    # utf-8-sig: a byte order mark at the start is not part of the first column's name.
+    text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    # No field is too long to read: a long sequence or a big molecule is a record.
+    csv.field_size_limit(max(csv.field_size_limit(), _MAX_FIELD))
     reader = csv.reader(text, delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
         return
+    except csv.Error as err:
+        raise InputError(f"cannot read the header of {label}: {err}") from None
     if column is None:
         index = 0
     elif column in header:
         index = header.index(column)
     else:
         raise ValueError(f"{label} has no column {column!r}; its columns are {header}")
-    for number, row in enumerate(reader, 1):
+    number = 0
+    while True:
+        number += 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            yield Record(number, None, f"unreadable row: {err}")
+            continue
         value = row[index] if index < len(row) else ""
         try:
             value.encode("utf-8")
@@ -150,13 +210,16 @@ def _read_table(handle: IO[bytes], delimiter: str, column: str | None, label: st
 def _read_jsonl(handle: IO[bytes], column: str | None, label: str) -> Iterator[Record]:
     if column is None:
         raise ValueError(f"{label} is JSON Lines: name the field that holds the strings (column=...)")
-    for number, line in enumerate(handle, 1):
-        record = _decode(number, _strip_newline(line))
+    for number, line in enumerate(_lines(handle), 1):
+        record = _decode(number, line)
         if record.text is None:
             yield record
             continue
         try:
             value = json.loads(record.text)[column]
+        except RecursionError:
+            yield Record(number, None, "JSON nested too deeply on this line", line)
+            continue
         except (ValueError, KeyError, TypeError) as err:
             problem = f"field {column!r} missing" if isinstance(err, (KeyError, TypeError)) else "not valid JSON"
             yield Record(number, None, f"{problem} on this line", line)
@@ -168,19 +231,31 @@ def _read_jsonl(handle: IO[bytes], column: str | None, label: str) -> Iterator[R
 
 
 def _read_fasta(handle: IO[bytes]) -> Iterator[Record]:
+    """One record per ``>`` entry: its sequence lines joined.
+
+    Text before the first header (or a file without any) is a failed record of its
+    own, numbered like an entry, never dropped; blank lines there are not records.
+    """
     number = 0
     chunks: list[bytes] | None = None
-    for line in handle:
-        line = _strip_newline(line)
+    preamble: list[bytes] = []
+    for line in _lines(handle):
         if line.startswith(b">"):
             if chunks is not None:
                 yield _decode(number, b"".join(chunks))
+            elif preamble:
+                number += 1
+                yield Record(number, None, "text before the first '>' header: not a FASTA entry", b"\n".join(preamble))
             number += 1
             chunks = []
         elif chunks is not None:
             chunks.append(line.strip())
+        elif line.strip():
+            preamble.append(line)
     if chunks is not None:
         yield _decode(number, b"".join(chunks))
+    elif preamble:
+        yield Record(number + 1, None, "no '>' header: not a FASTA file (text before the first header)", b"\n".join(preamble))
 
 
 def _read_parquet(path: str | Path, column: str | None) -> Iterator[Record]:
@@ -188,12 +263,24 @@ def _read_parquet(path: str | Path, column: str | None) -> Iterator[Record]:
         import pyarrow.parquet as pq
     except ImportError as err:  # pragma: no cover - pyarrow is a dependency of the CLI extra
         raise ValueError("reading Parquet needs pyarrow: pip install pyarrow") from err
-    parquet = pq.ParquetFile(path)
+    import pyarrow as pa
+
+    try:
+        parquet = pq.ParquetFile(path)
+    except (OSError, pa.ArrowException) as err:  # not Parquet, truncated, corrupt
+        raise InputError(f"cannot read {path} as Parquet: {err}") from None
     names = parquet.schema_arrow.names
     if column is None or column not in names:
         raise ValueError(f"{path} needs column=... naming one of its columns {names}")
     number = 0
-    for batch in parquet.iter_batches(columns=[column]):
+    batches = parquet.iter_batches(columns=[column])
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (OSError, pa.ArrowException) as err:  # a corrupt page
+            raise InputError(f"cannot read {path} past record {number}: {err}") from None
         for value in batch.column(0).to_pylist():
             number += 1
             if isinstance(value, str):
@@ -218,6 +305,9 @@ class Chunk:
     numbers: Sequence[int]
     texts: list[str | None]
     problems: dict[int, tuple[str, bytes | None]] = field(default_factory=dict)
+    #: Set on the last chunk of an input that could not be read to its end (corrupt
+    #: gzip, an I/O error): the problem of its last record, which stands for the rest.
+    fault: str | None = None
 
     def number_array(self) -> np.ndarray:
         import numpy as np
@@ -280,41 +370,40 @@ def _read_lines(path: str, fmt: str, chunk_size: int) -> Iterator[Chunk]:
             if problems:
                 problems = {i - size: p for i, p in problems.items() if i >= size}
 
+    fault = None
     try:
         with open_input(path) as handle:
-            pending = b""
-            while True:
-                block = handle.read(1 << 20)
-                if not block:
-                    break
-                block = pending + block
-                cut = block.rfind(b"\n")
-                if cut < 0:
-                    pending = block
-                    continue
-                pending = block[cut + 1 :]
-                add(block[:cut])
+            for block in _blocks(handle):
+                add(block)
                 yield from flush(False)
-            if pending:
-                add(pending)
-    except (OSError, EOFError) as err:
-        raise InputError(f"cannot read {label(path)}: {err}") from None
+    except (OSError, EOFError, zlib.error) as err:
+        fault = f"cannot read {label(path)}: {err}"
     yield from flush(True)
+    if fault is not None:
+        yield Chunk(range(first, first + 1), [None], {0: (fault, None)}, fault=fault)
 
 
 def _read_generic(path: str, fmt: str, column: str | None, chunk_size: int) -> Iterator[Chunk]:
     """Any format :func:`chemtok.io.read_records` reads, grouped into chunks."""
     chunk: Chunk = Chunk([], [])
     records = read_records(path, column=column, format=fmt)
+    last = 0
     while True:
         try:
             record = next(records)
         except StopIteration:
             break
+        except (OSError, EOFError, zlib.error, InputError) as err:
+            fault = str(err) if isinstance(err, InputError) else f"cannot read {label(path)}: {err}"
+            chunk.problems[len(chunk.texts)] = (fault, None)
+            chunk.numbers.append(last + 1)  # type: ignore[attr-defined]
+            chunk.texts.append(None)
+            chunk.fault = fault
+            yield chunk
+            return
         except ValueError as err:  # a missing column/field: the command line is wrong
             raise UsageError(str(err)) from None
-        except (OSError, EOFError) as err:
-            raise InputError(f"cannot read {label(path)}: {err}") from None
+        last = record.number
         if record.text is None:
             chunk.problems[len(chunk.texts)] = (record.error or "unreadable record", record.raw)
         chunk.numbers.append(record.number)  # type: ignore[attr-defined]
@@ -335,6 +424,11 @@ def read_chunks(path: str, fmt: str, column: str | None, chunk_size: int) -> Ite
 
 
 
+def _is_gzip(path: str) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(2) == b"\x1f\x8b"
+
+
 def count_records(paths: Sequence[str], formats: Sequence[str], stop: threading.Event) -> int | None:
     """Count the records of the inputs ahead of the tokenizer, for the ETA (files only)."""
     total = 0
@@ -346,6 +440,8 @@ def count_records(paths: Sequence[str], formats: Sequence[str], stop: threading.
 
             total += pq.ParquetFile(path).metadata.num_rows
             continue
+        if _is_gzip(path):
+            return None  # counting would decompress it a second time: no ETA, progress by records
         lines = entries = 0
         last = b"\n"  # as if a line ended just before the file: a leading ">" counts
         with open_input(path) as handle:
