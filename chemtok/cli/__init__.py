@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import Any, Sequence
 
@@ -36,7 +37,8 @@ from chemtok.cli import inspect as _inspect_cmd
 from chemtok.cli import tokenize as _tokenize_cmd
 from chemtok.cli import train as _train_cmd
 from chemtok.cli import validate as _validate_cmd
-from chemtok.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, PROG, Formatter, InputError, UsageError, err
+from chemtok.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, PROG, Formatter, InputError, UsageError, err, quiet_stdout
+from chemtok.errors import ChemtokError
 
 __all__ = ["main", "build_parser", "version_line", "EXIT_OK", "EXIT_FAILED", "EXIT_USAGE"]
 
@@ -91,6 +93,14 @@ def build_parser(bench: Any = None) -> argparse.ArgumentParser:
 
 
 
+def _has_surrogates(arg: str) -> bool:
+    try:
+        arg.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _command_of(argv: Sequence[str]) -> str | None:
     for arg in argv:
         if not arg.startswith("-"):
@@ -108,6 +118,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         0
     """
     args_list = list(sys.argv[1:] if argv is None else argv)
+    for position, arg in enumerate(args_list, 1):
+        if _has_surrogates(arg):
+            try:
+                shown = os.fsencode(arg)  # the bytes as given (Python decoded them with surrogateescape)
+            except UnicodeEncodeError:
+                shown = arg.encode("utf-8", "backslashreplace")
+            err(f"argument {position} is not valid text in the locale's encoding ({sys.getfilesystemencoding()}): {shown!r}")
+            return EXIT_USAGE
     bench = None
     if _command_of(args_list) == "bench":
         try:
@@ -127,10 +145,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return int(args.handler(args))
+    except BrokenPipeError:
+        # Standard output was closed (`chemtok inspect ... | head`): a quiet success.
+        # Point it at the null device so the interpreter's final flush does not fail.
+        quiet_stdout()
+        return EXIT_OK
     except UsageError as error:
         err(str(error))
         return EXIT_USAGE
-    except InputError as error:
+    except (InputError, ChemtokError, OSError) as error:
+        # An input or environment fault: a message, never a traceback.
         err(str(error))
         return EXIT_FAILED
     except KeyboardInterrupt:

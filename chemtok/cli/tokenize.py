@@ -224,9 +224,10 @@ def _run_tokenize(args: argparse.Namespace, tok: Any, modality: str, inputs: lis
             on_progress=progress.update if progress is not None else None,
         )
     except BrokenPipeError:
-        # The reader of standard output went away (e.g. `| head`): stop quietly.
+        # The reader of standard output went away (e.g. `| head`): what it read is all
+        # it wanted, so this is a quiet success (as `cat` and `zcat` do).
         quiet_stdout()
-        return EXIT_FAILED
+        return EXIT_OK
     finally:
         stop_counting.set()
     counts = result.counts
@@ -243,6 +244,15 @@ def _run_tokenize(args: argparse.Namespace, tok: Any, modality: str, inputs: lis
     )
     if counts.failed and not args.errors and counts.failed > shown:
         err(f"{counts.failed - shown} more failures not shown; pass --errors FILE to list them all")
+    if result.faults:
+        for fault in result.faults:
+            err(f"{fault} (the rest of that input is one failed record)")
+    elif counts.read and counts.failed == counts.read:
+        err(f"every record failed: wrong --column or --modality (now {modality})?")
+    if result.failed_run:
+        # The summary is the last line on stderr, whatever happened before.
+        err(f"read {counts.read}, written {counts.written}, failed {counts.failed} (a failed run: exit status 1)")
+        return EXIT_FAILED
     return EXIT_OK
 
 

@@ -7,7 +7,7 @@ import os
 import sys
 from typing import Any, Iterator, Sequence
 
-from chemtok.cli.common import EXIT_OK, Formatter, UsageError, label, positive_int
+from chemtok.cli.common import EXIT_FAILED, EXIT_OK, Formatter, UsageError, err, label, positive_int
 
 __all__ = ["add_parser", "run"]
 
@@ -77,6 +77,13 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as error:
         raise UsageError(str(error)) from None
+    if model.info.get("merges", 0) == 0:
+        refused = model.info.get("skipped", 0)
+        err(
+            f"no merges learned from {model.info.get('records', len(texts)):,} strings ({refused:,} refused by the "
+            f"SMILES grammar); nothing written to {args.output} (are the inputs SMILES? is --column right?)"
+        )
+        return EXIT_FAILED
     model.info["inputs"] = [label(p) for p in args.inputs]
     model.info["excluded"] = [label(p) for p in args.exclude]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -409,11 +409,20 @@ class RunResult:
         counts: records read, written and failed, and tokens written.
         paths: the files written (the main output first); empty when stopped.
         stop: under ``raise``, the failure that stopped the run (then nothing is kept).
+        faults: inputs that could not be read to their end (each also a failed record).
     """
 
     counts: Counts
     paths: list[Path] = field(default_factory=list)
     stop: Failure | None = None
+    faults: list[str] = field(default_factory=list)
+
+    @property
+    def failed_run(self) -> bool:
+        """Whether the run failed as a whole: stopped, an input not read to its end, or
+        every record of a non-empty input failed (under any policy)."""
+        c = self.counts
+        return self.stop is not None or bool(self.faults) or (c.read > 0 and c.failed == c.read)
 
 
 def encode_chunks(
@@ -504,6 +513,7 @@ def tokenize_files(
 
     metadata = {**describe_tokenizer(tok, modality), "on_error": policy}
     counts = Counts()
+    faults: list[str] = []
     errors_file: IO[str] | None = None
     writer: Writer | None = None
     background: WriterThread | None = None
@@ -546,8 +556,10 @@ def tokenize_files(
                 report(done.stop)
                 background.stop()
                 writer.abort()
-                return RunResult(counts, [], done.stop)
+                return RunResult(counts, [], done.stop, faults)
             counts.read += len(chunk.texts)
+            if chunk.fault is not None:
+                faults.append(chunk.fault)
             if len(done.kept):
                 records = chunk.number_array()[done.kept]
                 background.write(records, source_index, done.ids, done.offsets)
@@ -557,7 +569,7 @@ def tokenize_files(
                 on_progress(counts.read)
         background.close()
         paths = writer.finalize({"records_read": counts.read, "records_failed": counts.failed})
-        return RunResult(counts, paths)
+        return RunResult(counts, paths, None, faults)
     except BaseException as err:
         if background is not None:
             background.stop()
