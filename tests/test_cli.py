@@ -746,3 +746,93 @@ def test_inspect_with_the_compact_model(capsys: pytest.CaptureFixture[str]) -> N
     assert code == 0 and "smiles: 3 tokens" in out
     code, _, err = run(["inspect", "--smiles-model", "no-such-model", "CCO"], capsys)
     assert code == 2 and "unknown SMILES model" in err
+
+
+# -- exit codes: 0 success, 1 failed run, 2 usage; pipes ----------------------------------------------
+
+
+def last_line(err: str) -> str:
+    return [line for line in err.splitlines() if line.strip()][-1]
+
+
+def test_cr_only_smi_reads_every_record(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "cr.smi"
+    src.write_bytes(b"CCO\rc1ccccc1\rO=C=O\r")
+    code, _, err = run(["tokenize", src, "-o", tmp_path / "cr.npy"], capsys)
+    assert code == 0 and "read 3, written 3, failed 0" in err
+
+
+def test_corrupt_parquet_exits_1_not_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "bad.parquet"
+    src.write_bytes(b"PAR1 not really PAR1")
+    code, _, err = run(["tokenize", src, "--column", "smiles", "--modality", "smiles", "-o", tmp_path / "o.npy"], capsys)
+    assert code == 1 and "Parquet" in err and "Traceback" not in err
+    assert last_line(err).startswith("chemtok: read 1, written 0, failed 1")
+
+
+@pytest.mark.parametrize("policy", ["raise", "skip", "fallback"])
+def test_every_record_failing_exits_1_under_every_policy(policy: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "bad.smi"
+    src.write_bytes(b"\xff\nC\xfe\n")
+    code, _, err = run(["tokenize", src, "-o", tmp_path / "o.npy", "--on-error", policy], capsys)
+    assert code == 1, err
+    assert "read 2, written 0, failed 2" in last_line(err) or policy == "raise"
+    assert "Traceback" not in err
+
+
+def test_truncated_gzip_exits_1_with_the_summary_last(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import random
+
+    rng = random.Random(1)
+    body = "".join("C" + "".join(rng.choice("CNO") for _ in range(20)) + "\n" for _ in range(20_000)).encode()
+    src = tmp_path / "cut.smi.gz"
+    src.write_bytes(gzip.compress(body)[:5000])
+    for policy in ("raise", "skip"):
+        code, _, err = run(["tokenize", src, "-o", tmp_path / f"{policy}.npy", "--on-error", policy], capsys)
+        assert code == 1 and "cannot read" in err and "Traceback" not in err
+        summary = last_line(err)
+        assert summary.startswith("chemtok: read "), summary
+        if policy == "skip":
+            read, written, failed = (int(summary.split(word)[0].split()[-1].rstrip(",")) for word in (", written", ", failed", " ("))
+            assert written + failed == read and failed == 1
+
+
+def test_invalid_argv_bytes_are_named_as_such(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    arg = os.fsdecode(b"C\xffC") if sys.getfilesystemencoding() == "utf-8" else "C\udcffC"
+    code, _, err = run(["inspect", "--modality", "smiles", arg], capsys)
+    assert code == 2 and "not valid text" in err and "surrogate" not in err and "\\xff" in err
+
+
+def test_train_refuses_a_model_without_merges(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "refused.smi"
+    src.write_text("§§§\n¤¤¤\n§¤§\n" * 20)
+    out = tmp_path / "model"
+    code, _, err = run(["train", "smiles", src, "-o", out, "--vocab-size", "4000"], capsys)
+    assert code == 1 and "no merges" in err and "Traceback" not in err
+    assert not out.exists() or not any(out.iterdir())
+
+
+def _close_after_first_line(argv: list[str]) -> tuple[int, str]:
+    """Run ``python -m chemtok argv | head -1``: read one line, close the pipe, wait."""
+    proc = subprocess.Popen([sys.executable, "-m", "chemtok", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()
+    proc.stdout.close()
+    try:
+        err = proc.stderr.read().decode()
+        code = proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return code, err
+
+
+def test_closed_stdout_is_a_quiet_success(tmp_path: Path) -> None:
+    src = tmp_path / "many.smi"
+    src.write_text("CC(=O)Oc1ccccc1C(=O)O\n" * 100_000)
+    code, err = _close_after_first_line(["tokenize", str(src), "-o", "-"])
+    assert code == 0, err
+    assert "Traceback" not in err and "Broken pipe" not in err
+    code, err = _close_after_first_line(["inspect", "--modality", "smiles", "C" * 50_000])
+    assert code == 0, err
+    assert "Traceback" not in err and "Broken pipe" not in err
