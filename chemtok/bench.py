@@ -83,7 +83,6 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from chemtok.io.formats import infer_modality
-from chemtok.registry import load_tokenizer
 from chemtok.metrics import (
     Alignment,
     Span,
@@ -94,6 +93,7 @@ from chemtok.metrics import (
     spans_tile,
     unit_alignment,
 )
+from chemtok.registry import load_tokenizer
 
 __all__ = [
     "MODALITIES",

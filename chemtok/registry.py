@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from chemtok.errors import UnknownTokenizerError
 
-__all__ = ["get_tokenizer", "list_tokenizers", "load_tokenizer", "MODALITIES"]
+__all__ = ["MODALITIES", "get_tokenizer", "list_tokenizers", "load_tokenizer"]
 
 #: Modalities :func:`load_tokenizer` builds; ``mixed`` is the marker router over text.
 MODALITIES = ("smiles", "inchi", "protein", "dna", "text", "mixed")

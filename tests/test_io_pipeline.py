@@ -83,7 +83,7 @@ def test_encode_chunks_yields_every_record_once(tok: object, tmp_path: Path) -> 
 
 
 def test_the_pipeline_never_calls_main() -> None:
-    import chemtok.io.pipeline as pipeline
+    from chemtok.io import pipeline
 
     source = Path(pipeline.__file__).read_text()
     assert "chemtok.cli" not in source and "main(" not in source

@@ -11,13 +11,20 @@
 ``main(argv)`` is what the console script, ``python -m chemtok`` and the tests call; it
 returns the exit status instead of raising ``SystemExit``:
 
-* ``0``: done. Under ``--on-error skip`` failed records are reported (summary,
-  ``--errors``) but do not change the status.
-* ``1``: a record failed under ``--on-error raise`` (no output is left behind), a
-  round trip failed in ``validate``, ``inspect`` could not tokenize its string, or an
-  input could not be read.
-* ``2``: a usage problem: bad arguments, an unknown extension, a modality that cannot
-  be inferred, a missing file, or a missing optional dependency (RDKit).
+* ``0`` (:data:`EXIT_OK`): done. Under ``--on-error skip`` failed records are reported
+  (summary, ``--errors``) but do not change the status; a closed standard output
+  (``| head``) is a quiet success.
+* ``1`` (:data:`EXIT_FAILED`): a failed run: a record failed under ``--on-error raise``
+  (no output is left behind), every record of a non-empty input failed, an input could
+  not be read to its end, an output could not be written, a round trip failed in
+  ``validate``, ``inspect`` could not tokenize its string, ``train`` learned no merge.
+* ``2`` (:data:`EXIT_USAGE`): a usage problem: bad arguments (or argument bytes that are
+  not text), an unknown extension, a modality that cannot be inferred, a missing file,
+  or a missing optional dependency (RDKit).
+
+Each command is a module (:mod:`chemtok.cli.tokenize`, ``validate``, ``inspect``,
+``train``, ``bench``) with ``add_parser(sub)`` and ``run(args) -> int``; the work is in
+:mod:`chemtok.io` (readers, writers, the pipeline) and :mod:`chemtok.registry`.
 
 Heavy modules (numpy, pyarrow, tokenizers, RDKit) are imported inside the subcommands,
 so ``chemtok --help`` starts instantly.
@@ -37,10 +44,20 @@ from chemtok.cli import inspect as _inspect_cmd
 from chemtok.cli import tokenize as _tokenize_cmd
 from chemtok.cli import train as _train_cmd
 from chemtok.cli import validate as _validate_cmd
-from chemtok.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, PROG, Formatter, InputError, UsageError, err, quiet_stdout
+from chemtok.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    PROG,
+    Formatter,
+    InputError,
+    UsageError,
+    err,
+    quiet_stdout,
+)
 from chemtok.errors import ChemtokError
 
-__all__ = ["main", "build_parser", "version_line", "EXIT_OK", "EXIT_FAILED", "EXIT_USAGE"]
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main", "version_line"]
 
 # Subcommands in the order --help lists them.
 _SUBCOMMANDS = (_tokenize_cmd, _validate_cmd, _inspect_cmd, _train_cmd)

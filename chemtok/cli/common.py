@@ -18,24 +18,24 @@ from typing import IO, Any, Sequence
 from chemtok.io.formats import INPUT_FORMATS, MODALITIES, InputError, UsageError, label
 
 __all__ = [
-    "EXIT_OK",
     "EXIT_FAILED",
+    "EXIT_OK",
     "EXIT_USAGE",
-    "MODALITIES",
     "INPUT_FORMATS",
+    "MODALITIES",
     "ON_ERROR_CHOICES",
     "PROG",
-    "UsageError",
+    "Formatter",
     "InputError",
+    "Progress",
+    "UsageError",
+    "check_inputs",
     "err",
     "label",
-    "visible",
-    "positive_int",
-    "Formatter",
-    "Progress",
-    "check_inputs",
     "load_tokenizer",
+    "positive_int",
     "quiet_stdout",
+    "visible",
 ]
 
 ON_ERROR_CHOICES = ("raise", "skip", "fallback")

@@ -8,7 +8,15 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from chemtok.cli.common import EXIT_FAILED, EXIT_OK, MODALITIES, Formatter, err, load_tokenizer, visible
+from chemtok.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    MODALITIES,
+    Formatter,
+    err,
+    load_tokenizer,
+    visible,
+)
 
 __all__ = ["add_parser", "run"]
 

@@ -7,7 +7,15 @@ import os
 import sys
 from typing import Any, Iterator, Sequence
 
-from chemtok.cli.common import EXIT_FAILED, EXIT_OK, Formatter, UsageError, err, label, positive_int
+from chemtok.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    Formatter,
+    UsageError,
+    err,
+    label,
+    positive_int,
+)
 
 __all__ = ["add_parser", "run"]
 

@@ -22,4 +22,4 @@ from __future__ import annotations
 from chemtok.io.formats import FORMATS, detect_format, modality_for_format
 from chemtok.io.readers import Record, read_records
 
-__all__ = ["Record", "read_records", "detect_format", "FORMATS", "modality_for_format"]
+__all__ = ["FORMATS", "Record", "detect_format", "modality_for_format", "read_records"]

@@ -24,7 +24,7 @@ from chemtok.io.writers import Writer, _bytes_of, _NpyStream, _TempFile, sidecar
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["NpyWriter", "BinWriter", "MEGATRON_INDEX_MAGIC"]
+__all__ = ["MEGATRON_INDEX_MAGIC", "BinWriter", "NpyWriter"]
 
 MEGATRON_INDEX_MAGIC = b"MMIDIDX\x00\x00"
 # Megatron's DType codes for the two widths chemtok writes.

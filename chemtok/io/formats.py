@@ -18,14 +18,14 @@ __all__ = [
     "FORMATS",
     "INPUT_FORMATS",
     "MODALITIES",
-    "UsageError",
     "InputError",
+    "UsageError",
     "detect_format",
+    "infer_modality",
+    "label",
     "modality_for_format",
     "modality_of_column",
-    "infer_modality",
     "resolve_modality",
-    "label",
 ]
 
 #: Values of ``--modality``; ``mixed`` is the marker router over text.

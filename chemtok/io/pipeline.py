@@ -42,10 +42,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
-    "Failure",
     "Counts",
     "Encoded",
     "Encoder",
+    "Failure",
     "RunResult",
     "describe_tokenizer",
     "encode_chunk",

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     import numpy as np
 
-__all__ = ["Record", "Chunk", "read_records", "read_chunks", "count_records", "open_input"]
+__all__ = ["Chunk", "Record", "count_records", "open_input", "read_chunks", "read_records"]
 
 @dataclass(frozen=True)
 class Record:

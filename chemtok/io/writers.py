@@ -94,16 +94,13 @@ if TYPE_CHECKING:
     import numpy as np
 
 __all__ = [
-    "Writer",
-    "ParquetWriter",
-    "JsonlWriter",
-    "NpyWriter",
-    "BinWriter",
     "OUTPUT_FORMATS",
-    "output_format",
+    "JsonlWriter",
+    "ParquetWriter",
+    "Writer",
     "open_writer",
+    "output_format",
     "sidecar_path",
-    "MEGATRON_INDEX_MAGIC",
 ]
 
 #: Output formats by extension.
