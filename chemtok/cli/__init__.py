@@ -141,6 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 shown = os.fsencode(arg)  # the bytes as given (Python decoded them with surrogateescape)
             except UnicodeEncodeError:
                 shown = arg.encode("utf-8", "backslashreplace")
+            # Refused up front (file names too): every later step (metadata, Parquet paths,
+            # messages) needs text, and would otherwise fail with "a lone surrogate".
             err(f"argument {position} is not valid text in the locale's encoding ({sys.getfilesystemencoding()}): {shown!r}")
             return EXIT_USAGE
     bench = None
