@@ -836,3 +836,15 @@ def test_closed_stdout_is_a_quiet_success(tmp_path: Path) -> None:
     code, err = _close_after_first_line(["inspect", "--modality", "smiles", "C" * 50_000])
     assert code == 0, err
     assert "Traceback" not in err and "Broken pipe" not in err
+
+
+def test_train_on_a_truncated_gzip_exits_1_without_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import random
+
+    rng = random.Random(2)
+    body = "".join("C" + "".join(rng.choice("CNO") for _ in range(20)) + "\n" for _ in range(20_000)).encode()
+    src = tmp_path / "cut.smi.gz"
+    src.write_bytes(gzip.compress(body)[:5000])
+    code, _, err = run(["train", "smiles", src, "-o", tmp_path / "m", "--vocab-size", "4000"], capsys)
+    assert code == 1 and "cannot read" in err and "Traceback" not in err
+    assert not (tmp_path / "m").exists()

@@ -172,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         err(str(error))
         return EXIT_USAGE
-    except (InputError, ChemtokError, OSError) as error:
+    except (InputError, ChemtokError, OSError, EOFError) as error:
         # An input or environment fault: a message, never a traceback.
         err(str(error))
         return EXIT_FAILED

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import zlib
 from typing import Any, Iterator, Sequence
 
 from chemtok.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     Formatter,
+    InputError,
     UsageError,
     err,
     label,
@@ -72,6 +74,10 @@ def run(args: argparse.Namespace) -> int:
                 for record in read_records(path, column=column):
                     if record.text:
                         yield record.text
+            except InputError:
+                raise
+            except (OSError, EOFError, zlib.error) as error:  # a truncated or corrupt gzip
+                raise InputError(f"cannot read {label(path)}: {error}") from None
             except ValueError as error:
                 raise UsageError(str(error)) from None
 
