@@ -519,6 +519,7 @@ def test_progress_bar_when_asked(data_dir: Path, tmp_path: Path, capsys: pytest.
     code, _, err = run(["tokenize", data_dir / SMILES_GZ, "-o", tmp_path / "p.npy", "--progress", "--chunk-size", "100"], capsys)
     assert code == 0
     assert "\rtokenize: " in err and "records" in err and "/s" in err
+    assert "ETA" in err  # a .gz input: from compressed bytes read, not from a second pass
     code, _, err = run(["tokenize", data_dir / SMILES_GZ, "-o", tmp_path / "p.npy"], capsys)
     assert "\r" not in err  # stderr is not a terminal here
 

@@ -153,11 +153,14 @@ class Progress:
         self.stream = stream
         self.label = label
         self.total: int | None = None  # set by the counting thread when it finishes
+        self.total_bytes: int | None = None  # the input files' sizes, when the records are not counted
         self.start = time.monotonic()
         self._last = 0.0
         self._width = max(40, min(100, shutil.get_terminal_size((80, 24)).columns) - 1)
 
-    def update(self, done: int, *, force: bool = False) -> None:
+    def update(self, done: int, consumed: int | None = None, *, force: bool = False) -> None:
+        """Show ``done`` records; the bar and ETA come from the record count (``total``)
+        or, without one, from ``consumed`` bytes of ``total_bytes``."""
         now = time.monotonic()
         if not force and now - self._last < 0.2:
             return
@@ -166,11 +169,15 @@ class Progress:
         rate = done / elapsed
         line = f"{self.label}: {done:,} records  {rate:,.0f}/s"
         total = self.total
+        fraction: float | None = None
         if total and total >= done:
-            fraction = done / total if total else 1.0
+            fraction = done / total
+        elif self.total_bytes and consumed is not None and 0 < consumed <= self.total_bytes:
+            fraction = consumed / self.total_bytes
+        if fraction is not None:
             bar_width = 20
             filled = int(bar_width * fraction)
-            eta = (total - done) / rate if rate > 0 else 0.0
+            eta = elapsed * (1 - fraction) / fraction if fraction > 0 else 0.0
             line += f"  [{'#' * filled}{'.' * (bar_width - filled)}] {100 * fraction:3.0f}%  ETA {_clock(eta)}"
         self.stream.write("\r" + line[: self._width].ljust(self._width))
         self.stream.flush()

@@ -197,6 +197,8 @@ def _run_tokenize(args: argparse.Namespace, tok: Any, modality: str, inputs: lis
     progress = Progress(sys.stderr, "tokenize") if show_progress else None
     stop_counting = threading.Event()
     if progress is not None:
+        if "-" not in inputs:
+            progress.total_bytes = sum(os.path.getsize(path) for path in inputs)
         _start_counter(inputs, formats, progress, stop_counting)
     shown = 0
 

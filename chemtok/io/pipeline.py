@@ -479,7 +479,7 @@ def tokenize_files(
     errors: str | None = None,
     with_tokens: bool = False,
     on_failure: Callable[[Failure], None] | None = None,
-    on_progress: Callable[[int], None] | None = None,
+    on_progress: Callable[[int, int | None], None] | None = None,
 ) -> RunResult:
     """Tokenize every record of ``inputs`` into ``output`` (its extension picks the writer).
 
@@ -491,7 +491,9 @@ def tokenize_files(
         policy: ``raise`` (stop at the first failure, keep nothing), ``skip`` or ``fallback``.
         errors: a path for one JSON line per failed record.
         on_failure: called with each failure, in record order.
-        on_progress: called with the records read so far after each chunk.
+        on_progress: called after each chunk with the records read so far and the bytes
+            of the input files read so far (compressed bytes for gzip; ``None`` when a
+            reader does not say), for a progress display without a second pass.
 
     Raises:
         InputError: an input could not be read or the output not written (nothing kept).
@@ -514,6 +516,7 @@ def tokenize_files(
     metadata = {**describe_tokenizer(tok, modality), "on_error": policy}
     counts = Counts()
     faults: list[str] = []
+    current, before, last = 0, 0, None  # input bytes read: of the inputs before, of this one
     errors_file: IO[str] | None = None
     writer: Writer | None = None
     background: WriterThread | None = None
@@ -565,8 +568,11 @@ def tokenize_files(
                 background.write(records, source_index, done.ids, done.offsets)
                 counts.written += len(records)
                 counts.tokens += int(done.offsets[-1] - done.offsets[0])
+            if source_index != current:
+                before, current, last = before + (last or 0), source_index, None
+            last = chunk.consumed if chunk.consumed is not None else last
             if on_progress is not None:
-                on_progress(counts.read)
+                on_progress(counts.read, None if last is None else before + last)
         background.close()
         paths = writer.finalize({"records_read": counts.read, "records_failed": counts.failed})
         return RunResult(counts, paths, None, faults)

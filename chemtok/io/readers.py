@@ -308,6 +308,9 @@ class Chunk:
     #: Set on the last chunk of an input that could not be read to its end (corrupt
     #: gzip, an I/O error): the problem of its last record, which stands for the rest.
     fault: str | None = None
+    #: Bytes of the input file read when the chunk was made (compressed bytes for a
+    #: gzip file), for progress without a second pass; ``None`` when not known.
+    consumed: int | None = None
 
     def number_array(self) -> np.ndarray:
         import numpy as np
@@ -320,6 +323,13 @@ class Chunk:
 
 # Whitespace other than the line break: where a .smi line has a second field.
 _INNER_SPACE = re.compile(r"[^\S\n]")
+
+
+def _position(raw: object) -> int | None:
+    try:
+        return int(raw.tell())  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):  # a pipe
+        return None
 
 
 def _read_lines(path: str, fmt: str, chunk_size: int) -> Iterator[Chunk]:
@@ -371,14 +381,21 @@ def _read_lines(path: str, fmt: str, chunk_size: int) -> Iterator[Chunk]:
                 problems = {i - size: p for i, p in problems.items() if i >= size}
 
     fault = None
+    consumed: int | None = None
     try:
         with open_input(path) as handle:
+            raw = getattr(handle, "fileobj", handle)  # under a GzipFile, the compressed file
             for block in _blocks(handle):
                 add(block)
-                yield from flush(False)
+                consumed = _position(raw)
+                for chunk in flush(False):
+                    chunk.consumed = consumed
+                    yield chunk
     except (OSError, EOFError, zlib.error) as err:
         fault = f"cannot read {label(path)}: {err}"
-    yield from flush(True)
+    for chunk in flush(True):
+        chunk.consumed = consumed
+        yield chunk
     if fault is not None:
         yield Chunk(range(first, first + 1), [None], {0: (fault, None)}, fault=fault)
 
