@@ -394,6 +394,7 @@ class OutputSet:
         self.recovered = clean_stale(self.finals) if recover else Recovered()
         self._temps: dict[Path, Path] = {}
         self._deleted: list[Path] = []
+        self._scratch: list[Path] = []
         self._handles: list[IO[bytes]] = []
         self._state = "open"
 
@@ -444,6 +445,34 @@ class OutputSet:
         handle = open(temp, "wb", buffering=buffering)  # noqa: SIM115 - the set closes it
         self._handles.append(handle)
         return handle
+
+    def open_scratch(self, name: str | os.PathLike[str], *, buffering: int = 1 << 20) -> tuple[Path, IO[bytes]]:
+        """Open a hidden working file named after ``name`` that is never committed.
+
+        For data a writer needs only until the commit (the ``.bin`` writer's lengths and
+        pointers before they are appended to ``.idx``): it is deleted by :meth:`commit`
+        and :meth:`abort`, and by the next run when this one is killed, if that run lists
+        ``name`` among its final paths too.
+
+        Args:
+            name: a path in the directory the file is to be made in, e.g. ``out.lengths.scratch``.
+            buffering: the buffer size in bytes.
+
+        Returns:
+            The scratch file's path and a handle open for binary writing.
+        """
+        if self._state != "open":
+            raise RuntimeError(f"this OutputSet is already {self._state}")
+        anchor = _absolute(name)
+        if anchor not in self.finals:
+            clean_stale([anchor])
+            self.finals.append(anchor)
+        scratch = _hidden_name(anchor, TEMP_SUFFIX)
+        fd = os.open(scratch, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
+        self._scratch.append(scratch)
+        handle = os.fdopen(fd, "w+b", buffering=buffering)
+        self._handles.append(handle)
+        return scratch, handle
 
     def delete_on_commit(self, final: str | os.PathLike[str]) -> None:
         """Have the commit remove ``final`` (if it exists) together with the other renames.
@@ -508,6 +537,9 @@ class OutputSet:
         self._state = "committed"
         if self.fsync:
             _fsync_dir(journal.parent)
+        for scratch in self._scratch:
+            with contextlib.suppress(OSError):
+                _unlink(scratch)
         for entry in entries:
             if entry.backup is not None:
                 with contextlib.suppress(OSError):  # a stale backup: the next run deletes it
@@ -536,7 +568,7 @@ class OutputSet:
                 handle.close()
         # A close that failed (a full disk on the last flush) still releases the file.
         self._handles = []
-        for temp in self._temps.values():
+        for temp in [*self._temps.values(), *self._scratch]:
             with contextlib.suppress(OSError):
                 _unlink(temp)
 
