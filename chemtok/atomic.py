@@ -1,5 +1,8 @@
 """Commit every output file of a run together, or none of them, and clean up after killed runs.
 
+(:mod:`chemtok.guards` has the other two protections of a run's outputs: SIGTERM
+handled like Ctrl-C, and user-given paths that are outputs refused.)
+
 A ``chemtok tokenize`` run writes several files that only make sense together: the ids
 (``out.npy``), their offsets and record numbers, the metadata sidecar and the errors
 file. :class:`OutputSet` writes each of them under a hidden temporary name in the final
@@ -63,28 +66,19 @@ import json
 import os
 import re
 import secrets
-import signal
-import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
-from typing import IO, Any
-
-from chemtok.errors import ChemtokError
+from typing import IO
 
 __all__ = [
     "BACKUP_SUFFIX",
     "JOURNAL_SUFFIX",
     "TEMP_SUFFIX",
     "IncompleteRollbackError",
-    "OutputClashError",
     "OutputSet",
     "Recovered",
-    "Terminated",
-    "check_not_an_output",
     "clean_stale",
-    "interrupt_on_sigterm",
 ]
 
 #: Every hidden file of this module is ``.NAME.PID-TAG`` followed by one of these.
@@ -123,26 +117,17 @@ def _unlink(path: Path) -> None:
         os.unlink(path)
 
 
-def _fsync_dir(directory: Path) -> None:
-    # Best effort: some systems cannot open or fsync a directory; the renames stand.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _fsync_file(path: Path) -> None:
+def _fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):  # some systems cannot fsync a directory; the renames stand
+        _fsync(directory)
 
 
 @dataclass(frozen=True)
@@ -154,11 +139,7 @@ class _Entry:
     backup: Path | None
 
     def to_json(self) -> dict[str, str | None]:
-        return {"final": str(self.final), "temp": _str(self.temp), "backup": _str(self.backup)}
-
-
-def _str(path: Path | None) -> str | None:
-    return None if path is None else str(path)
+        return {key: None if value is None else str(value) for key, value in vars(self).items()}
 
 
 def _roll_back(entries: Sequence[_Entry]) -> list[Path]:
@@ -168,14 +149,8 @@ def _roll_back(entries: Sequence[_Entry]) -> list[Path]:
         try:
             if entry.backup is not None and os.path.lexists(entry.backup):
                 os.replace(entry.backup, entry.final)
-            elif (
-                entry.backup is None
-                and entry.temp is not None
-                and not os.path.lexists(entry.temp)
-                and os.path.lexists(entry.final)
-            ):
-                # No old file, and the new one was already moved into place: remove it.
-                os.unlink(entry.final)
+            elif entry.backup is None and entry.temp is not None and not os.path.lexists(entry.temp):
+                _unlink(entry.final)  # no old file, and the new one was already moved into place
             if entry.temp is not None:
                 _unlink(entry.temp)
         except OSError:
@@ -217,9 +192,7 @@ def _read_journal(path: Path) -> list[_Entry] | None:
         rows = body["entries"]
         if body.get("chemtok_journal") != _JOURNAL_VERSION or not isinstance(rows, list):
             return None
-        entries = [
-            _Entry(Path(row["final"]), _opt_path(row["temp"]), _opt_path(row["backup"])) for row in rows
-        ]
+        entries = [_Entry(Path(row["final"]), *(None if row[k] is None else Path(row[k]) for k in ("temp", "backup"))) for row in rows]
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     # Act only on the files this module names after each final, beside it: a damaged or
@@ -232,14 +205,6 @@ def _read_journal(path: Path) -> list[_Entry] | None:
             if match is None or hidden.parent != entry.final.parent or match["name"] != entry.final.name or match["kind"] != kind:
                 return None
     return entries
-
-
-def _opt_path(value: object) -> Path | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise TypeError("not a path")
-    return Path(value)
 
 
 @dataclass(frozen=True)
@@ -398,11 +363,11 @@ class OutputSet:
         self._handles: list[IO[bytes]] = []
         self._state = "open"
 
-    def _add(self, path: str | os.PathLike[str]) -> Path:
+    def _add(self, path: str | os.PathLike[str], *, once: bool = True) -> Path:
         if self._state != "open":
             raise RuntimeError(f"this OutputSet is already {self._state}")
         final = _absolute(path)
-        if final in self._temps or final in self._deleted:
+        if once and (final in self._temps or final in self._deleted):
             raise ValueError(f"{final} already has a temporary file or is to be deleted in this OutputSet")
         if final not in self.finals:
             clean_stale([final])
@@ -461,13 +426,7 @@ class OutputSet:
         Returns:
             The scratch file's path and a handle open for binary writing.
         """
-        if self._state != "open":
-            raise RuntimeError(f"this OutputSet is already {self._state}")
-        anchor = _absolute(name)
-        if anchor not in self.finals:
-            clean_stale([anchor])
-            self.finals.append(anchor)
-        scratch = _hidden_name(anchor, TEMP_SUFFIX)
+        scratch = _hidden_name(self._add(name, once=False), TEMP_SUFFIX)
         fd = os.open(scratch, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
         self._scratch.append(scratch)
         handle = os.fdopen(fd, "w+b", buffering=buffering)
@@ -500,10 +459,11 @@ class OutputSet:
         entries: list[_Entry] = []
         journal = _hidden_name(self.finals[0], JOURNAL_SUFFIX)
         try:
-            self._close_handles(strict=True)
+            for handle in self._handles:
+                handle.close()  # the last flush: a full disk fails the commit here
             for temp in self._temps.values():
                 if self.fsync:
-                    _fsync_file(temp)
+                    _fsync(temp)
                 elif not os.path.lexists(temp):
                     raise FileNotFoundError(2, "a temporary file of this commit is missing", str(temp))
             moves: list[tuple[Path, Path | None]] = [*self._temps.items(), *((f, None) for f in self._deleted)]
@@ -553,15 +513,6 @@ class OutputSet:
         self._state = "aborted"
         self._remove_temps()
 
-    def _close_handles(self, *, strict: bool) -> None:
-        for handle in self._handles:
-            try:
-                handle.close()
-            except OSError:
-                if strict:
-                    raise
-        self._handles = [h for h in self._handles if not h.closed]
-
     def _remove_temps(self) -> None:
         for handle in self._handles:
             with contextlib.suppress(OSError, ValueError):
@@ -583,142 +534,3 @@ class OutputSet:
 
     def __repr__(self) -> str:
         return f"<OutputSet {self.finals[0].name} +{len(self.finals) - 1} {self._state}>"
-
-
-class OutputClashError(ChemtokError, ValueError):
-    """A path the user gave (an input, ``--errors``) is one of the files the run writes.
-
-    Attributes:
-        path: the path as the user gave it.
-        output: the output or sidecar it is the same file as.
-        role: what the user meant it to be (``"input"``, ``"--errors"``).
-    """
-
-    def __init__(self, path: str, output: str, role: str, outputs: Sequence[str] = (), instead: str | None = None) -> None:
-        self.path = path
-        self.output = output
-        self.role = role
-        self.outputs = tuple(outputs)
-        self.instead = instead
-        listed = f" (it writes {', '.join(self.outputs)})" if self.outputs else ""
-        hint = f", e.g. {instead}" if instead else ""
-        super().__init__(
-            f"the {role} {path!r} is {output!r}, a file this run writes{listed}, so it would be "
-            f"overwritten; pass a {role} path that is none of these{hint}"
-        )
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.path, self.output, self.role, self.outputs, self.instead))
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        if os.path.samefile(a, b):
-            return True
-    except OSError:  # one of them does not exist yet
-        pass
-    return os.path.normcase(os.path.realpath(a)) == os.path.normcase(os.path.realpath(b))
-
-
-def check_not_an_output(
-    path: str | os.PathLike[str],
-    outputs: Iterable[str | os.PathLike[str]],
-    *,
-    role: str = "input",
-    instead: str | None = None,
-) -> None:
-    """Refuse a user-given path that is one of the run's outputs or sidecars.
-
-    ``--errors out.meta.json`` while writing ``out.npy`` would overwrite the metadata;
-    an input that is (a link to) ``out.offsets.npy`` would be truncated before it is
-    read. Paths compare as the same file (hard and symbolic links) or, for files that
-    do not exist yet, as the same resolved path. ``-`` (standard input or output) never
-    clashes.
-
-    Args:
-        path: the path the user gave.
-        outputs: every file the run writes (see :attr:`OutputSet.finals`).
-        role: how the message names ``path`` (``"input"``, ``"--errors"``).
-        instead: an example of a path to pass instead, shown in the message.
-
-    Raises:
-        OutputClashError: ``path`` is one of ``outputs``.
-
-    Example:
-        >>> from chemtok.atomic import check_not_an_output
-        >>> check_not_an_output("aspirin.smi", ["aspirin.npy", "aspirin.meta.json"])
-        >>> check_not_an_output("aspirin.meta.json", ["aspirin.npy", "aspirin.meta.json"], role="--errors")
-        Traceback (most recent call last):
-        ...
-        chemtok.atomic.OutputClashError: the --errors 'aspirin.meta.json' is 'aspirin.meta.json', a file this run writes (it writes aspirin.npy, aspirin.meta.json), so it would be overwritten; pass a --errors path that is none of these
-    """
-    given = os.fspath(path)
-    if given == "-":
-        return
-    listed = [os.fspath(p) for p in outputs if os.fspath(p) != "-"]
-    for output in listed:
-        if _same_file(Path(given), Path(output)):
-            raise OutputClashError(given, output, role, listed, instead)
-
-
-class Terminated(KeyboardInterrupt):
-    """The run was asked to stop by a signal (SIGTERM); a :class:`KeyboardInterrupt`.
-
-    Attributes:
-        signum: the signal number (``signal.SIGTERM``).
-    """
-
-    def __init__(self, signum: int) -> None:
-        self.signum = signum
-        super().__init__(f"terminated by {signal.Signals(signum).name}")
-
-
-@contextlib.contextmanager
-def interrupt_on_sigterm(*, signals: Sequence[int] = (signal.SIGTERM,)) -> Iterator[None]:
-    """Turn SIGTERM into a :class:`Terminated` (a ``KeyboardInterrupt``) while the block runs.
-
-    A plain SIGTERM kills the process without running ``finally`` blocks, leaving the
-    temporary files of an unfinished output behind; handled like SIGINT, the run's
-    cleanup path removes them. The first signal raises in the main thread; one more
-    during the cleanup is ignored, so the cleanup finishes. The previous handlers come
-    back when the block ends. Off the main thread (where Python cannot set handlers),
-    and for a signal the process was started with ignored, this does nothing.
-
-    Args:
-        signals: the signals to handle (``signal.SIGHUP`` may be added).
-
-    Example:
-        >>> import os, signal
-        >>> from chemtok.atomic import Terminated, interrupt_on_sigterm
-        >>> try:
-        ...     with interrupt_on_sigterm():
-        ...         os.kill(os.getpid(), signal.SIGTERM)
-        ... except KeyboardInterrupt as err:
-        ...     print(isinstance(err, Terminated), err)
-        True terminated by SIGTERM
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    fired = False
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        nonlocal fired
-        if fired:
-            return
-        fired = True
-        raise Terminated(signum)
-
-    previous: dict[int, Any] = {}
-    try:
-        for signum in signals:
-            old = signal.getsignal(signum)
-            if old == signal.SIG_IGN:
-                continue
-            signal.signal(signum, handler)
-            previous[signum] = old
-        yield
-    finally:
-        for signum, old in previous.items():
-            # None: a handler not set from Python; the default is the closest we can restore.
-            signal.signal(signum, signal.SIG_DFL if old is None else old)
