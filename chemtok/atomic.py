@@ -13,8 +13,8 @@ new content. When it raises (a rename fails, a full disk on the last flush, Ctrl
 SIGTERM during the commit), every final path holds exactly what it held before - the
 same files, renamed back - and no temporary, backup or journal file is left; the one
 exception is :class:`IncompleteRollbackError`, raised when even renaming the old files
-back fails: the journal then stays, and the next run on the same output finishes the
-roll-back. :meth:`~OutputSet.abort` (or leaving the ``with`` block by an exception)
+back fails (or a second Ctrl-C interrupts the roll-back): the journal then stays, and
+the next run on the same output finishes the roll-back. :meth:`~OutputSet.abort` (or leaving the ``with`` block by an exception)
 removes every temporary file and never touches the finals. The set is atomic for the
 next run and for anyone who reads after the commit or after a failure; a reader running
 *during* the few renames of a commit can see some files new and some old, or a final
@@ -138,8 +138,16 @@ class _Entry:
     temp: Path | None
     backup: Path | None
 
-    def to_json(self) -> dict[str, str | None]:
-        return {key: None if value is None else str(value) for key, value in vars(self).items()}
+    def to_json(self, base: Path) -> dict[str, str | None]:
+        """Paths relative to the journal's directory, so a moved output folder still recovers."""
+        return {key: None if value is None else _relative(value, base) for key, value in vars(self).items()}
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return os.path.relpath(path, base)
+    except ValueError:  # another drive (Windows)
+        return str(path)
 
 
 def _roll_back(entries: Sequence[_Entry]) -> list[Path]:
@@ -170,7 +178,7 @@ def _roll_back_fully(entries: Sequence[_Entry]) -> list[Path]:
 
 def _write_journal(path: Path, entries: Sequence[_Entry], *, temp: Path, fsync: bool) -> None:
     """Write the journal atomically: ``temp`` (a temporary file of the set), fsync, rename."""
-    body = {"chemtok_journal": _JOURNAL_VERSION, "pid": os.getpid(), "entries": [e.to_json() for e in entries]}
+    body = {"chemtok_journal": _JOURNAL_VERSION, "pid": os.getpid(), "entries": [e.to_json(path.parent) for e in entries]}
     try:
         with open(temp, "xb") as handle:
             handle.write(json.dumps(body, indent=1).encode("utf-8"))
@@ -192,7 +200,11 @@ def _read_journal(path: Path) -> list[_Entry] | None:
         rows = body["entries"]
         if body.get("chemtok_journal") != _JOURNAL_VERSION or not isinstance(rows, list):
             return None
-        entries = [_Entry(Path(row["final"]), *(None if row[k] is None else Path(row[k]) for k in ("temp", "backup"))) for row in rows]
+        base = path.parent
+        entries = [
+            _Entry(_absolute(base / row["final"]), *(None if row[k] is None else _absolute(base / row[k]) for k in ("temp", "backup")))
+            for row in rows
+        ]
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     # Act only on the files this module names after each final, beside it: a damaged or

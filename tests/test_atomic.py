@@ -424,6 +424,16 @@ def test_a_run_killed_at_any_step_is_recovered_by_the_next_run(tmp_path: Path, k
     outputs.abort()
 
 
+def test_a_killed_commit_is_rolled_back_after_its_folder_was_moved(tmp_path: Path) -> None:
+    first, moved = tmp_path / "run", tmp_path / "moved"
+    lay_out(first, OLD)
+    done = run_child(_KILLED_CHILD, str(first), str(1 + 5 + 2))  # two new files already in place
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    first.rename(moved)
+    OutputSet([moved / name for name in FINALS]).abort()
+    assert snapshot(moved) == OLD
+
+
 def test_stale_files_of_dead_processes_go_and_everything_else_stays(tmp_path: Path) -> None:
     dead, alive, parent = dead_pid(), os.getpid(), os.getppid()
     keep = {
