@@ -148,7 +148,8 @@ def split_molblocks(handle: IO[bytes]) -> Iterator[SdfBlock]:
     a record. A MOL file is one record.
 
     Example:
-        >>>         >>> data = b"ethanol\\r\\n\\r\\n\\r\\n  0  0  0  0  0  0            999 V2000\\r\\nM  END\\r\\n$$$$\\r\\n"
+        >>> import io
+        >>> data = b"ethanol\\r\\n\\r\\n\\r\\n  0  0  0  0  0  0            999 V2000\\r\\nM  END\\r\\n$$$$\\r\\n"
         >>> [b.title for b in split_molblocks(io.BytesIO(data))]
         [b'ethanol']
     """
@@ -295,7 +296,8 @@ def read_sdf(source: str | Path | IO[bytes], *, prop: str | None = None) -> Iter
             truncated (raised where the damage is found; records before it were yielded).
 
     Example:
-        >>>         >>> from rdkit import Chem
+        >>> import io
+        >>> from rdkit import Chem
         >>> block = Chem.MolToMolBlock(Chem.MolFromSmiles("C[C@H](N)C(=O)O"))
         >>> [r.text for r in read_sdf(io.BytesIO(block.encode()))]
         ['C[C@H](N)C(=O)O']
