@@ -78,11 +78,25 @@ _SMILES_NAMES = frozenset({"rxn"})
 _INCHI_WORDS = frozenset({"inchi"})
 _SEQUENCE_WORDS = frozenset({"sequence", "sequences", "seq", "seqs"})
 _PROTEIN_WORDS = frozenset({"protein", "proteins", "prot", "aa", "amino", "peptide", "peptides", "residues", "target"})
-_NUCLEOTIDE_WORDS = frozenset({"dna", "rna", "cdna", "mrna", "nucleotide", "nucleotides", "nt", "nucleic", "genomic", "gene"})
+_NUCLEOTIDE_WORDS = frozenset(
+    {"dna", "rna", "cdna", "mrna", "nucleotide", "nucleotides", "nt", "nucleic", "genomic", "gene"}
+)
 #: Words that are a nucleotide column on their own (``dna``, ``RNA``).
 _NUCLEOTIDE_ALONE = frozenset({"dna", "rna"})
 _TEXT_WORDS = frozenset(
-    {"text", "texts", "abstract", "description", "sentence", "sentences", "content", "body", "paragraph", "passage", "caption"}
+    {
+        "text",
+        "texts",
+        "abstract",
+        "description",
+        "sentence",
+        "sentences",
+        "content",
+        "body",
+        "paragraph",
+        "passage",
+        "caption",
+    }
 )
 #: Words that make a column an identifier, a key or a statistic, never records: ``id``
 #: (``12345`` is valid SMILES), ``InChIKey`` (a hash, not a tokenizable InChI),
@@ -418,7 +432,9 @@ def failure_hint(
     tok = tokenizer if tokenizer is not None else modality
     worst = max((foreign_fraction(tok, t) for t in present), default=0.0)
     if worst <= FALLBACK_MAX_FOREIGN and not clean:
-        lines.append(f"Pass --on-error fallback to keep uncovered characters as byte-fallback tokens (lossless), or {skip}.")
+        lines.append(
+            f"Pass --on-error fallback to keep uncovered characters as byte-fallback tokens (lossless), or {skip}."
+        )
         return "\n  ".join(lines)
     reason = (
         f"up to {worst:.0%} of a failing record's characters are foreign to the {modality} grammar"

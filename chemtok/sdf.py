@@ -231,7 +231,9 @@ def _open(source: str | Path | IO[bytes], stack: contextlib.ExitStack) -> IO[byt
         head = handle.read(2)
         handle = _Prepended(head, handle)  # type: ignore[assignment]
     if head == _GZIP_MAGIC or (by_suffix and head):
-        return stack.enter_context(gzip.GzipFile(fileobj=handle))  # type: ignore[return-value]
+        unpacked: IO[bytes] = gzip.GzipFile(fileobj=handle)  # type: ignore[assignment]
+        stack.callback(unpacked.close)
+        return unpacked
     return handle
 
 
@@ -323,4 +325,3 @@ def is_sdf_path(path: str | Path) -> bool:
         (True, False)
     """
     return str(path).lower().removesuffix(".gz").endswith(SDF_SUFFIXES)
-

@@ -37,7 +37,7 @@ SHARED_HEADERS = {
 
 def _tsv_header(path: Path) -> list[str]:
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as handle:  # type: ignore[operator]
+    with opener(path, "rt", encoding="utf-8") as handle:
         return handle.readline().rstrip("\n").split("\t")
 
 
@@ -64,15 +64,29 @@ def test_the_shared_headers_are_what_the_tests_assume(name: str) -> None:
         (["source", "split", "cid", "smiles", "smiles_unescaped", "text"], "mixed", ("text", 5, "mixed")),
         (["constructed", "template", "from", "text"], "mixed", ("text", 3, "mixed")),
         (["source", "pmid", "title", "text"], "text", ("text", 3, "text")),
-        (["source", "accession", "entry_name", "description", "organism", "comments", "keywords", "sequence"], "protein",
-         ("sequence", 7, "protein")),
-        (["source", "accession", "entry_name", "description", "organism", "comments", "keywords", "sequence"], "text",
-         ("description", 3, "text")),
+        (
+            ["source", "accession", "entry_name", "description", "organism", "comments", "keywords", "sequence"],
+            "protein",
+            ("sequence", 7, "protein"),
+        ),
+        (
+            ["source", "accession", "entry_name", "description", "organism", "comments", "keywords", "sequence"],
+            "text",
+            ("description", 3, "text"),
+        ),
         # MoleculeNet / ChEMBL / PubChem style
         (["Compound ID", "measured log solubility", "smiles"], None, ("smiles", 2, "smiles")),
         (["mol_id", "smiles", "A", "B"], None, ("smiles", 1, "smiles")),
-        (["molregno", "canonical_smiles", "standard_inchi", "standard_inchi_key"], "smiles", ("canonical_smiles", 1, "smiles")),
-        (["molregno", "canonical_smiles", "standard_inchi", "standard_inchi_key"], "inchi", ("standard_inchi", 2, "inchi")),
+        (
+            ["molregno", "canonical_smiles", "standard_inchi", "standard_inchi_key"],
+            "smiles",
+            ("canonical_smiles", 1, "smiles"),
+        ),
+        (
+            ["molregno", "canonical_smiles", "standard_inchi", "standard_inchi_key"],
+            "inchi",
+            ("standard_inchi", 2, "inchi"),
+        ),
         (["CID", "IsomericSMILES", "InChIKey"], None, ("IsomericSMILES", 1, "smiles")),
         (["CID", "InChI", "InChIKey"], None, ("InChI", 1, "inchi")),
         (["id", "rxn_smiles", "yield"], None, ("rxn_smiles", 1, "smiles")),
@@ -90,7 +104,9 @@ def test_the_shared_headers_are_what_the_tests_assume(name: str) -> None:
         (["structure"], "smiles", ("structure", 0, "smiles")),  # the only column
     ],
 )
-def test_infer_column_on_realistic_headers(header: list[str], modality: str | None, expected: tuple[str, int, str]) -> None:
+def test_infer_column_on_realistic_headers(
+    header: list[str], modality: str | None, expected: tuple[str, int, str]
+) -> None:
     choice = infer_column(header, modality)
     assert (choice.name, choice.index, choice.modality) == expected
 
@@ -101,8 +117,23 @@ def test_issue_example_id_smiles_csv_chooses_smiles_never_the_ids() -> None:
     assert column_modalities("id") == frozenset()
 
 
-@pytest.mark.parametrize("name", ["id", "ID", "mol_id", "Compound ID", "smiles_id", "inchikey", "InChIKey",
-                                  "standard_inchi_key", "InChI_AuxInfo", "smiles_length", "num_smiles", "text_id"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "id",
+        "ID",
+        "mol_id",
+        "Compound ID",
+        "smiles_id",
+        "inchikey",
+        "InChIKey",
+        "standard_inchi_key",
+        "InChI_AuxInfo",
+        "smiles_length",
+        "num_smiles",
+        "text_id",
+    ],
+)
 def test_ids_keys_and_statistics_are_never_chosen(name: str) -> None:
     assert column_modalities(name) == frozenset()
     with pytest.raises(ColumnChoiceError):
@@ -161,8 +192,10 @@ def test_the_only_column_needs_a_modality_when_its_name_says_none() -> None:
         infer_column(["structure"], None)
 
 
-@pytest.mark.parametrize(("header", "options"), [(["seq"], "--modality protein or --modality dna"),
-                                                 (["text"], "--modality text or --modality mixed")])
+@pytest.mark.parametrize(
+    ("header", "options"),
+    [(["seq"], "--modality protein or --modality dna"), (["text"], "--modality text or --modality mixed")],
+)
 def test_a_column_of_two_possible_modalities_asks_for_one(header: list[str], options: str) -> None:
     with pytest.raises(ColumnChoiceError) as caught:
         infer_column(header, None)
@@ -178,9 +211,21 @@ def test_empty_header_and_unknown_modality_are_errors() -> None:
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("smiles", "smiles"), ("canonicalsmiles", "smiles"), ("CanonicalSMILES", "smiles"), ("smiles_canonical", "smiles"),
-     ("std_inchi", "inchi"), ("StdInChI", "inchi"), ("protein_sequence", "protein"), ("dna", "dna"),
-     ("sequence", None), ("text", None), ("InChIKey", None), ("label", None), (None, None)],
+    [
+        ("smiles", "smiles"),
+        ("canonicalsmiles", "smiles"),
+        ("CanonicalSMILES", "smiles"),
+        ("smiles_canonical", "smiles"),
+        ("std_inchi", "inchi"),
+        ("StdInChI", "inchi"),
+        ("protein_sequence", "protein"),
+        ("dna", "dna"),
+        ("sequence", None),
+        ("text", None),
+        ("InChIKey", None),
+        ("label", None),
+        (None, None),
+    ],
 )
 def test_modality_of_column(name: str | None, expected: str | None) -> None:
     assert modality_of_column(name) == expected
@@ -274,5 +319,7 @@ def test_text_and_mixed_never_get_fallback_advice() -> None:
 
 
 def test_hint_lists_several_fitting_columns() -> None:
-    hint = failure_hint(["x"], modality="smiles", all_failed=True, header=["x", "smiles", "canonical_smiles"], column="x")
+    hint = failure_hint(
+        ["x"], modality="smiles", all_failed=True, header=["x", "smiles", "canonical_smiles"], column="x"
+    )
     assert "Columns 'smiles', 'canonical_smiles' look like smiles: pass --column NAME." in hint

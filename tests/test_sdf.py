@@ -107,13 +107,25 @@ def test_a_broken_molblock_is_a_failed_record_with_number_and_title(tmp_path: Pa
     assert b"  1  5  1  0" in pentavalent
     pentavalent = pentavalent.replace(b"  5  4  0", b"  5  5  0", 1)
     garbage = b"garbled\n  nothing\n\nthis is not a counts line\nM  END\n"
-    data = good[0] + b"$$$$\n" + pentavalent + b"$$$$\n" + good[1] + b"$$$$\n" + garbage + b"$$$$\n" + good[2] + b"$$$$\n"
+    data = (
+        good[0] + b"$$$$\n" + pentavalent + b"$$$$\n" + good[1] + b"$$$$\n" + garbage + b"$$$$\n" + good[2] + b"$$$$\n"
+    )
     records = _read(data, tmp_path)
     assert [r.number for r in records] == [1, 2, 3, 4, 5]
-    assert [r.text for r in records] == [_canonical(smiles[0]), None, _canonical(smiles[1]), None, _canonical(smiles[2])]
-    assert records[1].error is not None and records[1].error.startswith("molecule 2 ('bad valence') could not be read by RDKit")
+    assert [r.text for r in records] == [
+        _canonical(smiles[0]),
+        None,
+        _canonical(smiles[1]),
+        None,
+        _canonical(smiles[2]),
+    ]
+    assert records[1].error is not None and records[1].error.startswith(
+        "molecule 2 ('bad valence') could not be read by RDKit"
+    )
     assert "valence" in records[1].error.lower()  # RDKit's own reason is kept
-    assert records[3].error is not None and records[3].error.startswith("molecule 4 ('garbled') could not be read by RDKit")
+    assert records[3].error is not None and records[3].error.startswith(
+        "molecule 4 ('garbled') could not be read by RDKit"
+    )
     assert records[3].raw == garbage.rstrip(b"\n")
 
 
@@ -203,7 +215,12 @@ def test_split_molblocks_keeps_properties_and_titles() -> None:
 
 def test_is_sdf_path() -> None:
     assert [is_sdf_path(p) for p in ("a.sdf", "a.SDF.gz", "b.mol", "c.sd", "d.smi", "e.mol2")] == [
-        True, True, True, True, False, False,
+        True,
+        True,
+        True,
+        True,
+        False,
+        False,
     ]
 
 
