@@ -253,6 +253,15 @@ def _title(block: SdfBlock) -> str:
 def _record(block: SdfBlock, prop: str | None, from_molblock: Any) -> Record:
     number = block.number
     where = f"molecule {number} ({_title(block)})"
+    if prop is not None:
+        # The property is the record: its molecule need not be one RDKit can sanitise.
+        key = prop.encode("utf-8")
+        if key not in block.properties:
+            return Record(number, None, f"{where} has no SD property {prop!r}")
+        value = _text(block.properties[key])
+        if value is None:
+            return Record(number, None, f"{where}: SD property {prop!r} is not valid UTF-8", block.properties[key])
+        return Record(number, value)
     molblock = _text(block.molblock)
     if molblock is None:
         return Record(number, None, f"{where}: the molblock is not valid UTF-8", block.molblock)
@@ -260,22 +269,14 @@ def _record(block: SdfBlock, prop: str | None, from_molblock: Any) -> Record:
         try:
             mol = from_molblock(molblock)
             problem = None
-        except Exception as err:  # RDKit raises bare RuntimeError/ValueError on odd blocks
+        except Exception as err:  # noqa: BLE001 - RDKit raises bare RuntimeError/ValueError on odd blocks
             mol, problem = None, str(err)
     if mol is None:
         detail = problem or "; ".join(messages) or "RDKit returned no molecule"
         return Record(number, None, f"{where} could not be read by RDKit: {detail}", block.molblock)
-    if prop is None:
-        from rdkit import Chem
+    from rdkit import Chem
 
-        return Record(number, Chem.MolToSmiles(mol))
-    key = prop.encode("utf-8")
-    if key not in block.properties:
-        return Record(number, None, f"{where} has no SD property {prop!r}")
-    value = _text(block.properties[key])
-    if value is None:
-        return Record(number, None, f"{where}: SD property {prop!r} is not valid UTF-8", block.properties[key])
-    return Record(number, value)
+    return Record(number, Chem.MolToSmiles(mol))
 
 
 def read_sdf(source: str | Path | IO[bytes], *, prop: str | None = None) -> Iterator[Record]:
@@ -284,8 +285,9 @@ def read_sdf(source: str | Path | IO[bytes], *, prop: str | None = None) -> Iter
     Args:
         source: a path (``.sdf``, ``.sdf.gz``, ``.mol``) or a binary handle; gzip is
             recognised by its magic bytes (and by a ``.gz`` suffix on a path).
-        prop: an SD property to read as the record's text instead of the SMILES; a
-            molecule without it is a failed record naming it.
+        prop: an SD property to read as the record's text instead of the SMILES
+            (the molblock is then not parsed); a molecule without it is a failed
+            record naming it.
 
     Returns:
         Records with ``text`` set to RDKit's canonical isomeric SMILES (or the

@@ -323,3 +323,10 @@ def test_hint_lists_several_fitting_columns() -> None:
         ["x"], modality="smiles", all_failed=True, header=["x", "smiles", "canonical_smiles"], column="x"
     )
     assert "Columns 'smiles', 'canonical_smiles' look like smiles: pass --column NAME." in hint
+
+
+def test_a_protein_read_as_dna_is_sent_to_the_protein_grammar() -> None:
+    protein = "MKVLAAGIVALLLAAGCSSSKEETKPAEEAPKAEEPAAEEAPAETAAPAAETPAPAETETKTEETAAE"
+    hint = failure_hint([protein], modality="dna", all_failed=True, header=["name", "sequence"], column="sequence")
+    assert "read cleanly as protein: pass --modality protein" in hint
+    assert "Pass --on-error fallback" not in hint

@@ -168,7 +168,7 @@ def test_a_property_replaces_the_smiles_and_a_missing_one_fails_the_record(tmp_p
     assert records[1].error == "molecule 2 ('mol2') has no SD property 'measured log solubility'"
 
 
-def test_a_property_value_is_read_even_when_rdkit_agrees(tmp_path: Path) -> None:
+def test_property_values_match_rdkits_own_sd_reader(tmp_path: Path) -> None:
     """The split is chemtok's own: check it against RDKit's SD reader on the same file."""
     smiles = _real_smiles(4)
     props = {i: {"ID": f"ESOL-{i}", "SMILES_IN": s} for i, s in enumerate(smiles)}
@@ -234,3 +234,19 @@ def test_missing_rdkit_is_a_clear_import_error() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == 'True reading SDF/MOL files needs RDKit: pip install "chemtok[rdkit]"'
     assert issubclass(RDKitRequiredError, ImportError)
+
+
+def test_a_property_is_read_even_from_a_molblock_rdkit_refuses(tmp_path: Path) -> None:
+    data = b"broken\n\n\nnot a counts line\nM  END\n> <ID>\nCHEMBL25\n\n$$$$\n"
+    assert [r.text for r in _read(data, tmp_path, prop="ID")] == ["CHEMBL25"]
+    assert _read(data, tmp_path)[0].text is None
+
+
+def test_explicit_hydrogens_are_removed_as_rdkit_does_for_sd_files(tmp_path: Path) -> None:
+    """removeHs=True: a file with every hydrogen explicit gives the usual SMILES; a deuterium stays."""
+    path = tmp_path / "explicit_h.sdf"
+    with Chem.SDWriter(str(path)) as writer:
+        for smiles in ("CCO", "[2H]C(Cl)(Cl)Cl"):
+            writer.write(Chem.AddHs(Chem.MolFromSmiles(smiles)))
+    assert b" H " in path.read_bytes()
+    assert [r.text for r in read_sdf(path)] == ["CCO", "[2H]C(Cl)(Cl)Cl"]
