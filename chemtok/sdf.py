@@ -221,7 +221,7 @@ def _open(source: str | Path | IO[bytes], stack: contextlib.ExitStack) -> IO[byt
     Handles opened here are closed by ``stack``; a caller's handle is left open.
     """
     if isinstance(source, (str, Path)):
-        handle: IO[bytes] = stack.enter_context(open(source, "rb"))
+        handle: IO[bytes] = stack.enter_context(open(source, "rb"))  # noqa: SIM115 - closed by the stack
         by_suffix = str(source).lower().endswith(".gz")
     else:
         handle, by_suffix = source, False
