@@ -45,6 +45,7 @@ __all__ = [
     "split_molblocks",
     "is_sdf_path",
     "rdkit_messages",
+    "require_rdkit",
     "SdfBlock",
     "RDKitRequiredError",
     "SDF_SUFFIXES",
@@ -75,6 +76,21 @@ class RDKitRequiredError(ChemtokError, ImportError):
 
     def __init__(self) -> None:
         super().__init__('reading SDF/MOL files needs RDKit: pip install "chemtok[rdkit]"')
+
+
+def require_rdkit() -> None:
+    """Check that RDKit is importable, before a run starts on an SDF/MOL input.
+
+    Raises:
+        RDKitRequiredError: it is not (the command line's usage error, exit status 2).
+
+    Example:
+        >>> require_rdkit()  # RDKit is installed here
+    """
+    try:
+        import rdkit.Chem  # noqa: F401
+    except ImportError:
+        raise RDKitRequiredError() from None
 
 
 @dataclass(frozen=True)
@@ -306,10 +322,8 @@ def read_sdf(source: str | Path | IO[bytes], *, prop: str | None = None) -> Iter
         >>> [r.text for r in read_sdf(io.BytesIO(block.encode()))]
         ['C[C@H](N)C(=O)O']
     """
-    try:
-        from rdkit import Chem
-    except ImportError:
-        raise RDKitRequiredError() from None
+    require_rdkit()
+    from rdkit import Chem
 
     def from_molblock(block: str) -> Any:
         return Chem.MolFromMolBlock(block, sanitize=True, removeHs=True)

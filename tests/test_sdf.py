@@ -227,12 +227,13 @@ def test_is_sdf_path() -> None:
 def test_missing_rdkit_is_a_clear_import_error() -> None:
     code = (
         "import sys; sys.modules['rdkit'] = None\n"
-        "from chemtok.sdf import read_sdf, RDKitRequiredError\n"
-        "try:\n    next(read_sdf('x.sdf'))\n"
-        "except RDKitRequiredError as err:\n    print(isinstance(err, ImportError), err)\n"
+        "from chemtok.sdf import read_sdf, require_rdkit, RDKitRequiredError\n"
+        "for call in (lambda: next(read_sdf('x.sdf')), require_rdkit):\n"
+        "    try:\n        call()\n"
+        "    except RDKitRequiredError as err:\n        print(isinstance(err, ImportError), err)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
-    assert result.stdout.strip() == 'True reading SDF/MOL files needs RDKit: pip install "chemtok[rdkit]"'
+    assert result.stdout.splitlines() == ['True reading SDF/MOL files needs RDKit: pip install "chemtok[rdkit]"'] * 2
     assert issubclass(RDKitRequiredError, ImportError)
 
 
