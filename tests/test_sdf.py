@@ -251,3 +251,26 @@ def test_explicit_hydrogens_are_removed_as_rdkit_does_for_sd_files(tmp_path: Pat
             writer.write(Chem.AddHs(Chem.MolFromSmiles(smiles)))
     assert b" H " in path.read_bytes()
     assert [r.text for r in read_sdf(path)] == ["CCO", "[2H]C(Cl)(Cl)Cl"]
+
+
+def test_hyp_any_mix_of_line_ends_gives_the_same_molecules() -> None:
+    from hypothesis import assume, given, settings
+    from hypothesis import strategies as st
+
+    smiles = _real_smiles(3)
+    lines = _sdf_bytes(smiles).split(b"\n")[:-1]
+    expected = [_canonical(s) for s in smiles]
+
+    @settings(max_examples=int(os.environ.get("CHEMTOK_MAX_EXAMPLES", "50")), deadline=None)
+    @given(st.lists(st.sampled_from([b"\n", b"\r\n", b"\r"]), min_size=len(lines), max_size=len(lines)))
+    def check(ends: list[bytes]) -> None:
+        # CR, then an empty line ended by LF, *is* a CRLF: no reader can tell them apart.
+        assume(
+            not any(e == b"\r" and lines[i + 1] == b"" and ends[i + 1][:1] == b"\n" for i, e in enumerate(ends[:-1]))
+        )
+        data = b"".join(line + end for line, end in zip(lines, ends))
+        blocks = list(split_molblocks(io.BytesIO(data)))
+        assert [b.title for b in blocks] == [b"mol1", b"mol2", b"mol3"]
+        assert [r.text for r in read_sdf(io.BytesIO(data))] == expected
+
+    check()
