@@ -19,7 +19,7 @@ read; without it :func:`read_sdf` raises :class:`RDKitRequiredError`.
 Example:
     >>> import os, tempfile
     >>> from rdkit import Chem
-    >>> from chemtok.sdf import read_sdf
+    >>> from chemtok.io.sdf import read_sdf
     >>> path = os.path.join(tempfile.mkdtemp(), "acids.sdf")
     >>> with Chem.SDWriter(path) as writer:
     ...     for smiles in ("CC(=O)O", "OC(=O)c1ccccc1"):

@@ -1,4 +1,4 @@
-"""chemtok.guards: SIGTERM handled like Ctrl-C (with real child processes), and outputs refused as inputs."""
+"""chemtok.io.guards: SIGTERM handled like Ctrl-C (with real child processes), and outputs refused as inputs."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ import pytest
 from conftest import ROOT
 from test_atomic import CHILD_TIMEOUT, hidden, lay_out, snapshot
 
-from chemtok.atomic import OutputSet, clean_stale
+from chemtok.io.commit import OutputSet, clean_stale
 from chemtok.errors import ChemtokError
-from chemtok.guards import (
+from chemtok.io.guards import (
     OutputClashError,
     Terminated,
     check_not_an_output,
@@ -33,8 +33,8 @@ _SIGTERM_CHILD = textwrap.dedent(
     """
     import contextlib, sys
     from pathlib import Path
-    from chemtok.atomic import OutputSet
-    from chemtok.guards import interrupt_on_sigterm
+    from chemtok.io.commit import OutputSet
+    from chemtok.io.guards import interrupt_on_sigterm
 
     out = Path(sys.argv[1])
     guard = contextlib.nullcontext() if sys.argv[2] == "plain" else interrupt_on_sigterm()

@@ -14,7 +14,7 @@ failing characters are a small minority of each record (:data:`FALLBACK_MAX_FORE
 measured by :func:`foreign_fraction`).
 
 Example:
-    >>> from chemtok.columns import infer_column
+    >>> from chemtok.io.columns import infer_column
     >>> infer_column(["id", "smiles"], "smiles")
     ColumnChoice(name='smiles', index=1, modality='smiles', reason='its name')
     >>> infer_column(["smiles", "options", "inchi", "inchikey"], "inchi").name

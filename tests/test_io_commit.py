@@ -1,4 +1,4 @@
-"""chemtok.atomic: all-or-nothing commits and recovery after killed runs."""
+"""chemtok.io.commit: all-or-nothing commits and recovery after killed runs."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from conftest import ROOT
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chemtok.atomic import IncompleteRollbackError, OutputSet, clean_stale
+from chemtok.io.commit import IncompleteRollbackError, OutputSet, clean_stale
 
 # One run's files and two versions of them. The old run had several inputs (a sources
 # sidecar) and no errors file; the new run has one input and an errors file.
@@ -370,7 +370,7 @@ _KILLED_CHILD = textwrap.dedent(
     f"""
     import os, signal, sys
     from pathlib import Path
-    from chemtok.atomic import OutputSet
+    from chemtok.io.commit import OutputSet
 
     directory, k = Path(sys.argv[1]), int(sys.argv[2])
     outputs = OutputSet([directory / name for name in {FINALS!r}])

@@ -1,4 +1,4 @@
-"""SDF/MOL input: one record per molecule, every molecule accounted for (chemtok.sdf)."""
+"""SDF/MOL input: one record per molecule, every molecule accounted for (chemtok.io.sdf)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from chemtok.io import Record
-from chemtok.sdf import RDKitRequiredError, is_sdf_path, read_sdf, split_molblocks
+from chemtok.io.sdf import RDKitRequiredError, is_sdf_path, read_sdf, split_molblocks
 
 Chem = pytest.importorskip("rdkit.Chem")
 pytestmark = pytest.mark.rdkit
@@ -227,7 +227,7 @@ def test_is_sdf_path() -> None:
 def test_missing_rdkit_is_a_clear_import_error() -> None:
     code = (
         "import sys; sys.modules['rdkit'] = None\n"
-        "from chemtok.sdf import read_sdf, require_rdkit, RDKitRequiredError\n"
+        "from chemtok.io.sdf import read_sdf, require_rdkit, RDKitRequiredError\n"
         "for call in (lambda: next(read_sdf('x.sdf')), require_rdkit):\n"
         "    try:\n        call()\n"
         "    except RDKitRequiredError as err:\n        print(isinstance(err, ImportError), err)\n"

@@ -1,6 +1,6 @@
 """Commit every output file of a run together, or none of them, and clean up after killed runs.
 
-(:mod:`chemtok.guards` has the other two protections of a run's outputs: SIGTERM
+(:mod:`chemtok.io.guards` has the other two protections of a run's outputs: SIGTERM
 handled like Ctrl-C, and user-given paths that are outputs refused.)
 
 A ``chemtok tokenize`` run writes several files that only make sense together: the ids
@@ -48,7 +48,7 @@ where a pid cannot be probed safely, stale files are left alone.
 
 Example:
     >>> import os, tempfile
-    >>> from chemtok.atomic import OutputSet
+    >>> from chemtok.io.commit import OutputSet
     >>> folder = tempfile.mkdtemp()
     >>> ids, meta = os.path.join(folder, "mols.npy"), os.path.join(folder, "mols.meta.json")
     >>> with OutputSet([ids, meta]) as outputs:
@@ -253,7 +253,7 @@ def clean_stale(final_paths: Iterable[str | os.PathLike[str]]) -> Recovered:
 
     Example:
         >>> import os, tempfile
-        >>> from chemtok.atomic import clean_stale
+        >>> from chemtok.io.commit import clean_stale
         >>> folder = tempfile.mkdtemp()
         >>> # a temporary file left by a process that no longer runs (pid 4194304 > pid_max)
         >>> open(os.path.join(folder, ".mols.npy.4194304-0123abcd.chemtok-tmp"), "w").close()
@@ -350,7 +350,7 @@ class OutputSet:
 
     Example:
         >>> import os, tempfile
-        >>> from chemtok.atomic import OutputSet
+        >>> from chemtok.io.commit import OutputSet
         >>> folder = tempfile.mkdtemp()
         >>> out = os.path.join(folder, "ethanol.jsonl")
         >>> outputs = OutputSet([out])

@@ -2,12 +2,12 @@
 
 :func:`interrupt_on_sigterm` turns SIGTERM (what ``kill``, ``timeout``, systemd and job
 schedulers send) into a ``KeyboardInterrupt``, so the cleanup path that Ctrl-C takes
-removes an unfinished output (see :mod:`chemtok.atomic`) instead of leaving hundreds of
+removes an unfinished output (see :mod:`chemtok.io.commit`) instead of leaving hundreds of
 MB of hidden temporary files. :func:`check_not_an_output` refuses an input or an
 ``--errors`` path that is one of the files the run writes, before anything is written.
 
 Example:
-    >>> from chemtok.guards import check_not_an_output, interrupt_on_sigterm
+    >>> from chemtok.io.guards import check_not_an_output, interrupt_on_sigterm
     >>> outputs = ["caffeine.npy", "caffeine.offsets.npy", "caffeine.meta.json"]
     >>> with interrupt_on_sigterm():
     ...     check_not_an_output("caffeine.smi", outputs)
@@ -83,7 +83,7 @@ def check_not_an_output(
 
     Args:
         path: the path the user gave.
-        outputs: every file the run writes (e.g. :attr:`chemtok.atomic.OutputSet.finals`).
+        outputs: every file the run writes (e.g. :attr:`chemtok.io.commit.OutputSet.finals`).
         role: how the message names ``path`` (``"input"``, ``"--errors"``).
         instead: an example of a path to pass instead, shown in the message.
 
@@ -91,12 +91,12 @@ def check_not_an_output(
         OutputClashError: ``path`` is one of ``outputs``.
 
     Example:
-        >>> from chemtok.guards import check_not_an_output
+        >>> from chemtok.io.guards import check_not_an_output
         >>> check_not_an_output("aspirin.smi", ["aspirin.npy", "aspirin.meta.json"])
         >>> check_not_an_output("aspirin.meta.json", ["aspirin.npy", "aspirin.meta.json"], role="--errors")
         Traceback (most recent call last):
         ...
-        chemtok.guards.OutputClashError: the --errors 'aspirin.meta.json' is one of the files this run writes, so it would be overwritten; pass a --errors path that is none of them (aspirin.npy, aspirin.meta.json)
+        chemtok.io.guards.OutputClashError: the --errors 'aspirin.meta.json' is one of the files this run writes, so it would be overwritten; pass a --errors path that is none of them (aspirin.npy, aspirin.meta.json)
     """
     given = os.fspath(path)
     if given == "-":
@@ -135,7 +135,7 @@ def interrupt_on_sigterm(*, signals: Sequence[int] = (signal.SIGTERM,)) -> Itera
 
     Example:
         >>> import os, signal
-        >>> from chemtok.guards import Terminated, interrupt_on_sigterm
+        >>> from chemtok.io.guards import Terminated, interrupt_on_sigterm
         >>> try:
         ...     with interrupt_on_sigterm():
         ...         os.kill(os.getpid(), signal.SIGTERM)

@@ -1,4 +1,4 @@
-"""Safe column choice and the "wrong column or modality?" hint (chemtok.columns)."""
+"""Safe column choice and the "wrong column or modality?" hint (chemtok.io.columns)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from chemtok.columns import (
+from chemtok.io.columns import (
     FALLBACK_MAX_FOREIGN,
     ColumnChoice,
     ColumnChoiceError,
