@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from test_atomic import CHILD_TIMEOUT, hidden, lay_out, snapshot
+from test_io_commit import CHILD_TIMEOUT, hidden, lay_out, snapshot
 
 from chemtok.io.commit import OutputSet, clean_stale
 from chemtok.errors import ChemtokError
