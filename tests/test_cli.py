@@ -528,9 +528,12 @@ def test_progress_bar_when_asked(data_dir: Path, tmp_path: Path, capsys: pytest.
 
 
 def test_usage_errors_name_the_flag(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    no_text = tmp_path / "ids.jsonl"
+    no_text.write_text('{"id": 1, "pmid": "123"}\n')
     cases = [
         (["tokenize", data_dir / PROTEIN_FASTA, "-o", tmp_path / "x.npy"], "--modality"),
-        (["tokenize", data_dir / TEXT_JSONL, "--modality", "text", "-o", tmp_path / "x.npy"], "--column"),
+        # no field name says text (a JSON Lines with a "text" field is read without --column)
+        (["tokenize", no_text, "--modality", "text", "-o", tmp_path / "x.npy"], "--column"),
         (["tokenize", data_dir / SMILES_GZ, "-o", tmp_path / "x.csv"], ".parquet"),
         (["tokenize", data_dir / SMILES_GZ, "-o", tmp_path / "x.npy", "--tokens"], "JSON Lines"),
         (["tokenize", tmp_path / "missing.smi", "-o", tmp_path / "x.npy"], "does not exist"),
@@ -849,3 +852,184 @@ def test_train_on_a_truncated_gzip_exits_1_without_a_traceback(tmp_path: Path, c
     code, _, err = run(["train", "smiles", src, "-o", tmp_path / "m", "--vocab-size", "4000"], capsys)
     assert code == 1 and "cannot read" in err and "Traceback" not in err
     assert not (tmp_path / "m").exists()
+
+
+# -- safe column choice (issue 11) ------------------------------------------------------------------
+
+
+def _first_smiles(data_dir: Path, n: int) -> list[str]:
+    return [r.text for r in read_records(data_dir / SMILES_GZ)][:n]  # type: ignore[misc]
+
+
+def test_id_smiles_csv_without_column_tokenizes_the_smiles_column(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], smiles_tok: Any
+) -> None:
+    """The issue's first example: the ids are valid SMILES (ring bonds), so only the header can refuse them."""
+    smiles = _first_smiles(data_dir, 50)
+    src = tmp_path / "m.csv"
+    src.write_text("id,smiles\n" + "".join(f"{1000 + i},{s}\n" for i, s in enumerate(smiles)))
+    code, _, err = run(["tokenize", src, "--modality", "smiles", "-o", tmp_path / "m.jsonl"], capsys)
+    assert code == 0, err
+    assert "reading column 'smiles' as smiles (chosen by its name)" in err
+    rows = [json.loads(line) for line in (tmp_path / "m.jsonl").read_text().splitlines()]
+    assert [row["ids"] for row in rows] == [smiles_tok.encode(s) for s in smiles]
+
+
+def test_inchi_tsv_whose_first_column_is_smiles_picks_the_inchi_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The issue's second example: ``--modality inchi`` and no ``--column`` reads the InChI column."""
+    inchis = ["InChI=1S/C2H6O/c1-2-3/h3H,2H2,1H3", "InChI=1S/C6H6/c1-2-4-6-5-3-1/h1-6H"]
+    src = tmp_path / "m.tsv"
+    src.write_text("smiles\toptions\tinchi\tinchikey\n" + "".join(f"CCO\t\t{i}\tXXXX\n" for i in inchis))
+    code, _, err = run(["tokenize", src, "--modality", "inchi", "-o", tmp_path / "m.jsonl"], capsys)
+    assert code == 0, err
+    assert "reading column 'inchi' as inchi" in err
+    inchi_tok = load_tokenizer("inchi")
+    rows = [json.loads(line) for line in (tmp_path / "m.jsonl").read_text().splitlines()]
+    assert [row["ids"] for row in rows] == [inchi_tok.encode(i) for i in inchis]
+
+
+def test_the_column_name_gives_the_modality_when_none_is_passed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "m.jsonl"
+    src.write_text('{"chembl_id": "CHEMBL545", "canonical_smiles": "CCO"}\n')
+    code, _, err = run(["tokenize", src, "-o", tmp_path / "m.npy"], capsys)
+    assert code == 0, err
+    assert "reading column 'canonical_smiles' as smiles" in err
+
+
+@pytest.mark.parametrize("header", ["smiles,canonical_smiles", "id,name"])
+def test_several_or_no_candidate_columns_are_a_usage_error_naming_them(
+    header: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "m.csv"
+    src.write_text(header + "\nCCO,CCO\n")
+    code, _, err = run(["tokenize", src, "--modality", "smiles", "-o", tmp_path / "m.npy"], capsys)
+    assert code == 2
+    for name in header.split(","):
+        assert repr(name) in err
+    assert "--column" in err and "Traceback" not in err
+    assert not (tmp_path / "m.npy").exists()
+
+
+def test_forced_smiles_column_as_inchi_exits_1_with_the_hint_and_no_fallback_advice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "m.tsv"
+    src.write_text("smiles\tinchi\n" + "".join(f"{s}\tInChI=1S/CH4/h1H4\n" for s in ["CCO", "c1ccccc1O", "CC(=O)O"]))
+    code, _, err = run(["tokenize", src, "--column", "smiles", "--modality", "inchi", "-o", tmp_path / "m.npy"], capsys)
+    assert code == 1
+    assert "Wrong column or modality?" in err and "'smiles', 'inchi'" in err
+    assert "pass --column inchi" in err
+    assert "--on-error fallback is not recommended" in err
+    assert "Pass --on-error fallback" not in err
+    assert err.rstrip().splitlines()[-1].startswith("chemtok: read 1, written 0, failed 1")
+
+
+@pytest.mark.parametrize("policy", ["skip", "fallback"])
+def test_every_record_failing_as_text_columns_exits_1_with_the_hint(
+    policy: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Text read as SMILES: most characters foreign, so not even fallback is advised; exit 1 under skip."""
+    src = tmp_path / "m.csv"
+    src.write_text("smiles\n" + "".join(f"{w}\n" for w in ["hello world", "what a day", "plain prose"]))
+    code, _, err = run(["tokenize", src, "--on-error", policy, "-o", tmp_path / "m.npy"], capsys)
+    if policy == "skip":
+        assert code == 1
+        assert "Wrong column or modality?" in err and "Pass --on-error fallback" not in err
+        assert err.rstrip().splitlines()[-1] == "chemtok: read 3, written 0, failed 3 (a failed run: exit status 1)"
+    else:  # fallback covers them with byte tokens: written, nothing failed
+        assert code == 0 and "read 3, written 3, failed 0" in err
+
+
+def test_a_stray_character_still_recommends_fallback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "m.smi"
+    src.write_text("CC(=O)Oc1ccccc1C(=O)O\u2013\n")
+    code, _, err = run(["tokenize", src, "-o", tmp_path / "m.npy"], capsys)
+    assert code == 1 and "Pass --on-error fallback" in err
+
+
+# -- SDF/MOL input (issue 11) ------------------------------------------------------------------------
+
+
+def _sdf(path: Path, smiles: list[str | None], *, prop: str | None = None) -> None:
+    """Write ``smiles`` as an SD file (``None`` = a molblock RDKit cannot read, titled ``broken``)."""
+    Chem = pytest.importorskip("rdkit.Chem")
+    parts = []
+    for i, s in enumerate(smiles):
+        if s is None:
+            parts.append("broken\n  junk\n\n  1  0  0  0  0  0  0  0  0  0999 V2000\nnot an atom line\nM  END\n$$$$\n")
+            continue
+        mol = Chem.MolFromSmiles(s)
+        mol.SetProp("_Name", f"mol{i + 1}")
+        if prop is not None:
+            mol.SetProp(prop, s)
+        parts.append(Chem.MolToMolBlock(mol) + (f"> <{prop}>\n{s}\n\n" if prop else "") + "$$$$\n")
+    data = "".join(parts).encode()
+    path.write_bytes(gzip.compress(data) if path.name.endswith(".gz") else data)
+
+
+@pytest.mark.rdkit
+@pytest.mark.parametrize("name", ["m.sdf", "m.sdf.gz", "m.sd"])
+def test_sdf_input_tokenizes_rdkit_smiles_of_each_molecule(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], smiles_tok: Any) -> None:
+    Chem = pytest.importorskip("rdkit.Chem")
+    smiles = ["CC(=O)O", "c1ccccc1O", "C[C@H](N)C(=O)O"]
+    _sdf(tmp_path / name, smiles)
+    code, _, err = run(["tokenize", tmp_path / name, "-o", tmp_path / "m.jsonl"], capsys)
+    assert code == 0, err
+    rows = [json.loads(line) for line in (tmp_path / "m.jsonl").read_text().splitlines()]
+    assert [row["record"] for row in rows] == [1, 2, 3]
+    assert [row["ids"] for row in rows] == [smiles_tok.encode(Chem.MolToSmiles(Chem.MolFromSmiles(s))) for s in smiles]
+
+
+@pytest.mark.rdkit
+def test_a_mol_file_is_one_record(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    Chem = pytest.importorskip("rdkit.Chem")
+    (tmp_path / "m.mol").write_text(Chem.MolToMolBlock(Chem.MolFromSmiles("CCO")))
+    code, _, err = run(["tokenize", tmp_path / "m.mol", "-o", tmp_path / "m.npy"], capsys)
+    assert code == 0 and "read 1, written 1, failed 0" in err
+
+
+@pytest.mark.rdkit
+def test_an_unreadable_molblock_is_a_failed_record_with_number_and_title(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _sdf(tmp_path / "m.sdf", ["CCO", None, "CCN"])
+    errors = tmp_path / "bad.jsonl"
+    code, _, err = run(["tokenize", tmp_path / "m.sdf", "--on-error", "skip", "--errors", errors, "-o", tmp_path / "m.npy"], capsys)
+    assert code == 0, err
+    assert "read 3, written 2, failed 1" in err
+    entries = [json.loads(line) for line in errors.read_text().splitlines()]
+    assert [e["record"] for e in entries] == [2]
+    assert "molecule 2 ('broken')" in entries[0]["error"]
+    assert np.load(tmp_path / "m.records.npy").tolist() == [1, 3]
+
+
+@pytest.mark.rdkit
+def test_sdf_column_reads_an_sd_property_with_its_modality_from_the_name(tmp_path: Path, capsys: pytest.CaptureFixture[str], smiles_tok: Any) -> None:
+    _sdf(tmp_path / "m.sdf", ["OCC", "NCC"], prop="input_smiles")
+    code, _, err = run(["tokenize", tmp_path / "m.sdf", "--column", "input_smiles", "-o", tmp_path / "m.jsonl"], capsys)
+    assert code == 0, err
+    rows = [json.loads(line) for line in (tmp_path / "m.jsonl").read_text().splitlines()]
+    assert [row["ids"] for row in rows] == [smiles_tok.encode("OCC"), smiles_tok.encode("NCC")]  # as written, not canonical
+    code, _, err = run(["tokenize", tmp_path / "m.sdf", "--column", "notes", "-o", tmp_path / "n.npy"], capsys)
+    assert code == 2 and "--modality" in err
+
+
+@pytest.mark.rdkit
+def test_validate_reads_sdf(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _sdf(tmp_path / "m.sdf", ["CCO", "c1ccccc1"])
+    code, out, err = run(["validate", tmp_path / "m.sdf"], capsys)
+    assert code == 0, err
+    assert "2 records" in out
+
+
+def test_sdf_without_rdkit_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "m.sdf").write_text("x\n\n\n  0  0  0  0  0  0  0  0  0  0999 V2000\nM  END\n$$$$\n")
+    monkeypatch.setitem(sys.modules, "rdkit", None)
+    monkeypatch.setitem(sys.modules, "rdkit.Chem", None)
+    code, _, err = run(["tokenize", tmp_path / "m.sdf", "-o", tmp_path / "m.npy"], capsys)
+    assert code == 2 and 'pip install "chemtok[rdkit]"' in err and "Traceback" not in err
+
+
+def test_count_records_counts_sdf_molecules(tmp_path: Path) -> None:
+    import threading
+
+    _sdf(tmp_path / "m.sdf", ["CCO", "CCN", "CCC"])
+    assert readers.count_records([str(tmp_path / "m.sdf")], ["sdf"], threading.Event()) == 3

@@ -30,6 +30,7 @@ __all__ = [
     "Progress",
     "UsageError",
     "check_inputs",
+    "choose_column",
     "err",
     "label",
     "load_tokenizer",
@@ -115,7 +116,7 @@ def _input_format(path: str, forced: str | None) -> str:
         except ValueError:
             raise UsageError(
                 f"cannot tell the format of {path!r} from its extension "
-                f"(known: .smi .smiles .rsmi .txt .csv .tsv .jsonl .parquet .fasta .fa .faa .fna, optionally .gz); "
+                f"(known: .smi .smiles .rsmi .txt .csv .tsv .jsonl .parquet .fasta .fa .faa .fna .sdf .sd .mol, optionally .gz); "
                 f"pass --input-format"
             ) from None
     if fmt == "parquet" and path == "-":
@@ -126,8 +127,12 @@ def _input_format(path: str, forced: str | None) -> str:
 def check_inputs(inputs: Sequence[str], forced: str | None, column: str | None) -> list[str]:
     """The format of each input, after checking it exists and can be read that way.
 
+    A table (CSV/TSV/JSON Lines/Parquet) without ``column`` is fine here: its column
+    is chosen from the header by :func:`choose_column`. An SDF/MOL input needs RDKit.
+
     Raises:
-        UsageError: a missing file, a directory, an unknown extension, ``-`` twice...
+        UsageError: a missing file, a directory, an unknown extension, ``-`` twice,
+            a JSON Lines/Parquet standard input without ``--column``, SDF without RDKit...
     """
     if list(inputs).count("-") > 1:
         raise UsageError("standard input ('-') can be read only once")
@@ -139,10 +144,65 @@ def check_inputs(inputs: Sequence[str], forced: str | None, column: str | None) 
             if os.path.isdir(path):
                 raise UsageError(f"input {path!r} is a directory; pass the files")
         fmt = _input_format(path, forced)
-        if fmt in ("jsonl", "parquet") and not column:
-            raise UsageError(f"{label(path)} is {'JSON Lines' if fmt == 'jsonl' else 'Parquet'}: pass --column NAME for the field holding the records")
+        if fmt == "jsonl" and path == "-" and not column:
+            raise UsageError("standard input is JSON Lines: pass --column NAME for the field holding the records")
         formats.append(fmt)
+    if "sdf" in formats:
+        from chemtok.io.sdf import RDKitRequiredError, require_rdkit
+
+        try:
+            require_rdkit()
+        except RDKitRequiredError as error:
+            raise UsageError(str(error)) from None
     return formats
+
+
+def choose_column(inputs: Sequence[str], formats: Sequence[str], column: str | None, modality: str | None) -> tuple[str | None, str | None]:
+    """The column to read and the modality it implies, for tables read without ``--column``.
+
+    With ``--column`` given (or no table among the inputs) nothing is chosen:
+    ``(column, None)``. Otherwise each table's header goes through
+    :func:`chemtok.io.columns.infer_column` (the names ``smiles``, ``canonical_smiles``,
+    ``inchi``, ``sequence``...; never an id or key column), the choice is printed on
+    standard error, and every table must choose the same column.
+
+    Raises:
+        UsageError: no column or several fit (the message names them), or the tables
+            choose different columns.
+
+    Example:
+        CSV ``id,smiles`` with ``--modality smiles`` reads ``smiles``, not the ids
+        (``12345`` is valid SMILES: five ring bonds).
+    """
+    from chemtok.io.columns import ColumnChoiceError, infer_column
+    from chemtok.io.formats import TABLE_FORMATS
+    from chemtok.io.readers import read_header
+
+    if column is not None:
+        return column, None
+    chosen: dict[str, Any] = {}
+    for path, fmt in zip(inputs, formats):
+        if fmt not in TABLE_FORMATS:
+            continue
+        header = read_header(path, fmt)
+        if header is None:  # standard input: no header to look at ahead of the run
+            if fmt in ("csv", "tsv"):
+                continue
+            raise UsageError(f"{label(path)}: pass --column NAME for the field holding the records")
+        try:
+            chosen[path] = infer_column(header, modality)
+        except ColumnChoiceError as error:
+            raise UsageError(f"{label(path)}: {error}") from None
+    if not chosen:
+        return None, None
+    names = {choice.name for choice in chosen.values()}
+    kinds = {choice.modality for choice in chosen.values()}
+    if len(names) > 1 or len(kinds) > 1:
+        listed = ", ".join(f"{label(p)}: {c}" for p, c in chosen.items())
+        raise UsageError(f"the tables choose different columns ({listed}); tokenize them separately or pass --column")
+    choice = next(iter(chosen.values()))
+    err(f"reading {choice}; pass --column NAME to choose another")
+    return choice.name, choice.modality
 
 
 

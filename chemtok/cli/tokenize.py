@@ -20,6 +20,7 @@ from chemtok.cli.common import (
     Progress,
     UsageError,
     check_inputs,
+    choose_column,
     err,
     label,
     load_tokenizer,
@@ -33,18 +34,23 @@ __all__ = ["add_parser", "run"]
 DEFAULT_CHUNK_SIZE = 32768
 #: Failures printed on stderr under ``skip`` when there is no ``--errors`` file.
 _SHOWN_FAILURES = 10
+#: Failing records the "wrong column or modality?" hint looks at.
+_HINT_RECORDS = 5
 
 
 _TOKENIZE_EPILOG = """\
 inputs (by extension, optionally .gz; '-' reads standard input):
   .smi .smiles .rsmi   one record per line, the first whitespace-separated field
   .txt                 one record per line, the whole line
-  .csv .tsv            the --column column (default: the first)
-  .jsonl               the --column field
-  .parquet             the --column column
+  .csv .tsv .parquet   the --column column (default: chosen from the header names)
+  .jsonl               the --column field (default: chosen from the first line's keys)
   .fasta .fa .faa .fna the sequence of each entry
-  The modality follows from .smi/.smiles/.rsmi (smiles), .faa (protein), .fna (dna)
-  or a --column named smiles/inchi; otherwise pass --modality.
+  .sdf .sd .mol        RDKit's canonical SMILES of each molecule, or the SD property
+                       --column PROP (needs RDKit: pip install "chemtok[rdkit]")
+  Without --column, a table's column is chosen by its name (smiles, canonical_smiles,
+  *_smiles, inchi, sequence, seq, text...; never an id or key column) and printed; two
+  candidates are a usage error naming them. The modality follows from .smi/.smiles/.rsmi
+  and .sdf (smiles), .faa (protein), .fna (dna) or the column's name; else --modality.
 
 outputs (by extension of -o):
   .parquet    columns record (int64), ids (list<uint32>), source (several inputs)
@@ -55,7 +61,9 @@ outputs (by extension of -o):
   Parquet metadata (key "chemtok") or OUT.meta.json.
 
 Every record keeps its 1-based number in its input; empty lines are records with no
-tokens. Under --on-error skip, written + failed == read, always.
+tokens. written + failed == read, always. Exit status: 0 success, 1 a failed run
+(a failing record under raise, an unreadable input, or every record failed, under
+any policy), 2 a usage error.
 
 examples:
   chemtok tokenize ../shared/data/smiles/moleculenet_bace.smi.gz -o bace.parquet
@@ -138,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
 
     inputs: list[str] = list(args.inputs)
     formats = check_inputs(inputs, args.input_format, args.column)
+    args.column, by_column = choose_column(inputs, formats, args.column, args.modality)
     try:
         out_format = output_format(args.output)
     except ValueError as error:
@@ -157,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
                 raise UsageError(f"the errors file {args.errors!r} is also an input")
         if args.output != "-" and _same_file(args.errors, args.output):
             raise UsageError("--errors and --output name the same file")
-    modality = resolve_modality(args.modality, inputs, column=args.column, input_format=args.input_format)
+    modality = resolve_modality(args.modality or by_column, inputs, column=args.column, input_format=args.input_format)
 
     with _ThreadsEnv(args.jobs):
         tok = load_tokenizer(
@@ -201,9 +210,12 @@ def _run_tokenize(args: argparse.Namespace, tok: Any, modality: str, inputs: lis
             progress.total_bytes = sum(os.path.getsize(path) for path in inputs)
         _start_counter(inputs, formats, progress, stop_counting)
     shown = 0
+    failing: list[str] = []  # the first failing texts, for the hint when all fail
 
     def on_failure(failure: Failure) -> None:
         nonlocal shown
+        if failure.text is not None and len(failing) < _HINT_RECORDS:
+            failing.append(failure.text)
         if not args.errors and policy != "raise" and shown < _SHOWN_FAILURES:
             shown += 1
             _clear(progress)
@@ -235,7 +247,10 @@ def _run_tokenize(args: argparse.Namespace, tok: Any, modality: str, inputs: lis
     counts = result.counts
     _clear(progress)
     if result.stop is not None:
-        _print_stop(result.stop, args.output, counts.read)
+        stop = result.stop
+        if not stop.hint and stop.text is not None:
+            stop.hint = _advice(args, tok, modality, inputs, formats, [stop.text], all_failed=counts.read == 1)
+        _print_stop(stop, args.output, counts.read)
         return EXIT_FAILED
     elapsed = time.monotonic() - started
     where = "standard output" if args.output == "-" else result.paths[0].name
@@ -250,7 +265,10 @@ def _run_tokenize(args: argparse.Namespace, tok: Any, modality: str, inputs: lis
         for fault in result.faults:
             err(f"{fault} (the rest of that input is one failed record)")
     elif counts.read and counts.failed == counts.read:
-        err(f"every record failed: wrong --column or --modality (now {modality})?")
+        if failing:
+            print("  " + _advice(args, tok, modality, inputs, formats, failing, all_failed=True), file=sys.stderr)
+        else:
+            err(f"every record failed: wrong --column or --modality (now {modality})?")
     if result.failed_run:
         # The summary is the last line on stderr, whatever happened before.
         err(f"read {counts.read}, written {counts.written}, failed {counts.failed} (a failed run: exit status 1)")
@@ -273,6 +291,21 @@ def _start_counter(inputs: list[str], formats: list[str], progress: Progress, st
 def _clear(progress: Progress | None) -> None:
     if progress is not None:
         progress.close()
+
+
+def _advice(
+    args: argparse.Namespace, tok: Any, modality: str, inputs: list[str], formats: list[str], texts: list[str], *, all_failed: bool
+) -> str:
+    """:func:`chemtok.io.columns.failure_hint` for the failing ``texts``, with the first table's columns."""
+    from chemtok.io.columns import failure_hint
+    from chemtok.io.readers import read_header
+
+    header = None
+    try:
+        header = read_header(inputs[0], formats[0])
+    except Exception:  # the hint is advice; an unreadable header must not hide the failure
+        header = None
+    return failure_hint(texts, modality=modality, all_failed=all_failed, header=header, column=args.column, tokenizer=tok)
 
 
 def _print_stop(failure: Any, output: str, read: int) -> None:

@@ -16,6 +16,7 @@ from chemtok.cli.common import (
     Progress,
     UsageError,
     check_inputs,
+    choose_column,
     label,
     load_tokenizer,
     visible,
@@ -66,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
     from chemtok.io.readers import read_chunks
 
     formats = check_inputs([args.input], args.input_format, args.column)
-    modality = args.modality
+    args.column, by_column = choose_column([args.input], formats, args.column, args.modality)
+    modality = args.modality or by_column
     if modality is None:
         try:
             modality = resolve_modality(None, [args.input], column=args.column, input_format=args.input_format)

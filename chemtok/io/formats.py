@@ -14,10 +14,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+from chemtok.io.columns import modality_of_column
+
 __all__ = [
     "FORMATS",
     "INPUT_FORMATS",
     "MODALITIES",
+    "TABLE_FORMATS",
     "InputError",
     "UsageError",
     "detect_format",
@@ -45,9 +48,14 @@ FORMATS = {
     ".faa": "fasta",
     ".fna": "fasta",
     ".parquet": "parquet",
+    ".sdf": "sdf",
+    ".sd": "sdf",
+    ".mol": "sdf",
 }
 #: Format names, as ``--input-format`` accepts them.
-INPUT_FORMATS = ("smi", "txt", "csv", "tsv", "jsonl", "fasta", "parquet")
+INPUT_FORMATS = ("smi", "txt", "csv", "tsv", "jsonl", "fasta", "parquet", "sdf")
+#: Formats with named columns (fields, SD properties for ``sdf``).
+TABLE_FORMATS = ("csv", "tsv", "jsonl", "parquet")
 
 
 class UsageError(Exception):
@@ -104,23 +112,8 @@ def modality_for_format(path: str | Path) -> str | None:
         return "protein"
     if suffix == ".fna":
         return "dna"
-    return None
-
-
-def modality_of_column(column: str | None) -> str | None:
-    """The modality a column name implies (``smiles``, ``*_smiles``, ``inchi``...), or ``None``.
-
-    Example:
-        >>> modality_of_column("canonical_smiles"), modality_of_column("InChI")
-        ('smiles', 'inchi')
-    """
-    if not column:
-        return None
-    name = column.lower()
-    if name == "smiles" or name.endswith("_smiles") or name.startswith("smiles_"):
-        return "smiles"
-    if name == "inchi" or name.endswith("_inchi"):
-        return "inchi"
+    if suffix in (".sdf", ".sd", ".mol"):
+        return "smiles"  # RDKit's canonical SMILES of each molecule (see chemtok.io.sdf)
     return None
 
 
@@ -169,8 +162,10 @@ def resolve_modality(
     """The modality to tokenize ``inputs`` with: ``--modality``, else what the files say.
 
     ``.smi``/``.smiles``/``.rsmi`` mean SMILES, ``.faa`` protein, ``.fna`` DNA; a
-    column named ``smiles``/``*_smiles`` or ``inchi`` says so too; ``--input-format
-    smi`` means SMILES. Anything else (``.csv``, ``.txt``, ``.fasta``, stdin ...) needs
+    column named ``smiles``/``*_smiles`` or ``inchi`` says so too
+    (:func:`chemtok.io.columns.modality_of_column`, the one rule set); ``--input-format
+    smi`` means SMILES. An SDF/MOL file means SMILES (RDKit's SMILES of each
+    molecule), unless ``column`` names an SD property: then its name says, or ``--modality``. Anything else (``.csv``, ``.txt``, ``.fasta``, stdin ...) needs
     ``--modality``.
 
     Raises:
@@ -185,7 +180,10 @@ def resolve_modality(
     by_column = modality_of_column(column)
     implied: dict[str, str | None] = {}
     for path in inputs:
-        if input_format is not None:
+        fmt = input_format if input_format is not None else (None if path == "-" else FORMATS.get(Path(_stripped_name(path)).suffix))
+        if fmt == "sdf":
+            implied[path] = "smiles" if column is None else by_column
+        elif input_format is not None:
             implied[path] = "smiles" if input_format == "smi" else None
         else:
             implied[path] = None if path == "-" else modality_for_format(path)

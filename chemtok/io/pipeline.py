@@ -215,6 +215,8 @@ def join_pieces(
 
 
 def failure_of(err: Exception | None, number: int, source: str, text: str | None, problem: str | None = None) -> Failure:
+    """The :class:`Failure` for record ``number``: a tokenization error ``err``, or (``err=None``)
+    an unreadable record and its ``problem``; ``hint`` is set only for marker errors."""
     from chemtok.errors import MarkerError, TokenizationError
 
     if err is None:  # an unreadable record
@@ -229,12 +231,13 @@ def failure_of(err: Exception | None, number: int, source: str, text: str | None
     failure = Failure(number, source, lines[0], getattr(err, "position", None), text, getattr(err, "modality", None))
     if isinstance(err, TokenizationError):
         failure.excerpt = "\n".join(lines[1:3])
-        failure.hint = (
-            "Markers must pair up; pass --no-strict-markers to keep unknown or unbalanced markers as text."
-            if isinstance(err, MarkerError)
-            else "Pass --on-error fallback to keep uncovered characters as byte-fallback tokens (lossless),"
-            " or --on-error skip --errors FILE to leave failing records out and list them."
-        )
+        # Only the marker rule has advice that holds for any record. Whether byte
+        # fallback would help depends on how foreign the record is to the grammar and
+        # whether it is of another modality: chemtok.io.columns.failure_hint decides,
+        # for the failures the caller shows (it tokenizes with every grammar: too dear
+        # to run for each failure of a skip run).
+        if isinstance(err, MarkerError):
+            failure.hint = "Markers must pair up; pass --no-strict-markers to keep unknown or unbalanced markers as text."
     return failure
 
 

@@ -3,7 +3,9 @@
 ``read_records(path)`` yields one :class:`Record` per input record, numbered from 1
 in file order, for ``.smi``/``.rsmi`` (first whitespace field of each line),
 ``.txt`` (whole line), ``.csv``/``.tsv`` (a named column), ``.jsonl`` (a named
-field), ``.fasta`` (the sequence of each entry) and ``.parquet`` (a named column);
+field), ``.fasta`` (the sequence of each entry), ``.parquet`` (a named column) and
+``.sdf``/``.sd``/``.mol`` (RDKit's SMILES of each molecule, or a named SD property;
+see :mod:`chemtok.io.sdf`);
 any of them except Parquet may be gzip-compressed (``.gz``), and ``-`` reads standard
 input. A record whose bytes are not UTF-8 is yielded with ``error`` set instead of
 stopping the file: a bad record is reported, never lost.
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
 
     import numpy as np
 
-__all__ = ["Chunk", "Record", "count_records", "open_input", "read_chunks", "read_records"]
+__all__ = ["Chunk", "Record", "count_records", "open_input", "read_chunks", "read_header", "read_records"]
 
 @dataclass(frozen=True)
 class Record:
@@ -133,17 +135,25 @@ def read_records(
 
     Args:
         path: a file path, or ``"-"`` for standard input.
-        column: the column (CSV/TSV/Parquet) or field (JSONL) holding the strings;
-            CSV/TSV default to the first column, JSONL/Parquet require it.
-        format: one of ``smi txt csv tsv jsonl fasta parquet``; by default from the
+        column: the column (CSV/TSV/Parquet), field (JSONL) or SD property (SDF)
+            holding the strings; CSV/TSV default to the first column, JSONL/Parquet
+            require it (the command line chooses it with
+            :func:`chemtok.io.columns.infer_column`), SDF defaults to the SMILES.
+        format: one of ``smi txt csv tsv jsonl fasta parquet sdf``; by default from the
             extension (standard input defaults to ``txt``).
 
     Raises:
         ValueError: unknown format, or a named column that does not exist.
+        chemtok.io.sdf.RDKitRequiredError: an SDF/MOL input without RDKit installed.
     """
     fmt = format or ("txt" if str(path) == "-" else detect_format(path))
     if fmt == "parquet":
         yield from _read_parquet(path, column)
+        return
+    if fmt == "sdf":
+        from chemtok.io.sdf import read_sdf
+
+        yield from read_sdf(sys.stdin.buffer if str(path) == "-" else path, prop=column)
         return
     with open_input(path) as handle:
         if fmt == "smi":
@@ -441,6 +451,45 @@ def read_chunks(path: str, fmt: str, column: str | None, chunk_size: int) -> Ite
 
 
 
+def read_header(path: str, fmt: str) -> list[str] | None:
+    """The column names of a table input (``None`` for formats without columns).
+
+    CSV/TSV: the first row; JSON Lines: the keys of the first object (``[]`` when the
+    first line is not one); Parquet: the schema's names. Reads only the start of the
+    file; standard input has no header to look at ahead of the run (``None``).
+
+    Example:
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "chembl.csv")
+        >>> _ = open(path, "w").write("chembl_id,canonical_smiles\\nCHEMBL25,CC(=O)Oc1ccccc1C(=O)O\\n")
+        >>> read_header(path, "csv")
+        ['chembl_id', 'canonical_smiles']
+    """
+    if path == "-" or fmt not in ("csv", "tsv", "jsonl", "parquet"):
+        return None
+    if fmt == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            return list(pq.ParquetFile(path).schema_arrow.names)
+        except (OSError, pa.ArrowException) as err:
+            raise InputError(f"cannot read {path} as Parquet: {err}") from None
+    try:
+        with open_input(path) as handle:
+            first = next(_lines(handle), b"")
+    except (OSError, EOFError, zlib.error) as err:
+        raise InputError(f"cannot read {label(path)}: {err}") from None
+    text = first.decode("utf-8", "replace")
+    if fmt == "jsonl":
+        try:
+            value = json.loads(text)
+        except (ValueError, RecursionError):
+            return []
+        return [str(key) for key in value] if isinstance(value, dict) else []
+    return next(csv.reader([text], delimiter="\t" if fmt == "tsv" else ","), [])
+
+
 def _is_gzip(path: str) -> bool:
     with open(path, "rb") as handle:
         return handle.read(2) == b"\x1f\x8b"
@@ -460,18 +509,21 @@ def count_records(paths: Sequence[str], formats: Sequence[str], stop: threading.
         if _is_gzip(path):
             return None  # counting would decompress it a second time: no ETA, progress by records
         lines = entries = 0
+        marker = b"\n$$$$" if fmt == "sdf" else b"\n>"
         last = b"\n"  # as if a line ended just before the file: a leading ">" counts
         with open_input(path) as handle:
             while block := handle.read(1 << 22):
                 if stop.is_set():
                     return None
                 lines += block.count(b"\n")
-                entries += (last + block).count(b"\n>")
+                entries += (last + block).count(marker)
                 last = block[-1:]
         if last != b"\n":
             lines += 1
         if fmt == "fasta":
             total += entries
+        elif fmt == "sdf":
+            total += max(entries, 1 if lines else 0)  # a .mol file has no $$$$
         elif fmt in ("csv", "tsv"):
             total += max(0, lines - 1)
         else:
