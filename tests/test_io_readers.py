@@ -152,3 +152,73 @@ def test_corrupt_parquet_is_an_input_error_not_a_usage_error(tmp_path: Path) -> 
         list(read_records(path, column="smiles"))
     chunks = list(read_chunks(str(path), "parquet", "smiles", 10))
     assert chunks[-1].fault is not None and chunks[-1].numbers == [1]
+
+
+# -- CSV/TSV through pyarrow: the same records as the Python reader, or the Python reader ----------------
+
+from chemtok.io import readers as _readers  # noqa: E402
+
+_TABLE_CASES = {
+    "plain": b"id,smiles\n1,CCO\n2,c1ccccc1\n3,O=C=O\n",
+    "bom_crlf": BOM + b"id,smiles\r\n1,CCO\r\n2,c1ccccc1\r\n",
+    "cr_only": b"id,smiles\r1,CCO\r2,c1ccccc1\r",
+    "quoted_newline": b'id,smiles\n1,"CC\nO"\n2,"C,C"\n3,""\n',
+    "no_final_newline": b"id,smiles\n1,CCO\n2,CCN",
+    "empty_line": b"smiles\nCCO\n\nCCN\n",
+    "short_row": b"id,smiles\n1,CCO\n2\n3,CCN\n",
+    "long_row": b"id,smiles\n1,CCO\n2,CCN,extra\n3,CCC\n",
+    "bad_utf8": b"id,smiles\n1,CCO\n2,C\xff\n3,CCN\n",
+    "oversized": b"id,smiles\n1," + b"C" * 140_000 + b"\n2,CCO\n",
+    "oversized_other": b"id,smiles\n" + b"x" * 140_000 + b",CCO\n2,CCN\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(_TABLE_CASES))
+@pytest.mark.parametrize("compress", [False, True])
+@pytest.mark.parametrize("block", [None, 64])
+def test_arrow_table_reader_gives_what_the_python_reader_gives(
+    case: str, compress: bool, block: int | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every record, same numbers, same texts and problems: pyarrow where it reads the file
+    as the Python reader does, the Python reader from the first record pyarrow refuses."""
+    if block is not None:  # tiny blocks: pyarrow gives up part-way, the Python reader takes over
+        monkeypatch.setattr(_readers, "_ARROW_BLOCK", block)
+    body = _TABLE_CASES[case]
+    path = tmp_path / ("m.csv.gz" if compress else "m.csv")
+    path.write_bytes(gzip.compress(body) if compress else body)
+    column = None if case == "empty_line" else "smiles"
+    expected = records(path, "csv", column)
+    assert expected, case
+    for size in (1, 2, 1000):
+        assert chunked(path, "csv", column, size=size) == expected
+
+
+def test_a_clean_table_stays_an_arrow_array(tmp_path: Path) -> None:
+    path = tmp_path / "m.tsv"
+    path.write_bytes(b"id\tsmiles\n" + b"".join(b"%d\tCCO\n" % i for i in range(10)))
+    chunks = list(read_chunks(str(path), "tsv", "smiles", 4))
+    assert [type(c.texts) for c in chunks] == [_readers.ArrowTexts] * 3
+    assert [list(c.numbers) for c in chunks] == [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10]]
+
+
+def test_arrow_chunks_encode_like_strings(tmp_path: Path) -> None:
+    """The encode_arrow fast path writes the ids encode_batch gives; a failing row takes the string path."""
+    from chemtok.io.pipeline import Encoder, encode_chunk
+    from chemtok.registry import load_tokenizer
+
+    tok = load_tokenizer("smiles")
+    path = tmp_path / "m.csv"
+    texts = ["CCO", "c1ccccc1", "", "C[C@H](N)C(=O)O", "C\u00a7", "CCN"]
+    path.write_text("smiles\n" + "".join(f"{t}\n" for t in texts), encoding="utf-8")
+    for policy in ("skip", "fallback"):
+        encoder = Encoder(tok, policy, None)
+        kept, rows, failed = [], [], []
+        for chunk in read_chunks(str(path), "csv", "smiles", 3):
+            done = encode_chunk(encoder, chunk, str(path), policy)
+            kept += [chunk.numbers[i] for i in done.kept]
+            rows += [done.ids[a:b].tolist() for a, b in zip(done.offsets[:-1], done.offsets[1:])]
+            failed += [f.record for f in done.failures]
+        good = [t for t in texts if policy == "fallback" or "\u00a7" not in t]
+        assert rows == [tok.encode(t, on_error=policy if policy == "fallback" else None) for t in good]
+        assert sorted(kept + failed) == list(range(1, len(texts) + 1))
+        assert failed == ([] if policy == "fallback" else [5])

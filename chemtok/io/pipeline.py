@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from chemtok import __version__
-from chemtok.io.readers import Chunk, read_chunks
+from chemtok.io.readers import ArrowTexts, Chunk, read_chunks
 
 if TYPE_CHECKING:
     import numpy as np
@@ -263,9 +263,34 @@ class Encoded:
     stop_index: int = 0
 
 
+def _encode_arrow(encoder: Encoder, texts: ArrowTexts) -> Encoded | None:
+    """Encode an Arrow chunk on the native engine without a Python string per record.
+
+    ``None`` when the engine is not native, or when a row failed: the caller then
+    encodes the chunk's strings as usual, so that failures carry the same messages,
+    positions and policies as for every other reader.
+    """
+    import numpy as np
+
+    if getattr(encoder.tok, "native_engine", None) is None:
+        return None
+    batch = encoder.tok.encode_arrow(texts.array, on_error=encoder.policy, num_threads=encoder.num_threads)
+    if batch.column("error").null_count != batch.num_rows:
+        return None
+    ids = batch.column("ids")
+    offsets = np.asarray(ids.offsets, dtype=np.int64)
+    flat = np.asarray(ids.values, dtype=np.uint32)[offsets[0] : offsets[-1]]
+    return Encoded(np.arange(len(texts)), flat, offsets - offsets[0], [])
+
+
 def encode_chunk(encoder: Encoder, chunk: Chunk, path: str, policy: str) -> Encoded:
     import numpy as np
 
+    if isinstance(chunk.texts, ArrowTexts) and not chunk.problems:
+        fast = _encode_arrow(encoder, chunk.texts)
+        if fast is not None:
+            return fast
+        chunk.texts = chunk.texts.to_list()
     texts = chunk.texts
     numbers = chunk.numbers
     if policy == "raise":

@@ -30,7 +30,7 @@ import sys
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Iterator, Sequence
+from typing import IO, TYPE_CHECKING, Any, Iterator, Optional, Sequence, overload
 
 from chemtok.io.formats import FORMATS, InputError, UsageError, detect_format, label
 
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
     import numpy as np
 
-__all__ = ["Chunk", "Record", "count_records", "open_input", "read_chunks", "read_header", "read_records"]
+__all__ = ["ArrowTexts", "Chunk", "Record", "count_records", "open_input", "read_chunks", "read_header", "read_records"]
 
 @dataclass(frozen=True)
 class Record:
@@ -410,14 +410,20 @@ def _read_lines(path: str, fmt: str, chunk_size: int) -> Iterator[Chunk]:
         yield Chunk(range(first, first + 1), [None], {0: (fault, None)}, fault=fault)
 
 
-def _read_generic(path: str, fmt: str, column: str | None, chunk_size: int) -> Iterator[Chunk]:
-    """Any format :func:`chemtok.io.read_records` reads, grouped into chunks."""
+def _read_generic(path: str, fmt: str, column: str | None, chunk_size: int, *, skip: int = 0) -> Iterator[Chunk]:
+    """Any format :func:`chemtok.io.read_records` reads, grouped into chunks.
+
+    ``skip``: leave out records numbered up to ``skip`` (already given by the Arrow reader).
+    """
     chunk: Chunk = Chunk([], [])
     records = read_records(path, column=column, format=fmt)
     last = 0
     while True:
         try:
             record = next(records)
+            if record.number <= skip:
+                last = record.number
+                continue
         except StopIteration:
             break
         except (OSError, EOFError, zlib.error, InputError) as err:
@@ -443,10 +449,106 @@ def _read_generic(path: str, fmt: str, column: str | None, chunk_size: int) -> I
 
 
 
+class ArrowTexts(Sequence[Optional[str]]):
+    """The texts of a chunk read by pyarrow, kept as an Arrow string array.
+
+    Behaves as the list of strings it stands for (``len``, indexing, slicing,
+    iteration make Python strings only when asked), while :func:`chemtok.io.pipeline.encode_chunk`
+    hands :attr:`array` to the native engine's ``encode_arrow`` without any.
+    """
+
+    def __init__(self, array: Any) -> None:
+        self.array = array
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    @overload
+    def __getitem__(self, index: int) -> str | None: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str | None]: ...
+
+    def __getitem__(self, index: int | slice) -> str | None | list[str | None]:
+        if isinstance(index, slice):
+            return self.to_list()[index]
+        return self.array[index].as_py()  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Iterator[str | None]:
+        return iter(self.to_list())
+
+    def to_list(self) -> list[str | None]:
+        return self.array.to_pylist()  # type: ignore[no-any-return]
+
+
+#: Bytes pyarrow parses per block: a few chunks of typical SMILES rows. A row longer
+#: than this (a protein, a huge molecule) makes pyarrow give up, and the Python reader
+#: takes over from there.
+_ARROW_BLOCK = 1 << 22
+
+
+def _read_table_arrow(path: str, fmt: str, column: str | None, chunk_size: int) -> Iterator[Chunk]:
+    """CSV/TSV through ``pyarrow.csv.open_csv``, as long as pyarrow reads the file cleanly.
+
+    pyarrow parses and validates a block at a time in C++, and the column stays an
+    Arrow array (:class:`ArrowTexts`). It is used only where it gives what the Python
+    reader gives: the named (or first) column as strings, every line a row (empty lines
+    too), quoted newlines kept. Anything pyarrow refuses (a row with too few or many
+    fields, bytes that are not UTF-8, a row longer than a block, corrupt gzip) hands the
+    rest of the file to the Python reader, from the first record not yet given, so a bad
+    row is still a failed record with its number, exactly as before.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    try:
+        header = read_header(path, fmt)
+    except InputError:
+        header = None
+    if not header or len(set(header)) != len(header) or (column is not None and column not in header):
+        yield from _read_generic(path, fmt, column, chunk_size)  # the Python reader explains
+        return
+    name = column if column is not None else header[0]
+    given = 0
+    try:
+        with open_input(path) as handle:
+            source: Any = path if not isinstance(handle, gzip.GzipFile) else handle
+            raw = getattr(handle, "fileobj", handle)
+            reader = pacsv.open_csv(
+                source,
+                read_options=pacsv.ReadOptions(block_size=_ARROW_BLOCK, use_threads=True),
+                parse_options=pacsv.ParseOptions(
+                    delimiter="\t" if fmt == "tsv" else ",", newlines_in_values=True, ignore_empty_lines=False
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    include_columns=[name], column_types={name: pa.string()}, strings_can_be_null=False
+                ),
+            )
+            for batch in reader:
+                array = batch.column(0)
+                consumed = _position(raw) if source is handle else None
+                for start in range(0, len(array), chunk_size):
+                    part = array.slice(start, chunk_size)
+                    yield Chunk(range(given + 1, given + 1 + len(part)), ArrowTexts(part), consumed=consumed)  # type: ignore[arg-type]
+                    given += len(part)
+            return
+    except (pa.ArrowException, OSError, EOFError, zlib.error, KeyError):
+        pass  # not a file pyarrow reads as the Python reader does: the Python reader goes on
+    yield from _read_generic(path, fmt, column, chunk_size, skip=given)
+
+
 def read_chunks(path: str, fmt: str, column: str | None, chunk_size: int) -> Iterator[Chunk]:
-    """Chunks of at most ``chunk_size`` consecutive records of one input (the fast line reader for smi/txt)."""
+    """Chunks of at most ``chunk_size`` consecutive records of one input.
+
+    The fast line reader for smi/txt; pyarrow for CSV/TSV files (:func:`_read_table_arrow`,
+    with the Python reader taking over where pyarrow refuses); the record reader of
+    :func:`read_records` for the rest (JSON Lines stays on it: a malformed line must be
+    one failed record, which a whole-block JSON parser cannot say).
+    """
     if fmt in ("smi", "txt"):
         return _read_lines(path, fmt, chunk_size)
+    if fmt in ("csv", "tsv") and path != "-":
+        return _read_table_arrow(path, fmt, column, chunk_size)
     return _read_generic(path, fmt, column, chunk_size)
 
 
@@ -475,11 +577,19 @@ def read_header(path: str, fmt: str) -> list[str] | None:
             return list(pq.ParquetFile(path).schema_arrow.names)
         except (OSError, pa.ArrowException) as err:
             raise InputError(f"cannot read {path} as Parquet: {err}") from None
+    head = b""
     try:
         with open_input(path) as handle:
-            first = next(_lines(handle), b"")
+            # Small reads: a truncated gzip stream still shows its first line.
+            while b"\n" not in head and b"\r" not in head and len(head) < _BLOCK:
+                piece = handle.read(1 << 14)
+                if not piece:
+                    break
+                head += piece
     except (OSError, EOFError, zlib.error) as err:
-        raise InputError(f"cannot read {label(path)}: {err}") from None
+        if not head:
+            raise InputError(f"cannot read {label(path)}: {err}") from None
+    first = next(_lines(io.BytesIO(head)), b"")
     text = first.decode("utf-8", "replace")
     if fmt == "jsonl":
         try:
