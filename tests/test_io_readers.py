@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from chemtok.io import readers as _readers
 from chemtok.io.formats import InputError
 from chemtok.io.readers import read_chunks, read_records
 
@@ -155,8 +156,6 @@ def test_corrupt_parquet_is_an_input_error_not_a_usage_error(tmp_path: Path) -> 
 
 
 # -- CSV/TSV through pyarrow: the same records as the Python reader, or the Python reader ----------------
-
-from chemtok.io import readers as _readers  # noqa: E402
 
 _TABLE_CASES = {
     "plain": b"id,smiles\n1,CCO\n2,c1ccccc1\n3,O=C=O\n",

@@ -298,12 +298,12 @@ def _advice(
 ) -> str:
     """:func:`chemtok.io.columns.failure_hint` for the failing ``texts``, with the first table's columns."""
     from chemtok.io.columns import failure_hint
+    from chemtok.io.formats import InputError
     from chemtok.io.readers import read_header
 
-    header = None
     try:
         header = read_header(inputs[0], formats[0])
-    except Exception:  # the hint is advice; an unreadable header must not hide the failure
+    except InputError:  # the hint is advice; an unreadable header must not hide the failure
         header = None
     return failure_hint(texts, modality=modality, all_failed=all_failed, header=header, column=args.column, tokenizer=tok)
 

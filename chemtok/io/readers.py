@@ -30,7 +30,7 @@ import sys
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Iterator, Optional, Sequence, overload
+from typing import IO, TYPE_CHECKING, Any, Iterator, Sequence, overload
 
 from chemtok.io.formats import FORMATS, InputError, UsageError, detect_format, label
 
@@ -449,7 +449,7 @@ def _read_generic(path: str, fmt: str, column: str | None, chunk_size: int, *, s
 
 
 
-class ArrowTexts(Sequence[Optional[str]]):
+class ArrowTexts(Sequence["str | None"]):
     """The texts of a chunk read by pyarrow, kept as an Arrow string array.
 
     Behaves as the list of strings it stands for (``len``, indexing, slicing,
