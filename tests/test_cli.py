@@ -1033,3 +1033,14 @@ def test_count_records_counts_sdf_molecules(tmp_path: Path) -> None:
 
     _sdf(tmp_path / "m.sdf", ["CCO", "CCN", "CCC"])
     assert readers.count_records([str(tmp_path / "m.sdf")], ["sdf"], threading.Event()) == 3
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl"])
+def test_a_table_on_standard_input_needs_column(fmt: str, tmp_path: Path) -> None:
+    """No header can be looked at ahead of the run: the first column is not guessed."""
+    body = b'{"id": 1, "smiles": "CCO"}\n' if fmt == "jsonl" else b"id,smiles\n1,CCO\n".replace(b",", b"\t" if fmt == "tsv" else b",")
+    done = run_process(["tokenize", "-", "--input-format", fmt, "--modality", "smiles", "-o", tmp_path / "m.npy"], stdin=body)
+    assert done.returncode == 2 and b"--column" in done.stderr
+    done = run_process(["tokenize", "-", "--input-format", fmt, "--column", "smiles", "-o", tmp_path / "m.npy"], stdin=body)
+    assert done.returncode == 0, done.stderr
+    assert np.load(tmp_path / "m.records.npy").tolist() == [1]

@@ -144,8 +144,10 @@ def check_inputs(inputs: Sequence[str], forced: str | None, column: str | None) 
             if os.path.isdir(path):
                 raise UsageError(f"input {path!r} is a directory; pass the files")
         fmt = _input_format(path, forced)
-        if fmt == "jsonl" and path == "-" and not column:
-            raise UsageError("standard input is JSON Lines: pass --column NAME for the field holding the records")
+        if fmt in ("csv", "tsv", "jsonl") and path == "-" and not column:
+            # No header to choose a column from ahead of the run (and the first column
+            # of "id,smiles" would tokenize the ids as ring bonds).
+            raise UsageError(f"standard input is {fmt.upper() if fmt != 'jsonl' else 'JSON Lines'}: pass --column NAME for the column holding the records")
         formats.append(fmt)
     if "sdf" in formats:
         from chemtok.io.sdf import RDKitRequiredError, require_rdkit
@@ -185,10 +187,8 @@ def choose_column(inputs: Sequence[str], formats: Sequence[str], column: str | N
         if fmt not in TABLE_FORMATS:
             continue
         header = read_header(path, fmt)
-        if header is None:  # standard input: no header to look at ahead of the run
-            if fmt in ("csv", "tsv"):
-                continue
-            raise UsageError(f"{label(path)}: pass --column NAME for the field holding the records")
+        if header is None:  # standard input: check_inputs asked for --column already
+            raise UsageError(f"{label(path)}: pass --column NAME for the column holding the records")
         try:
             chosen[path] = infer_column(header, modality)
         except ColumnChoiceError as error:
