@@ -1044,3 +1044,25 @@ def test_a_table_on_standard_input_needs_column(fmt: str, tmp_path: Path) -> Non
     done = run_process(["tokenize", "-", "--input-format", fmt, "--column", "smiles", "-o", tmp_path / "m.npy"], stdin=body)
     assert done.returncode == 0, done.stderr
     assert np.load(tmp_path / "m.records.npy").tolist() == [1]
+
+
+@pytest.mark.parametrize("policy", ["raise", "skip"])
+def test_a_failing_row_of_an_arrow_read_tsv_keeps_its_number(policy: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], smiles_tok: Any) -> None:
+    """The encode_arrow fast path hands a chunk with a failing row to the string path: same number, same message."""
+    texts = ["CCO", "c1ccccc1", "CCN", "CC(=O)O", "CC(=O)Oc1ccccc1C(=O)O\u00a7", "CCCl", "O"]
+    src = tmp_path / "m.tsv"
+    src.write_text("id\tsmiles\n" + "".join(f"{i}\t{t}\n" for i, t in enumerate(texts, 1)), encoding="utf-8")
+    errors = tmp_path / "bad.jsonl"
+    argv = ["tokenize", src, "--on-error", policy, "--chunk-size", "3", "-o", tmp_path / "m.npy"]
+    code, _, err = run(argv + (["--errors", errors] if policy == "skip" else []), capsys)
+    if policy == "raise":
+        assert code == 1 and f"record 5 of {src}: grammar 'smiles' cannot tokenize" in err
+        assert "Pass --on-error fallback" in err  # one stray character in a real molecule
+        assert not (tmp_path / "m.npy").exists()
+        return
+    assert code == 0 and "read 7, written 6, failed 1" in err
+    assert [json.loads(line)["record"] for line in errors.read_text().splitlines()] == [5]
+    assert np.load(tmp_path / "m.records.npy").tolist() == [1, 2, 3, 4, 6, 7]
+    ids, offsets = np.load(tmp_path / "m.npy"), np.load(tmp_path / "m.offsets.npy")
+    good = [t for t in texts if "\u00a7" not in t]
+    assert [ids[a:b].tolist() for a, b in zip(offsets[:-1], offsets[1:])] == [smiles_tok.encode(t) for t in good]
