@@ -22,7 +22,14 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import ROOT
-from test_io_commit import CHILD_TIMEOUT, FailingCalls, hidden, lay_out, small_disk, snapshot
+from test_io_commit import (
+    CHILD_TIMEOUT,
+    FailingCalls,
+    hidden,
+    lay_out,
+    small_disk,
+    snapshot,
+)
 
 from chemtok import cli
 from chemtok.io import writers
@@ -401,3 +408,10 @@ def test_after_sigkill_the_next_run_on_the_output_cleans_up(tmp_path: Path, caps
     assert code == 0, err
     assert hidden(tmp_path) == []
     assert sorted(os.listdir(tmp_path)) == ["bad.jsonl", "in.smi", "out.bin", "out.idx", "out.meta.json", "out.records.npy"]
+
+
+def test_an_errors_file_in_a_missing_directory_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = smiles_file(tmp_path / "in.smi", 5)
+    code, err = run(["tokenize", src, "-o", tmp_path / "out.npy", "--errors", tmp_path / "no" / "bad.jsonl"], capsys)
+    assert code == 2 and "--errors" in err and "does not exist" in err
+    assert sorted(os.listdir(tmp_path)) == ["in.smi"]

@@ -147,6 +147,8 @@ def run(args: argparse.Namespace) -> int:
         parent = Path(args.output).resolve().parent
         if not parent.is_dir():
             raise UsageError(f"the directory of {args.output!r} does not exist")
+    if args.errors and not Path(args.errors).resolve().parent.is_dir():
+        raise UsageError(f"the directory of --errors {args.errors!r} does not exist")
     try:  # an input or --errors that is the output, a sidecar of it or the errors file
         check_run_paths(inputs, args.output, errors=args.errors or None)
     except OutputClashError as error:

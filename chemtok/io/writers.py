@@ -89,8 +89,9 @@ import json
 import os
 import struct
 import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Mapping, Sequence
+from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     import numpy as np
@@ -390,7 +391,7 @@ class Writer(abc.ABC):
         if self.outputs is not None:
             self.outputs.abort()
 
-    def __enter__(self) -> Writer:
+    def __enter__(self) -> Writer:  # noqa: PYI034 - typing.Self needs Python 3.11
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
