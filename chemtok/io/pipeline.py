@@ -438,6 +438,12 @@ class OutputError(InputError):
 
     Attributes:
         counts: the records read and failed before the fault (none of them is kept).
+
+    Example:
+        >>> from chemtok.io.pipeline import Counts, OutputError
+        >>> fault = OutputError("cannot write caffeine.bin: [Errno 28] No space left on device", Counts(read=3))
+        >>> fault.counts.read, isinstance(fault, InputError)
+        (3, True)
     """
 
     def __init__(self, message: str, counts: Counts) -> None:
@@ -539,7 +545,7 @@ def tokenize_files(
     from chemtok.io.commit import IncompleteRollbackError
     from chemtok.io.writers import check_run_paths, open_writer
 
-    check_run_paths(inputs, output, errors=errors)
+    check_run_paths(inputs, output, errors=errors or None)
     metadata = {**describe_tokenizer(tok, modality), "on_error": policy}
     counts = Counts()
     faults: list[str] = []
