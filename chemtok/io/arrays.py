@@ -19,9 +19,9 @@ from __future__ import annotations
 import os
 import struct
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from chemtok.io.writers import Writer, _bytes_of, _NpyStream, sidecar_path
+from chemtok.io.writers import Writer, sidecar_path
 
 if TYPE_CHECKING:
     import numpy as np
@@ -33,6 +33,49 @@ MEGATRON_INDEX_MAGIC = b"MMIDIDX\x00\x00"
 _MEGATRON_DTYPE_CODES = {"uint16": 8, "int32": 4}
 # Megatron picks uint16 below this vocabulary size (DType.optimal_dtype).
 _MEGATRON_UINT16_LIMIT = 65500
+
+
+def _bytes_of(array: np.ndarray) -> memoryview:
+    """The bytes of a contiguous array, without the copy ``tobytes()`` makes."""
+    return memoryview(array).cast("B")  # type: ignore[arg-type]
+
+
+class _NpyStream:
+    """A 1-D ``.npy`` file written in pieces to ``handle``; the shape goes into the header at the end.
+
+    The header is reserved at a fixed 128 bytes (NumPy format 1.0 allows any padded
+    header length; 128 keeps the data 64-byte aligned) and rewritten by :meth:`finish`.
+    The handle is a temporary file of the writer's :class:`~chemtok.io.commit.OutputSet`,
+    which closes, commits or removes it.
+    """
+
+    _HEADER_BYTES = 128
+
+    def __init__(self, handle: IO[bytes], dtype: str) -> None:
+        import numpy as np
+
+        self.dtype = np.dtype(dtype).newbyteorder("<")
+        self.handle = handle
+        self.count = 0
+        handle.write(self._header(0))
+
+    def _header(self, count: int) -> bytes:
+        descr = self.dtype.str  # e.g. '<u4'
+        body = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': ({count},), }}"
+        room = self._HEADER_BYTES - 10  # magic (6) + version (2) + header length (2)
+        return b"\x93NUMPY\x01\x00" + struct.pack("<H", room) + body.ljust(room - 1).encode("latin-1") + b"\n"
+
+    def write(self, values: np.ndarray) -> None:
+        import numpy as np
+
+        self.handle.write(_bytes_of(np.ascontiguousarray(values, dtype=self.dtype)))
+        self.count += len(values)
+
+    def finish(self) -> None:
+        """Write the final shape into the header (the commit closes the file)."""
+        self.handle.flush()
+        self.handle.seek(0)
+        self.handle.write(self._header(self.count))
 
 
 class _RecordsMixin:

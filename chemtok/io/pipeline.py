@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from chemtok import __version__
-from chemtok.io.formats import InputError
 from chemtok.io.readers import Chunk, read_chunks
+from chemtok.io.writers import OutputError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -429,28 +429,6 @@ class RunResult:
         return self.stop is not None or bool(self.faults) or (c.read > 0 and c.failed == c.read)
 
 
-class OutputError(InputError):
-    """The output could not be written (a full disk, a failed rename): nothing of the run is kept.
-
-    Every file of the run (output, sidecars, errors file) is removed, and the older
-    files of the same names are back, unless the message says the roll-back is left
-    to the next run (:class:`chemtok.io.commit.IncompleteRollbackError`).
-
-    Attributes:
-        counts: the records read and failed before the fault (none of them is kept).
-
-    Example:
-        >>> from chemtok.io.pipeline import Counts, OutputError
-        >>> fault = OutputError("cannot write caffeine.bin: [Errno 28] No space left on device", Counts(read=3))
-        >>> fault.counts.read, isinstance(fault, InputError)
-        (3, True)
-    """
-
-    def __init__(self, message: str, counts: Counts) -> None:
-        super().__init__(message)
-        self.counts = counts
-
-
 def encode_chunks(
     inputs: Sequence[str],
     formats: Sequence[str],
@@ -515,10 +493,8 @@ def tokenize_files(
         output: the output path (``-`` = JSON Lines on standard output).
         modality: recorded in the output's metadata.
         policy: ``raise`` (stop at the first failure, keep nothing), ``skip`` or ``fallback``.
-        errors: a path for one JSON line per failed record. It is one of the run's
-            files, committed together with the output: a run that stops (``raise``, an
-            interrupt, a write fault) keeps none of them, not even the errors file - the
-            failure that stopped it is in :attr:`RunResult.stop`.
+        errors: a path for one JSON line per failed record, committed with the output:
+            a run that stops (``raise``, an interrupt, a write fault) keeps neither.
         on_failure: called with each failure, in record order.
         on_progress: called after each chunk with the records read so far and the bytes
             of the input files read so far (compressed bytes for gzip; ``None`` when a
@@ -614,12 +590,10 @@ def tokenize_files(
             background.stop()
         if writer is not None:
             writer.abort()
-        if isinstance(err, IncompleteRollbackError):  # its message says what stays and who restores it
-            raise OutputError(f"cannot write {output}: {err}", counts) from err
-        if isinstance(err, OSError) and not isinstance(err, BrokenPipeError):  # a full disk, a vanished directory ...
-            where = "" if output == "-" else "; the old files of that name are unchanged"
-            shown = "standard output" if output == "-" else output
-            raise OutputError(f"cannot write {shown}: {err}; nothing was kept{where}", counts) from err
+        if isinstance(err, OSError) and not isinstance(err, BrokenPipeError):  # a full disk, a failed rename ...
+            # An IncompleteRollbackError says itself what stays and which run restores it.
+            kept = "" if isinstance(err, IncompleteRollbackError) else "; nothing was kept, older files are unchanged"
+            raise OutputError(f"cannot write {'standard output' if output == '-' else output}: {err}{kept}", counts) from err
         raise
     finally:
         chunks.close()

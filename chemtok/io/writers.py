@@ -87,11 +87,12 @@ import contextlib
 import gzip
 import json
 import os
-import struct
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, ClassVar
+
+from chemtok.io.formats import InputError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -101,6 +102,7 @@ if TYPE_CHECKING:
 __all__ = [
     "OUTPUT_FORMATS",
     "JsonlWriter",
+    "OutputError",
     "ParquetWriter",
     "Writer",
     "check_run_paths",
@@ -212,49 +214,6 @@ def check_run_paths(
     if errors is not None:
         instead = None if str(output) == "-" else str(sidecar_path(output, ".errors.jsonl"))
         check_not_an_output(errors, outputs, role="--errors", instead=instead)
-
-
-def _bytes_of(array: np.ndarray) -> memoryview:
-    """The bytes of a contiguous array, without the copy ``tobytes()`` makes."""
-    return memoryview(array).cast("B")  # type: ignore[arg-type]
-
-
-class _NpyStream:
-    """A 1-D ``.npy`` file written in pieces to ``handle``; the shape goes into the header at the end.
-
-    The header is reserved at a fixed 128 bytes (NumPy format 1.0 allows any padded
-    header length; 128 keeps the data 64-byte aligned) and rewritten by :meth:`finish`.
-    The handle is a temporary file of the writer's :class:`~chemtok.io.commit.OutputSet`,
-    which closes, commits or removes it.
-    """
-
-    _HEADER_BYTES = 128
-
-    def __init__(self, handle: IO[bytes], dtype: str) -> None:
-        import numpy as np
-
-        self.dtype = np.dtype(dtype).newbyteorder("<")
-        self.handle = handle
-        self.count = 0
-        handle.write(self._header(0))
-
-    def _header(self, count: int) -> bytes:
-        descr = self.dtype.str  # e.g. '<u4'
-        body = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': ({count},), }}"
-        room = self._HEADER_BYTES - 10  # magic (6) + version (2) + header length (2)
-        return b"\x93NUMPY\x01\x00" + struct.pack("<H", room) + body.ljust(room - 1).encode("latin-1") + b"\n"
-
-    def write(self, values: np.ndarray) -> None:
-        import numpy as np
-
-        self.handle.write(_bytes_of(np.ascontiguousarray(values, dtype=self.dtype)))
-        self.count += len(values)
-
-    def finish(self) -> None:
-        """Write the final shape into the header (the commit closes the file)."""
-        self.handle.flush()
-        self.handle.seek(0)
-        self.handle.write(self._header(self.count))
 
 
 class Writer(abc.ABC):
@@ -562,6 +521,30 @@ class JsonlWriter(Writer):
             # to the removed file later, when it is garbage-collected.
             with contextlib.suppress(OSError, ValueError):
                 self._gzip.close()
+
+
+class OutputError(InputError):
+    """The output could not be written (a full disk, a failed rename): nothing of the run is kept.
+
+    Every file of the run (output, sidecars, errors file) is removed, and the older
+    files of the same names are back, unless the message says the roll-back is left
+    to the next run (:class:`chemtok.io.commit.IncompleteRollbackError`).
+
+    Attributes:
+        counts: the :class:`chemtok.io.pipeline.Counts` of records read and failed before
+            the fault (none of them is kept).
+
+    Example:
+        >>> from chemtok.io.formats import InputError
+        >>> from chemtok.io.pipeline import Counts, OutputError
+        >>> fault = OutputError("cannot write caffeine.bin: [Errno 28] No space left on device", Counts(read=3))
+        >>> fault.counts.read, isinstance(fault, InputError)
+        (3, True)
+    """
+
+    def __init__(self, message: str, counts: Any) -> None:
+        super().__init__(message)
+        self.counts = counts
 
 
 def __getattr__(name: str) -> Any:
