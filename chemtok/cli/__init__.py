@@ -20,7 +20,10 @@ returns the exit status instead of raising ``SystemExit``:
   ``validate``, ``inspect`` could not tokenize its string, ``train`` learned no merge.
 * ``2`` (:data:`EXIT_USAGE`): a usage problem: bad arguments (or argument bytes that are
   not text), an unknown extension, a modality that cannot be inferred, a missing file,
-  or a missing optional dependency (RDKit).
+  or a missing optional dependency (RDKit), an input or ``--errors`` path that is one
+  of the files the run writes.
+* ``130`` after Ctrl-C and ``143`` (128 + 15) after SIGTERM: the run stops and removes
+  every file it had started; older outputs of the same names stay as they were.
 
 Each command is a module (:mod:`chemtok.cli.tokenize`, ``validate``, ``inspect``,
 ``train``, ``bench``) with ``add_parser(sub)`` and ``run(args) -> int``; the work is in
@@ -56,6 +59,7 @@ from chemtok.cli.common import (
     quiet_stdout,
 )
 from chemtok.errors import ChemtokError
+from chemtok.io.guards import Terminated
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main", "version_line"]
 
@@ -176,6 +180,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # An input or environment fault: a message, never a traceback.
         err(str(error))
         return EXIT_FAILED
+    except Terminated as stop:  # SIGTERM, turned into a KeyboardInterrupt by the command
+        err(f"{stop} (an unfinished output is removed, never left half-written)")
+        return 128 + stop.signum
     except KeyboardInterrupt:
         err("interrupted (an unfinished output is removed, never left half-written)")
         return 130

@@ -27,6 +27,7 @@ from chemtok.cli.common import (
     positive_int,
     quiet_stdout,
 )
+from chemtok.io.guards import interrupt_on_sigterm
 
 __all__ = ["add_parser", "run"]
 
@@ -107,7 +108,11 @@ def add_parser(sub: Any) -> None:
         "skip: leave failing records out and report them; fallback: keep uncovered characters "
         "as byte-fallback tokens (lossless), skip records that still fail (unreadable bytes)",
     )
-    p.add_argument("--errors", metavar="ERRORS.jsonl", help='write each failing record as {"record", "input", "error", "position", "text"}')
+    p.add_argument(
+        "--errors", metavar="ERRORS.jsonl",
+        help='write each failing record as {"record", "input", "error", "position", "text"}; written together '
+        "with the output, so a run that stops (--on-error raise, Ctrl-C, a full disk) keeps neither",
+    )
     p.add_argument(
         "--jobs", type=positive_int, metavar="N",
         help="threads for encoding (default: all cores); the native engine and the text model use them, "
@@ -131,18 +136,12 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(handler=run)
 
 
-def _same_file(a: str, b: str) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return os.path.abspath(a) == os.path.abspath(b)
-
-
 
 def run(args: argparse.Namespace) -> int:
     """Run ``chemtok tokenize`` with parsed ``args``; return the exit status."""
     from chemtok.io.formats import resolve_modality
-    from chemtok.io.writers import output_format
+    from chemtok.io.guards import OutputClashError
+    from chemtok.io.writers import check_run_paths, output_format
 
     inputs: list[str] = list(args.inputs)
     formats = check_inputs(inputs, args.input_format, args.column)
@@ -157,18 +156,17 @@ def run(args: argparse.Namespace) -> int:
         parent = Path(args.output).resolve().parent
         if not parent.is_dir():
             raise UsageError(f"the directory of {args.output!r} does not exist")
-        for path in inputs:
-            if path != "-" and _same_file(path, args.output):
-                raise UsageError(f"the output {args.output!r} is also an input")
-    if args.errors:
-        for path in inputs:
-            if path != "-" and _same_file(path, args.errors):
-                raise UsageError(f"the errors file {args.errors!r} is also an input")
-        if args.output != "-" and _same_file(args.errors, args.output):
-            raise UsageError("--errors and --output name the same file")
+    if args.errors and not Path(args.errors).resolve().parent.is_dir():
+        raise UsageError(f"the directory of --errors {args.errors!r} does not exist")
+    try:  # an input or --errors that is the output, a sidecar of it or the errors file
+        check_run_paths(inputs, args.output, errors=args.errors or None)
+    except OutputClashError as error:
+        raise UsageError(str(error)) from None
     modality = resolve_modality(args.modality or by_column, inputs, column=args.column, input_format=args.input_format)
 
-    with _ThreadsEnv(args.jobs):
+    # SIGTERM (kill, timeout, a job scheduler) ends the run as Ctrl-C does: the cleanup
+    # removes every temporary file, and main() exits 143.
+    with interrupt_on_sigterm(), _ThreadsEnv(args.jobs):
         tok = load_tokenizer(
             modality, args.tokenizer, engine=args.engine, strict_markers=args.strict_markers, smiles_model=args.smiles_model
         )
@@ -198,7 +196,7 @@ class _ThreadsEnv:
 
 
 def _run_tokenize(args: argparse.Namespace, tok: Any, modality: str, inputs: list[str], formats: list[str]) -> int:
-    from chemtok.io.pipeline import Failure, tokenize_files
+    from chemtok.io.pipeline import Failure, OutputError, tokenize_files
 
     policy = args.on_error
     started = time.monotonic()
@@ -242,6 +240,12 @@ def _run_tokenize(args: argparse.Namespace, tok: Any, modality: str, inputs: lis
         # it wanted, so this is a quiet success (as `cat` and `zcat` do).
         quiet_stdout()
         return EXIT_OK
+    except OutputError as error:  # a full disk, a failed rename: nothing kept
+        _clear(progress)
+        err(str(error))
+        done = error.counts
+        err(f"read {done.read}, written 0, failed {done.failed} (the output could not be written: exit status 1)")
+        return EXIT_FAILED
     finally:
         stop_counting.set()
     counts = result.counts

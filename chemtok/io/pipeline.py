@@ -34,6 +34,7 @@ from typing import IO, TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from chemtok import __version__
 from chemtok.io.readers import ArrowTexts, Chunk, read_chunks
+from chemtok.io.writers import OutputError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -46,6 +47,7 @@ __all__ = [
     "Encoded",
     "Encoder",
     "Failure",
+    "OutputError",
     "RunResult",
     "describe_tokenizer",
     "encode_chunk",
@@ -435,8 +437,10 @@ class RunResult:
 
     Attributes:
         counts: records read, written and failed, and tokens written.
-        paths: the files written (the main output first); empty when stopped.
-        stop: under ``raise``, the failure that stopped the run (then nothing is kept).
+        paths: the files written, committed together (the main output first, the
+            errors file last); empty when stopped.
+        stop: under ``raise``, the failure that stopped the run (then nothing is kept,
+            not even the errors file).
         faults: inputs that could not be read to their end (each also a failed record).
     """
 
@@ -517,14 +521,18 @@ def tokenize_files(
         output: the output path (``-`` = JSON Lines on standard output).
         modality: recorded in the output's metadata.
         policy: ``raise`` (stop at the first failure, keep nothing), ``skip`` or ``fallback``.
-        errors: a path for one JSON line per failed record.
+        errors: a path for one JSON line per failed record, committed with the output:
+            a run that stops (``raise``, an interrupt, a write fault) keeps neither.
         on_failure: called with each failure, in record order.
         on_progress: called after each chunk with the records read so far and the bytes
             of the input files read so far (compressed bytes for gzip; ``None`` when a
             reader does not say), for a progress display without a second pass.
 
     Raises:
-        InputError: an input could not be read or the output not written (nothing kept).
+        OutputClashError: an input or ``errors`` is one of the files the run writes
+            (:func:`chemtok.io.writers.check_run_paths`); nothing is written.
+        OutputError: the output could not be written (nothing kept; an ``InputError``).
+        InputError: an input could not be read (nothing kept).
         UsageError: a named column does not exist.
         BrokenPipeError: standard output was closed (the output is discarded).
 
@@ -538,14 +546,15 @@ def tokenize_files(
         >>> r.counts.read, r.counts.written, r.counts.failed
         (2, 1, 1)
     """
-    from chemtok.io.formats import InputError
-    from chemtok.io.writers import open_writer
+    from chemtok.io.commit import IncompleteRollbackError
+    from chemtok.io.writers import check_run_paths, open_writer
 
+    check_run_paths(inputs, output, errors=errors or None)
     metadata = {**describe_tokenizer(tok, modality), "on_error": policy}
     counts = Counts()
     faults: list[str] = []
     current, before, last = 0, 0, None  # input bytes read: of the inputs before, of this one
-    errors_file: IO[str] | None = None
+    errors_file: IO[bytes] | None = None
     writer: Writer | None = None
     background: WriterThread | None = None
     chunks = encode_chunks(
@@ -563,7 +572,7 @@ def tokenize_files(
                 "modality": failure.modality,
                 "text": failure.text,
             }
-            errors_file.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            errors_file.write(json.dumps(entry, ensure_ascii=False).encode("utf-8") + b"\n")
         if on_failure is not None:
             on_failure(failure)
 
@@ -575,10 +584,10 @@ def tokenize_files(
             vocab_size=tok.vocab_size,
             with_tokens=with_tokens,
             token_of=tok.id_to_token,
+            errors=errors or None,
         )
+        errors_file = writer.errors_file  # committed with the output, never on its own
         background = WriterThread(writer)
-        if errors:
-            errors_file = open(errors, "w", encoding="utf-8")
         for source_index, _path, chunk, done in chunks:
             for failure in done.failures:
                 report(failure)
@@ -609,10 +618,10 @@ def tokenize_files(
             background.stop()
         if writer is not None:
             writer.abort()
-        if isinstance(err, OSError) and not isinstance(err, BrokenPipeError):  # a full disk, a vanished directory ...
-            raise InputError(f"cannot write {output}: {err}; nothing was kept") from err
+        if isinstance(err, OSError) and not isinstance(err, BrokenPipeError):  # a full disk, a failed rename ...
+            # An IncompleteRollbackError says itself what stays and which run restores it.
+            kept = "" if isinstance(err, IncompleteRollbackError) else "; nothing was kept, older files are unchanged"
+            raise OutputError(f"cannot write {'standard output' if output == '-' else output}: {err}{kept}", counts) from err
         raise
     finally:
         chunks.close()
-        if errors_file is not None:
-            errors_file.close()

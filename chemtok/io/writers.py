@@ -3,10 +3,12 @@
 The ``chemtok tokenize`` command streams chunks of records through one of these
 writers. Every writer has the same small interface: :meth:`Writer.write` takes a chunk
 as flat arrays, :meth:`Writer.finalize` makes the output visible, :meth:`Writer.abort`
-removes every trace of it. Files are written under hidden temporary names in the
-output's directory and renamed only in ``finalize``, so a run that stops (a bad record
-under ``--on-error raise``, Ctrl-C, a full disk) never leaves a half-written output
-behind, and an older output of the same name stays untouched.
+removes every trace of it. All the files of a run - the output, its sidecars and the
+errors file (:func:`output_paths`) - are written under hidden temporary names by one
+:class:`chemtok.io.commit.OutputSet` and committed together in ``finalize``: a run
+that stops (a bad record under ``--on-error raise``, Ctrl-C, SIGTERM, a full disk, a
+failed rename) leaves no new file and no temporary file behind, and the older files of
+the same names stay byte for byte as they were.
 
 A chunk is four things: ``records`` (int64, the 1-based record number of each row in
 its input), ``source`` (the index of that input in ``sources``), ``ids`` (uint32, all
@@ -81,25 +83,32 @@ Example:
 from __future__ import annotations
 
 import abc
+import contextlib
 import gzip
 import json
 import os
-import secrets
-import struct
 import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Sequence
+from typing import IO, TYPE_CHECKING, Any, ClassVar
+
+from chemtok.io.formats import InputError
 
 if TYPE_CHECKING:
     import numpy as np
 
+    from chemtok.io.commit import OutputSet
+
 __all__ = [
     "OUTPUT_FORMATS",
     "JsonlWriter",
+    "OutputError",
     "ParquetWriter",
     "Writer",
+    "check_run_paths",
     "open_writer",
     "output_format",
+    "output_paths",
     "sidecar_path",
 ]
 
@@ -150,92 +159,87 @@ def sidecar_path(path: str | os.PathLike[str], suffix: str) -> Path:
     return stem.with_name(stem.name + suffix)
 
 
-def _bytes_of(array: np.ndarray) -> memoryview:
-    """The bytes of a contiguous array, without the copy ``tobytes()`` makes."""
-    return memoryview(array).cast("B")  # type: ignore[arg-type]
+#: The sidecars each format can write beside ``OUT.EXT`` (``.sources.npy``: several inputs only).
+_SIDECARS: dict[str, tuple[str, ...]] = {
+    "parquet": (),
+    "jsonl": (".meta.json",),
+    "npy": (".offsets.npy", ".records.npy", ".sources.npy", ".meta.json"),
+    "bin": (".idx", ".records.npy", ".sources.npy", ".meta.json"),
+}
 
 
-class _TempFile:
-    """A file written under a hidden temporary name, renamed to ``final`` on commit."""
+def output_paths(path: str | os.PathLike[str], *, errors: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Every file a run writing ``path`` can produce: the output first, its sidecars, the errors file.
 
-    def __init__(self, final: Path) -> None:
-        self.final = final
-        self.temp = final.with_name(f".{final.name}.{secrets.token_hex(4)}.chemtok-tmp")
-        # O_EXCL: never clobber someone else's file; 0o666 lets the umask decide.
-        fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        self.handle: IO[bytes] = os.fdopen(fd, "wb", buffering=1 << 20)
+    These are the files that appear together (or not at all) when the run commits, and
+    the paths an input or ``--errors`` must not be. ``-`` (standard output) has no file.
 
-    def commit(self) -> Path:
-        if not self.handle.closed:
-            self.handle.close()
-        os.replace(self.temp, self.final)
-        return self.final
-
-    def discard(self) -> None:
-        try:
-            if not self.handle.closed:
-                self.handle.close()
-        finally:
-            try:
-                os.unlink(self.temp)
-            except FileNotFoundError:
-                pass
-
-
-class _NpyStream:
-    """A 1-D ``.npy`` file written in pieces; the shape goes into the header at the end.
-
-    The header is reserved at a fixed 128 bytes (NumPy format 1.0 allows any padded
-    header length; 128 keeps the data 64-byte aligned) and rewritten on close.
+    Example:
+        >>> [p.name for p in output_paths("caffeine.npy", errors="caffeine.errors.jsonl")]  # doctest: +NORMALIZE_WHITESPACE
+        ['caffeine.npy', 'caffeine.offsets.npy', 'caffeine.records.npy', 'caffeine.sources.npy',
+         'caffeine.meta.json', 'caffeine.errors.jsonl']
     """
+    fmt = output_format(path)
+    files = [] if str(path) == "-" else [Path(path), *(sidecar_path(path, s) for s in _SIDECARS[fmt])]
+    if errors is not None and str(errors) != "-":
+        files.append(Path(errors))
+    return files
 
-    _HEADER_BYTES = 128
 
-    def __init__(self, final: Path, dtype: str) -> None:
-        import numpy as np
+def check_run_paths(
+    inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str], *, errors: str | os.PathLike[str] | None = None
+) -> None:
+    """Refuse an input or an errors path that is one of the files a run writing ``output`` produces.
 
-        self.dtype = np.dtype(dtype).newbyteorder("<")
-        self.file = _TempFile(final)
-        self.count = 0
-        self.file.handle.write(self._header(0))
+    ``--errors out.meta.json`` while writing ``out.npy`` would overwrite the metadata, an
+    input that is ``out.jsonl`` (or the errors file) would be replaced while it is read.
+    Checked before anything is written (see :func:`chemtok.io.guards.check_not_an_output`).
 
-    def _header(self, count: int) -> bytes:
-        descr = self.dtype.str  # e.g. '<u4'
-        body = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': ({count},), }}"
-        room = self._HEADER_BYTES - 10  # magic (6) + version (2) + header length (2)
-        return b"\x93NUMPY\x01\x00" + struct.pack("<H", room) + body.ljust(room - 1).encode("latin-1") + b"\n"
+    Raises:
+        chemtok.io.guards.OutputClashError: a path is one of the outputs (a ``ValueError``).
 
-    def write(self, values: np.ndarray) -> None:
-        import numpy as np
+    Example:
+        >>> check_run_paths(["aspirin.smi"], "aspirin.npy", errors="aspirin.errors.jsonl")
+        >>> check_run_paths(["aspirin.smi"], "aspirin.npy", errors="aspirin.meta.json")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        chemtok.io.guards.OutputClashError: the --errors 'aspirin.meta.json' is one of the files this run writes...
+    """
+    from chemtok.io.guards import check_not_an_output
 
-        self.file.handle.write(_bytes_of(np.ascontiguousarray(values, dtype=self.dtype)))
-        self.count += len(values)
-
-    def commit(self) -> Path:
-        handle = self.file.handle
-        handle.flush()
-        handle.seek(0)
-        handle.write(self._header(self.count))
-        return self.file.commit()
-
-    def discard(self) -> None:
-        self.file.discard()
+    outputs = output_paths(output)
+    written = output_paths(output, errors=errors)
+    for path in inputs:
+        check_not_an_output(path, written, role="input")
+    if errors is not None:
+        instead = None if str(output) == "-" else str(sidecar_path(output, ".errors.jsonl"))
+        check_not_an_output(errors, outputs, role="--errors", instead=instead)
 
 
 class Writer(abc.ABC):
     """Write chunks of tokenized records; nothing is visible until :meth:`finalize`.
+
+    Every file of the run - the output, each sidecar and the errors file - is written
+    under a hidden temporary name by one :class:`~chemtok.io.commit.OutputSet`
+    (:attr:`outputs`), which :meth:`finalize` commits once: all of them appear together,
+    or, when anything fails (a full disk, a failed rename, Ctrl-C, SIGTERM), none, and the
+    old files of the same names stay as they were. Making a writer first removes what a
+    killed run on the same output left behind.
 
     Args:
         path: the output path; its extension chose the class (see :func:`open_writer`).
         metadata: what to record about the run (version, tokenizer, fingerprint...).
         sources: the input paths; a ``source`` column is written when there are several.
         vocab_size: the tokenizer's number of ids (picks the ``.bin`` dtype).
-        token_of: id -> token string, for ``JsonlWriter(with_tokens=True)``.
+        errors: the run's errors file, committed with the output; the caller writes its
+            lines to :attr:`errors_file`.
 
     Use as a context manager: leaving the block with an exception aborts.
     """
 
     format: ClassVar[str] = ""
+    #: Working files (never committed) a format needs, named after the output.
+    _scratch_suffixes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -244,7 +248,10 @@ class Writer(abc.ABC):
         metadata: Mapping[str, Any],
         sources: Sequence[str],
         vocab_size: int,
+        errors: str | os.PathLike[str] | None = None,
     ) -> None:
+        from chemtok.io.commit import OutputSet
+
         self.path = Path(path)
         self.sources = list(sources)
         self.with_source = len(self.sources) > 1
@@ -253,22 +260,63 @@ class Writer(abc.ABC):
         self.records_written = 0
         self.tokens_written = 0
         self._open = True
+        finals = output_paths(path, errors=errors)
+        self.errors_path = Path(errors) if errors is not None and str(errors) != "-" else None
+        # Scratch names are listed too, so that the stale ones of a killed run go now.
+        finals += [sidecar_path(path, suffix) for suffix in self._scratch_suffixes]
+        self.outputs: OutputSet | None = OutputSet(finals) if finals else None
+        self.errors_file: IO[bytes] | None = None
+        if self.errors_path is not None:
+            with self._aborting():
+                self.errors_file = self._set.open_temp(self.errors_path)
+
+    @contextlib.contextmanager
+    def _aborting(self) -> Iterator[None]:
+        """Abort the whole output when the block raises (for the constructors)."""
+        try:
+            yield
+        except BaseException:
+            self.abort()
+            raise
+
+    @property
+    def _set(self) -> OutputSet:
+        """:attr:`outputs` of a writer that has files (all but JSON Lines on standard output)."""
+        assert self.outputs is not None
+        return self.outputs
+
+    def _sources_sidecar(self) -> IO[bytes] | None:
+        """``OUT.sources.npy`` for several inputs; with one, an old one is deleted by the commit."""
+        final = sidecar_path(self.path, ".sources.npy")
+        if self.with_source:
+            return self._set.open_temp(final)
+        self._set.delete_on_commit(final)
+        return None
 
     @abc.abstractmethod
     def write(self, records: np.ndarray, source: int, ids: np.ndarray, offsets: np.ndarray) -> None:
         """Append one chunk: ``records[i]`` has ids ``ids[offsets[i]:offsets[i + 1]]``."""
 
     @abc.abstractmethod
-    def _commit(self, metadata: dict[str, Any]) -> list[Path]: ...
+    def _complete(self, metadata: dict[str, Any]) -> None:
+        """Finish every temporary file (headers, index, metadata); the commit follows."""
 
-    @abc.abstractmethod
-    def _discard(self) -> None: ...
+    def _close(self) -> None:
+        """Release what the format holds open besides the set's handles; must not raise."""
 
     def finalize(self, summary: Mapping[str, Any] | None = None) -> list[Path]:
-        """Complete the files and move them to their final names; return those paths.
+        """Complete the files and move them all to their final names in one commit.
 
         Args:
             summary: counts to add to the metadata (``records_read`` ...).
+
+        Returns:
+            The final paths, the output first and the errors file last.
+
+        Raises:
+            OSError: a write, flush or rename failed; no new file is left and the old
+                ones are back (:class:`~chemtok.io.commit.IncompleteRollbackError`: the
+                next run on this output restores them).
         """
         if not self._open:
             raise RuntimeError("this writer is already finalized or aborted")
@@ -283,10 +331,13 @@ class Writer(abc.ABC):
         metadata["tokens"] = self.tokens_written
         metadata.update(given)
         try:
-            return self._commit(metadata)
+            self._complete(metadata)
+            paths = self.outputs.commit() if self.outputs is not None else []
         except BaseException:
             self._discard()
             raise
+        errors = None if self.errors_path is None else Path(os.path.abspath(self.errors_path))
+        return [p for p in paths if p != errors] + [p for p in paths if p == errors]
 
     def abort(self) -> None:
         """Remove everything written so far (safe to call more than once)."""
@@ -294,7 +345,12 @@ class Writer(abc.ABC):
             self._open = False
             self._discard()
 
-    def __enter__(self) -> Writer:
+    def _discard(self) -> None:
+        self._close()
+        if self.outputs is not None:
+            self.outputs.abort()
+
+    def __enter__(self) -> Writer:  # noqa: PYI034 - typing.Self needs Python 3.11
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
@@ -305,20 +361,16 @@ class Writer(abc.ABC):
         self.records_written += len(records)
         self.tokens_written += int(offsets[-1] - offsets[0]) if len(offsets) else 0
 
-    def _write_meta(self, metadata: dict[str, Any]) -> Path:
-        meta = _TempFile(sidecar_path(self.path, ".meta.json"))
-        try:
-            meta.handle.write(json.dumps(metadata, indent=2, ensure_ascii=False).encode("utf-8") + b"\n")
-        except BaseException:
-            meta.discard()
-            raise
-        return meta.commit()
+    def _write_meta(self, metadata: dict[str, Any]) -> None:
+        meta = self._set.temp_path(sidecar_path(self.path, ".meta.json"))
+        meta.write_bytes(json.dumps(metadata, indent=2, ensure_ascii=False).encode("utf-8") + b"\n")
 
 
 class ParquetWriter(Writer):
     """``record`` int64, ``ids`` list<uint32> (+ ``source``); metadata under key ``chemtok``."""
 
     format = "parquet"
+    _writer: Any = None
 
     def __init__(self, path: str | os.PathLike[str], **kwargs: Any) -> None:
         super().__init__(path, **kwargs)
@@ -330,29 +382,23 @@ class ParquetWriter(Writer):
         if self.with_source:
             fields.append(pa.field("source", pa.string(), nullable=False))
         self._schema = pa.schema(fields)
-        self._file = _TempFile(self.path)
-        try:
+        with self._aborting():
             # Without the serialised Arrow schema, readers take the schema metadata from
             # the file's key-value metadata, which can still be added at the end
             # (counts are known only then); the column types survive as Parquet types.
-            # zstd: a third smaller than the default snappy here, at the same speed.
             # pyarrow writes the temporary file itself, by path: through a Python file
             # object every page write would wait for the GIL. zstd makes files a third
             # smaller than the default snappy at the same speed; dictionaries and min/max
             # statistics are kept where they help (source names, record numbers) and
             # skipped for the ids, where they cost a fifth of the write time.
-            self._file.handle.close()
             self._writer = pq.ParquetWriter(
-                str(self._file.temp),
+                str(self._set.temp_path(self.path)),
                 self._schema,
                 store_schema=False,
                 compression="zstd",
                 use_dictionary=["source"] if self.with_source else False,
                 write_statistics=["record", "source"] if self.with_source else ["record"],
             )
-        except BaseException:
-            self._file.discard()
-            raise
 
     def write(self, records: np.ndarray, source: int, ids: np.ndarray, offsets: np.ndarray) -> None:
         import numpy as np
@@ -367,17 +413,14 @@ class ParquetWriter(Writer):
         self._writer.write_table(pa.Table.from_arrays(columns, schema=self._schema))
         self._count(records, offsets)
 
-    def _commit(self, metadata: dict[str, Any]) -> list[Path]:
+    def _complete(self, metadata: dict[str, Any]) -> None:
         self._writer.add_key_value_metadata({"chemtok": json.dumps(metadata, ensure_ascii=False)})
         self._writer.close()
-        return [self._file.commit()]
 
-    def _discard(self) -> None:
-        try:
-            self._writer.close()
-        except Exception:  # the file is being thrown away; a close error changes nothing
-            pass
-        self._file.discard()
+    def _close(self) -> None:
+        if self._writer is not None:
+            with contextlib.suppress(Exception):  # the file is being thrown away; a close error changes nothing
+                self._writer.close()
 
 
 class JsonlWriter(Writer):
@@ -389,6 +432,9 @@ class JsonlWriter(Writer):
     """
 
     format = "jsonl"
+    # Class defaults, so that an abort during the base constructor finds them.
+    _stdout = False
+    _gzip: gzip.GzipFile | None = None
 
     def __init__(
         self,
@@ -404,15 +450,14 @@ class JsonlWriter(Writer):
         self._token_of = token_of if with_tokens else None
         self._token_json: dict[int, str] = {}
         self._stdout = str(path) == "-"
-        self._file: _TempFile | None = None
         if self._stdout:
             self._out: IO[bytes] = sys.stdout.buffer
         else:
-            self._file = _TempFile(self.path)
-            raw: IO[bytes] = self._file.handle
-            if self.path.name.lower().endswith(".gz"):
-                raw = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0)  # type: ignore[assignment]
-            self._out = raw
+            with self._aborting():
+                self._out = self._set.open_temp(self.path)
+                if self.path.name.lower().endswith(".gz"):
+                    self._gzip = gzip.GzipFile(fileobj=self._out, mode="wb", compresslevel=6, mtime=0)
+                    self._out = self._gzip  # type: ignore[assignment]
         self._source_json = [json.dumps(s, ensure_ascii=False) for s in self.sources]
         self._id_text: Any = None
 
@@ -459,25 +504,47 @@ class JsonlWriter(Writer):
         self._out.write("".join(lines).encode("utf-8"))
         self._count(records, offsets)
 
-    def _commit(self, metadata: dict[str, Any]) -> list[Path]:
+    def _complete(self, metadata: dict[str, Any]) -> None:
         if self._stdout:
             self._out.flush()
-            return []
-        assert self._file is not None
-        if self._out is not self._file.handle:
-            self._out.close()  # the gzip stream; the file handle stays open
-        data = self._file.commit()
-        return [data, self._write_meta(metadata)]
-
-    def _discard(self) -> None:
-        if self._stdout:
-            try:
-                self._out.flush()
-            except (BrokenPipeError, ValueError):
-                pass
             return
-        assert self._file is not None
-        self._file.discard()
+        if self._gzip is not None:
+            self._gzip.close()  # the gzip trailer; the set closes the file under it
+        self._write_meta(metadata)
+
+    def _close(self) -> None:
+        if self._stdout:
+            with contextlib.suppress(BrokenPipeError, ValueError):
+                self._out.flush()
+        elif self._gzip is not None:
+            # Closed now (its trailer may fail on a full disk), so that it never writes
+            # to the removed file later, when it is garbage-collected.
+            with contextlib.suppress(OSError, ValueError):
+                self._gzip.close()
+
+
+class OutputError(InputError):
+    """The output could not be written (a full disk, a failed rename): nothing of the run is kept.
+
+    Every file of the run (output, sidecars, errors file) is removed, and the older
+    files of the same names are back, unless the message says the roll-back is left
+    to the next run (:class:`chemtok.io.commit.IncompleteRollbackError`).
+
+    Attributes:
+        counts: the :class:`chemtok.io.pipeline.Counts` of records read and failed before
+            the fault (none of them is kept).
+
+    Example:
+        >>> from chemtok.io.formats import InputError
+        >>> from chemtok.io.pipeline import Counts, OutputError
+        >>> fault = OutputError("cannot write caffeine.bin: [Errno 28] No space left on device", Counts(read=3))
+        >>> fault.counts.read, isinstance(fault, InputError)
+        (3, True)
+    """
+
+    def __init__(self, message: str, counts: Any) -> None:
+        super().__init__(message)
+        self.counts = counts
 
 
 def __getattr__(name: str) -> Any:
@@ -497,6 +564,7 @@ def open_writer(
     vocab_size: int,
     with_tokens: bool = False,
     token_of: Callable[[int], str] | None = None,
+    errors: str | os.PathLike[str] | None = None,
 ) -> Writer:
     """Open the writer the extension of ``path`` names (see the module docstring).
 
@@ -507,6 +575,8 @@ def open_writer(
         vocab_size: the tokenizer's number of ids.
         with_tokens: JSON Lines only: add the token strings to each row.
         token_of: id -> token string (needed for ``with_tokens``).
+        errors: the run's errors file, committed together with the output (see
+            :attr:`Writer.errors_file`).
 
     Raises:
         ValueError: unknown extension, or ``with_tokens`` for a format without tokens.
@@ -514,7 +584,7 @@ def open_writer(
     fmt = output_format(path)
     if with_tokens and fmt != "jsonl":
         raise ValueError(f"token strings can only be written to JSON Lines, not {fmt}")
-    common: dict[str, Any] = {"metadata": metadata, "sources": sources, "vocab_size": vocab_size}
+    common: dict[str, Any] = {"metadata": metadata, "sources": sources, "vocab_size": vocab_size, "errors": errors}
     if fmt == "jsonl":
         return JsonlWriter(path, with_tokens=with_tokens, token_of=token_of, **common)
     if fmt == "parquet":
