@@ -16,7 +16,8 @@ import pytest
 
 from chemtok.io import readers as _readers
 from chemtok.io.formats import InputError
-from chemtok.io.readers import read_chunks, read_records
+from chemtok.io.readers import read_chunks
+from chemtok.io.records import read_records
 
 BOM = b"\xef\xbb\xbf"
 
@@ -47,9 +48,9 @@ def test_line_ends(fmt: str, end: bytes, compress: bool, tmp_path: Path) -> None
 
 
 def test_crlf_split_across_read_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from chemtok.io import readers
+    from chemtok.io import records as records_module
 
-    monkeypatch.setattr(readers, "_BLOCK", 4)
+    monkeypatch.setattr(records_module, "BLOCK_SIZE", 4)
     path = tmp_path / "split.txt"
     path.write_bytes(b"abc\r\ndefgh\r\r\nij\r")  # CR LF straddles the 4-byte reads
     expected = [(1, "abc", None), (2, "defgh", None), (3, "", None), (4, "ij", None)]

@@ -20,6 +20,6 @@ Example:
 from __future__ import annotations
 
 from chemtok.io.formats import FORMATS, detect_format, modality_for_format
-from chemtok.io.readers import Record, read_records
+from chemtok.io.records import Record, read_records
 
 __all__ = ["FORMATS", "Record", "detect_format", "modality_for_format", "read_records"]

@@ -1,22 +1,11 @@
-"""Read records from the file formats chemistry and biology datasets come in.
+"""Chunks of records for the pipeline: the fast line readers, Arrow-read tables, counts.
 
-``read_records(path)`` yields one :class:`Record` per input record, numbered from 1
-in file order, for ``.smi``/``.rsmi`` (first whitespace field of each line),
-``.txt`` (whole line), ``.csv``/``.tsv`` (a named column), ``.jsonl`` (a named
-field), ``.fasta`` (the sequence of each entry), ``.parquet`` (a named column) and
-``.sdf``/``.sd``/``.mol`` (RDKit's SMILES of each molecule, or a named SD property;
-see :mod:`chemtok.io.sdf`);
-any of them except Parquet may be gzip-compressed (``.gz``), and ``-`` reads standard
-input. A record whose bytes are not UTF-8 is yielded with ``error`` set instead of
-stopping the file: a bad record is reported, never lost.
-
-Example:
-    >>> from chemtok.io import read_records
-    >>> import tempfile, os
-    >>> path = os.path.join(tempfile.mkdtemp(), "mols.smi")
-    >>> _ = open(path, "w").write("CCO ethanol\\nc1ccccc1 benzene\\n")
-    >>> [(r.number, r.text) for r in read_records(path)]
-    [(1, 'CCO'), (2, 'c1ccccc1')]
+:func:`read_chunks` groups the records of one input into :class:`Chunk` objects of up
+to ``chunk_size`` records: ``.smi``/``.txt`` through a line reader that makes no
+:class:`~chemtok.io.records.Record` per line, CSV/TSV through ``pyarrow.csv`` (the
+texts stay an Arrow array, see :class:`ArrowTexts`), every other format through
+:func:`~chemtok.io.records.read_records`. A record that cannot be read is in the chunk
+with its problem, never dropped.
 """
 
 from __future__ import annotations
@@ -26,279 +15,21 @@ import gzip
 import io
 import json
 import re
-import sys
 import zlib
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Iterator, Sequence, overload
+from typing import TYPE_CHECKING, Any, Iterator, Sequence, overload
 
-from chemtok.io.formats import FORMATS, InputError, UsageError, detect_format, label
+from chemtok.io.formats import InputError, UsageError, label
 
 if TYPE_CHECKING:
     import threading
 
     import numpy as np
 
-__all__ = ["ArrowTexts", "Chunk", "Record", "count_records", "open_input", "read_chunks", "read_header", "read_records"]
+from chemtok.io.records import BLOCK_SIZE, decode_record, iter_blocks, iter_lines, open_input, read_records
 
-@dataclass(frozen=True)
-class Record:
-    """One input record.
+__all__ = ["ArrowTexts", "Chunk", "count_records", "read_chunks", "read_header"]
 
-    Attributes:
-        number: 1-based position of the record in its input.
-        text: the record's string, or ``None`` when it could not be decoded.
-        error: why the record could not be read (``None`` when ``text`` is set).
-        raw: the undecoded bytes, kept only for unreadable records.
-    """
-
-    number: int
-    text: str | None
-    error: str | None = None
-    raw: bytes | None = None
-
-
-def open_input(path: str | Path) -> IO[bytes]:
-    """``path`` (``-`` = standard input) opened for reading bytes, gunzipped when it starts like gzip.
-
-    The one opener of every reader (and of the record counter).
-    """
-    if str(path) == "-":
-        stream: IO[bytes] = sys.stdin.buffer
-        head = stream.peek(2)[:2] if hasattr(stream, "peek") else b""
-    else:
-        file = open(path, "rb")
-        head = file.peek(2)[:2]
-        stream = file
-    if head == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=stream)  # type: ignore[return-value]
-    return stream
-
-
-def _decode(number: int, raw: bytes) -> Record:
-    try:
-        return Record(number, raw.decode("utf-8"))
-    except UnicodeDecodeError as err:
-        return Record(number, None, f"not valid UTF-8 at byte {err.start}: {err.reason}", raw)
-
-
-_BOM = b"\xef\xbb\xbf"
-#: Bytes per read of the line readers.
-_BLOCK = 1 << 20
-
-
-def _blocks(handle: IO[bytes]) -> Iterator[bytes]:
-    """The input as blocks of whole lines, ``\\n``-separated, without the last line end.
-
-    The one rule for line ends: LF, CRLF and a lone CR each end a line (a CR-only
-    file has as many records as lines). A UTF-8 byte order mark at the start is
-    dropped. ``b"".join`` of the blocks with ``\\n`` is the file with normalised line ends.
-    """
-    pending = b""
-    first = True
-    while True:
-        block = handle.read(_BLOCK)
-        if not block:
-            break
-        if first:
-            first = False
-            if block.startswith(_BOM[: len(block)]) and len(block) < len(_BOM):
-                block += handle.read(len(_BOM))
-            if block.startswith(_BOM):
-                block = block[len(_BOM) :]
-        block = pending + block
-        hold = b""
-        if block.endswith(b"\r"):  # maybe the first half of a CRLF split between reads
-            block, hold = block[:-1], b"\r"
-        if b"\r" in block:
-            block = block.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        cut = block.rfind(b"\n")
-        if cut < 0:
-            pending = block + hold
-            continue
-        pending = block[cut + 1 :] + hold
-        yield block[:cut]
-    if pending:
-        yield pending[:-1] if pending.endswith(b"\r") else pending
-
-
-def _lines(handle: IO[bytes]) -> Iterator[bytes]:
-    """The lines of ``handle`` without their line ends (see :func:`_blocks`)."""
-    for block in _blocks(handle):
-        yield from block.split(b"\n")
-
-
-def read_records(
-    path: str | Path, *, column: str | None = None, format: str | None = None
-) -> Iterator[Record]:
-    """Yield the records of ``path`` in order, numbered from 1.
-
-    Args:
-        path: a file path, or ``"-"`` for standard input.
-        column: the column (CSV/TSV/Parquet), field (JSONL) or SD property (SDF)
-            holding the strings; CSV/TSV default to the first column, JSONL/Parquet
-            require it (the command line chooses it with
-            :func:`chemtok.io.columns.infer_column`), SDF defaults to the SMILES.
-        format: one of ``smi txt csv tsv jsonl fasta parquet sdf``; by default from the
-            extension (standard input defaults to ``txt``).
-
-    Raises:
-        ValueError: unknown format, or a named column that does not exist.
-        chemtok.io.sdf.RDKitRequiredError: an SDF/MOL input without RDKit installed.
-    """
-    fmt = format or ("txt" if str(path) == "-" else detect_format(path))
-    if fmt == "parquet":
-        yield from _read_parquet(path, column)
-        return
-    if fmt == "sdf":
-        from chemtok.io.sdf import read_sdf
-
-        yield from read_sdf(sys.stdin.buffer if str(path) == "-" else path, prop=column)
-        return
-    with open_input(path) as handle:
-        if fmt == "smi":
-            for number, line in enumerate(_lines(handle), 1):
-                record = _decode(number, line)
-                if record.text is not None:
-                    fields = record.text.split(None, 1)
-                    record = Record(number, fields[0] if fields else "")
-                yield record
-        elif fmt == "txt":
-            for number, line in enumerate(_lines(handle), 1):
-                yield _decode(number, line)
-        elif fmt in ("csv", "tsv"):
-            yield from _read_table(handle, "\t" if fmt == "tsv" else ",", column, str(path))
-        elif fmt == "jsonl":
-            yield from _read_jsonl(handle, column, str(path))
-        elif fmt == "fasta":
-            yield from _read_fasta(handle)
-        else:
-            raise ValueError(f"unknown format {fmt!r}; known: {sorted(set(FORMATS.values()))}")
-
-
-_MAX_FIELD = (1 << 31) - 1
-
-
-def _read_table(handle: IO[bytes], delimiter: str, column: str | None, label: str) -> Iterator[Record]:
-    # utf-8-sig: a byte order mark at the start is not part of the first column's name.
-    text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    # No field is too long to read: a long sequence or a big molecule is a record.
-    csv.field_size_limit(max(csv.field_size_limit(), _MAX_FIELD))
-    reader = csv.reader(text, delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
-        return
-    except csv.Error as err:
-        raise InputError(f"cannot read the header of {label}: {err}") from None
-    if column is None:
-        index = 0
-    elif column in header:
-        index = header.index(column)
-    else:
-        raise ValueError(f"{label} has no column {column!r}; its columns are {header}")
-    number = 0
-    while True:
-        number += 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as err:
-            yield Record(number, None, f"unreadable row: {err}")
-            continue
-        value = row[index] if index < len(row) else ""
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raw = value.encode("utf-8", "surrogateescape")
-            yield _decode(number, raw)
-            continue
-        yield Record(number, value)
-
-
-def _read_jsonl(handle: IO[bytes], column: str | None, label: str) -> Iterator[Record]:
-    if column is None:
-        raise ValueError(f"{label} is JSON Lines: name the field that holds the strings (column=...)")
-    for number, line in enumerate(_lines(handle), 1):
-        record = _decode(number, line)
-        if record.text is None:
-            yield record
-            continue
-        try:
-            value = json.loads(record.text)[column]
-        except RecursionError:
-            yield Record(number, None, "JSON nested too deeply on this line", line)
-            continue
-        except (ValueError, KeyError, TypeError) as err:
-            problem = f"field {column!r} missing" if isinstance(err, (KeyError, TypeError)) else "not valid JSON"
-            yield Record(number, None, f"{problem} on this line", line)
-            continue
-        if not isinstance(value, str):
-            yield Record(number, None, f"field {column!r} is {type(value).__name__}, not a string", line)
-            continue
-        yield Record(number, value)
-
-
-def _read_fasta(handle: IO[bytes]) -> Iterator[Record]:
-    """One record per ``>`` entry: its sequence lines joined.
-
-    Text before the first header (or a file without any) is a failed record of its
-    own, numbered like an entry, never dropped; blank lines there are not records.
-    """
-    number = 0
-    chunks: list[bytes] | None = None
-    preamble: list[bytes] = []
-    for line in _lines(handle):
-        if line.startswith(b">"):
-            if chunks is not None:
-                yield _decode(number, b"".join(chunks))
-            elif preamble:
-                number += 1
-                yield Record(number, None, "text before the first '>' header: not a FASTA entry", b"\n".join(preamble))
-            number += 1
-            chunks = []
-        elif chunks is not None:
-            chunks.append(line.strip())
-        elif line.strip():
-            preamble.append(line)
-    if chunks is not None:
-        yield _decode(number, b"".join(chunks))
-    elif preamble:
-        yield Record(number + 1, None, "no '>' header: not a FASTA file (text before the first header)", b"\n".join(preamble))
-
-
-def _read_parquet(path: str | Path, column: str | None) -> Iterator[Record]:
-    try:
-        import pyarrow.parquet as pq
-    except ImportError as err:  # pragma: no cover - pyarrow is a dependency of the CLI extra
-        raise ValueError("reading Parquet needs pyarrow: pip install pyarrow") from err
-    import pyarrow as pa
-
-    try:
-        parquet = pq.ParquetFile(path)
-    except (OSError, pa.ArrowException) as err:  # not Parquet, truncated, corrupt
-        raise InputError(f"cannot read {path} as Parquet: {err}") from None
-    names = parquet.schema_arrow.names
-    if column is None or column not in names:
-        raise ValueError(f"{path} needs column=... naming one of its columns {names}")
-    number = 0
-    batches = parquet.iter_batches(columns=[column])
-    while True:
-        try:
-            batch = next(batches)
-        except StopIteration:
-            return
-        except (OSError, pa.ArrowException) as err:  # a corrupt page
-            raise InputError(f"cannot read {path} past record {number}: {err}") from None
-        for value in batch.column(0).to_pylist():
-            number += 1
-            if isinstance(value, str):
-                yield Record(number, value)
-            elif isinstance(value, bytes):
-                yield _decode(number, value)
-            else:
-                yield Record(number, None, f"value is {type(value).__name__}, not a string")
 
 
 # -- chunks for the pipeline ----------------------------------------------------------------
@@ -361,7 +92,7 @@ def _read_lines(path: str, fmt: str, chunk_size: int) -> Iterator[Chunk]:
             decoded = body.decode("utf-8")
         except UnicodeDecodeError:
             for raw in body.split(b"\n"):
-                record = _decode(0, raw.rstrip(b"\r"))
+                record = decode_record(0, raw.rstrip(b"\r"))
                 if record.text is None:
                     problems[len(texts)] = (record.error or "unreadable record", record.raw)
                     texts.append(None)
@@ -395,7 +126,7 @@ def _read_lines(path: str, fmt: str, chunk_size: int) -> Iterator[Chunk]:
     try:
         with open_input(path) as handle:
             raw = getattr(handle, "fileobj", handle)  # under a GzipFile, the compressed file
-            for block in _blocks(handle):
+            for block in iter_blocks(handle):
                 add(block)
                 consumed = _position(raw)
                 for chunk in flush(False):
@@ -453,7 +184,7 @@ class ArrowTexts(Sequence["str | None"]):
     """The texts of a chunk read by pyarrow, kept as an Arrow string array.
 
     Behaves as the list of strings it stands for (``len``, indexing, slicing,
-    iteration make Python strings only when asked), while :func:`chemtok.io.pipeline.encode_chunk`
+    iteration make Python strings only when asked), while :func:`chemtok.io.encoder.encode_chunk`
     hands :attr:`array` to the native engine's ``encode_arrow`` without any.
     """
 
@@ -581,7 +312,7 @@ def read_header(path: str, fmt: str) -> list[str] | None:
     try:
         with open_input(path) as handle:
             # Small reads: a truncated gzip stream still shows its first line.
-            while b"\n" not in head and b"\r" not in head and len(head) < _BLOCK:
+            while b"\n" not in head and b"\r" not in head and len(head) < BLOCK_SIZE:
                 piece = handle.read(1 << 14)
                 if not piece:
                     break
@@ -589,7 +320,7 @@ def read_header(path: str, fmt: str) -> list[str] | None:
     except (OSError, EOFError, zlib.error) as err:
         if not head:
             raise InputError(f"cannot read {label(path)}: {err}") from None
-    first = next(_lines(io.BytesIO(head)), b"")
+    first = next(iter_lines(io.BytesIO(head)), b"")
     text = first.decode("utf-8", "replace")
     if fmt == "jsonl":
         try:
