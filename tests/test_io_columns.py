@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import os
 from pathlib import Path
 
 import pytest
+from conftest import DATA as SHARED
 
 from chemtok.io.columns import (
     FALLBACK_MAX_FOREIGN,
@@ -20,8 +20,6 @@ from chemtok.io.columns import (
     infer_column,
     modality_of_column,
 )
-
-SHARED = Path(os.environ.get("CHEMTOK_SHARED", "/work/shared")) / "data"
 
 # The headers of the shared tables and JSON Lines files (first line / first object's keys).
 SHARED_HEADERS = {

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import SHARED
 
 from chemtok.io import Record
 from chemtok.io.sdf import RDKitRequiredError, is_sdf_path, read_sdf, split_molblocks
@@ -18,7 +19,6 @@ from chemtok.io.sdf import RDKitRequiredError, is_sdf_path, read_sdf, split_molb
 Chem = pytest.importorskip("rdkit.Chem")
 pytestmark = pytest.mark.rdkit
 
-SHARED = Path(os.environ.get("CHEMTOK_SHARED", "/work/shared"))
 ESOL = SHARED / "data" / "smiles" / "moleculenet_esol.smi.gz"
 
 
