@@ -46,8 +46,9 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence, cast
 
 from chemtok.base import Engine, GrammarTokenizer, OnError, check_on_error, check_token_id, rows_to_arrays
 from chemtok.errors import DataFileError, DecodeError, MarkerError, TokenizationError
-from chemtok.grammar import MarkerPair, MarkerTable, load_markers, markers_from_table
+from chemtok.grammar import load_markers, markers_from_table
 from chemtok.inchi import InchiTokenizer
+from chemtok.markers import MarkerMatcher, MarkerTable, Segment
 from chemtok.sequence import DnaTokenizer, ProteinTokenizer
 from chemtok.smiles import SmilesTokenizer
 from chemtok.text import TextTokenizer, first_uncovered
@@ -58,7 +59,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ChemTokenizer",
-    "Segment",
+    "Segment",  # what split returns (defined in chemtok.markers)
     "MODALITY_ORDER",
     "TextRun",
     "SPECIAL_ROLES",
@@ -79,24 +80,6 @@ _SPECIAL_TOKEN_FILES = ("tokenizer_config.json", "special_tokens_map.json")
 
 # Kinds of ids in the unified space, used by decode.
 _SPECIAL, _MARKER, _TEXT, _BYTE, _PIECE = range(5)
-
-
-@dataclass(frozen=True)
-class Segment:
-    """A span of the input and the modality it belongs to.
-
-    Attributes:
-        modality: ``"marker"`` for a marker itself, otherwise the modality of the
-            content (``"text"``, ``"smiles"``, ``"inchi"``, ``"protein"``, ``"dna"``).
-        start: index of the first character in the input.
-        end: index after the last character.
-        text: ``input[start:end]``.
-    """
-
-    modality: str
-    start: int
-    end: int
-    text: str
 
 
 @dataclass(frozen=True)
@@ -205,7 +188,7 @@ class ChemTokenizer:
         }
         self._check_markers()
         self._build_id_space()
-        self._build_marker_pattern()
+        self._matcher = MarkerMatcher(self.markers, strict=strict_markers)
 
     @classmethod
     def from_base(cls, path: str | Path, **kwargs: Any) -> ChemTokenizer:
@@ -646,68 +629,6 @@ class ChemTokenizer:
 
     # -- markers ----------------------------------------------------------------------
 
-    def _build_marker_pattern(self) -> None:
-        known = sorted(self.markers.markers, key=len, reverse=True)
-        alternatives = [re.escape(m) for m in known]
-        if self.strict_markers:
-            alternatives.append(self.markers.unknown_marker_pattern)
-        self._marker_re = re.compile("|".join(alternatives))
-        self._pair_of_start: dict[str, MarkerPair] = {p.start: p for p in self.markers.pairs}
-        self._pair_of_end: dict[str, MarkerPair] = {p.end: p for p in self.markers.pairs}
-
-    def _matched_markers(self, text: str) -> list[tuple[int, int, MarkerPair]]:
-        """Pair start and end markers: ``(start marker index, end marker index, pair)``.
-
-        Under ``strict_markers`` every marker must pair up; otherwise markers that do
-        not are left as content.
-        """
-        strict = self.strict_markers
-        stack: list[tuple[int, re.Match[str], MarkerPair]] = []
-        pairs: list[tuple[int, int, MarkerPair]] = []
-        for m in self._marker_re.finditer(text):
-            token = m.group()
-            start_pair = self._pair_of_start.get(token)
-            end_pair = self._pair_of_end.get(token)
-            top = stack[-1] if stack else None
-            if start_pair is None and end_pair is None:
-                known = ", ".join(p.start for p in self.markers.pairs)
-                raise MarkerError(text, m.start(), "markers", f"unknown marker {token!r} (known: {known})")
-            if top is not None and top[2].modality != "text" and token != top[2].end:
-                if strict:
-                    raise MarkerError(
-                        text,
-                        m.start(),
-                        "markers",
-                        f"marker {token!r} inside the {top[2].modality} segment opened by "
-                        f"{top[2].start!r} at position {top[1].start()}; close it with {top[2].end!r} first",
-                    )
-                continue
-            if start_pair is not None:
-                if any(entry[2] is start_pair for entry in stack):
-                    if strict:
-                        raise MarkerError(
-                            text, m.start(), "markers", f"{token!r} is nested inside another {token!r} segment"
-                        )
-                    continue
-                stack.append((m.start(), m, start_pair))
-                continue
-            assert end_pair is not None
-            if top is None or top[2] is not end_pair:
-                if strict:
-                    if top is None:
-                        reason = f"{token!r} closes a segment that was never opened"
-                    else:
-                        reason = f"{token!r} closes {top[2].start!r} opened at position {top[1].start()}; expected {top[2].end!r}"
-                    raise MarkerError(text, m.start(), "markers", reason)
-                continue
-            stack.pop()
-            pairs.append((top[0], m.start(), end_pair))
-        if stack and strict:
-            index, m, pair = stack[-1]
-            raise MarkerError(text, index, "markers", f"{pair.start!r} is never closed; add {pair.end!r}")
-        pairs.sort(key=lambda p: p[0])
-        return pairs
-
     def split(self, text: str) -> list[Segment]:
         """Split ``text`` into marker and content segments that concatenate back to it.
 
@@ -718,28 +639,7 @@ class ChemTokenizer:
         """
         if not isinstance(text, str):
             raise TypeError(f"ChemTokenizer expects str, got {type(text).__name__}")
-        segments: list[Segment] = []
-        # Boundaries: each matched marker opens/closes a modality; content between
-        # boundaries takes the modality of the innermost open pair.
-        events: list[tuple[int, int, MarkerPair, bool]] = []
-        for start_index, end_index, pair in self._matched_markers(text):
-            events.append((start_index, start_index + len(pair.start), pair, True))
-            events.append((end_index, end_index + len(pair.end), pair, False))
-        events.sort(key=lambda e: e[0])
-        stack: list[str] = ["text"]
-        pos = 0
-        for begin, finish, pair, opening in events:
-            if begin > pos:
-                segments.append(Segment(stack[-1], pos, begin, text[pos:begin]))
-            segments.append(Segment("marker", begin, finish, text[begin:finish]))
-            if opening:
-                stack.append(pair.modality)
-            else:
-                stack.pop()
-            pos = finish
-        if pos < len(text):
-            segments.append(Segment(stack[-1], pos, len(text), text[pos:]))
-        return segments
+        return self._matcher.split(text)
 
     # -- encoding ---------------------------------------------------------------------
 
