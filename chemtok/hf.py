@@ -63,7 +63,8 @@ except ImportError as err:  # pragma: no cover - exercised only without the extr
 
 from chemtok.base import check_token_id
 from chemtok.errors import DataFileError
-from chemtok.router import ChemTokenizer, MODALITY_ORDER, default_chem_tokenizer, post_processor_template
+from chemtok.router import ChemTokenizer, MODALITY_ORDER, default_chem_tokenizer
+from chemtok.specials import post_processor_template
 from chemtok.text import TextTokenizer
 
 __all__ = ["HFChemTokenizer", "ChemtokConfig", "MANIFEST_FILE", "BASE_FILE"]
@@ -170,7 +171,7 @@ class HFChemTokenizer(PreTrainedTokenizer):  # type: ignore[misc, unused-ignore]
         the rows to add: ``model.resize_token_embeddings(len(tokenizer))``. Text outside
         markers is tokenized exactly as the base model does, its special-token literals
         included. The base's special tokens keep their ids as ``bos``/``eos``/``pad``/
-        ``unk`` (see :func:`chemtok.router.find_special_tokens`, which also reads a
+        ``unk`` (see :func:`chemtok.specials.find_special_tokens`, which also reads a
         ``tokenizer_config.json`` beside ``path``), and ``add_special_tokens=True`` wraps
         as the base's post-processor does. ``save_pretrained`` copies the base
         ``tokenizer.json`` into the directory and records those roles in ``chemtok.json``.

@@ -15,7 +15,7 @@ The id space, in order:
   :meth:`ChemTokenizer.from_base`): the base model's ids unchanged, then the special
   tokens the base lacks, markers, byte fallback and modality vocabularies appended
   after them. The base's own special tokens keep their ids and roles (Llama 3's BOS
-  stays 128000, GPT-2's ``<|endoftext|>`` stays 50256; see :func:`find_special_tokens`),
+  stays 128000, GPT-2's ``<|endoftext|>`` stays 50256; see :func:`~chemtok.specials.find_special_tokens`),
   so a fine-tune starts from trained embeddings for them.
 
 In text segments a base model's special-token literal (``<|endoftext|>``, ``</s>``) is
@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +50,7 @@ from chemtok.inchi import InchiTokenizer
 from chemtok.markers import MarkerMatcher, MarkerTable, Segment
 from chemtok.sequence import DnaTokenizer, ProteinTokenizer
 from chemtok.smiles import SmilesTokenizer
+from chemtok.specials import SPECIAL_ROLES, find_special_tokens
 from chemtok.text import TextTokenizer, first_uncovered
 from chemtok.vocab import BYTE_TOKENS, byte_of_token
 
@@ -62,21 +62,10 @@ __all__ = [
     "Segment",  # what split returns (defined in chemtok.markers)
     "MODALITY_ORDER",
     "TextRun",
-    "SPECIAL_ROLES",
-    "find_special_tokens",
-    "post_processor_template",
 ]
 
 #: Order of the modality namespaces in the id space.
 MODALITY_ORDER = ("smiles", "inchi", "protein", "dna")
-
-#: The role of each special token, in the order ``grammars/markers.toml`` lists them
-#: (``<pad> <s> </s> <unk> <mask>``).
-SPECIAL_ROLES = ("pad", "bos", "eos", "unk", "mask")
-
-#: Files beside a base ``tokenizer.json`` that name its special tokens, in the order
-#: they are consulted (``transformers`` writes both).
-_SPECIAL_TOKEN_FILES = ("tokenizer_config.json", "special_tokens_map.json")
 
 # Kinds of ids in the unified space, used by decode.
 _SPECIAL, _MARKER, _TEXT, _BYTE, _PIECE = range(5)
@@ -124,7 +113,7 @@ class ChemTokenizer:
         base_special_tokens: with a base ``text`` model, which of its tokens serve as
             ``"bos"``, ``"eos"``, ``"pad"``, ``"unk"``, ``"mask"`` (role to token
             string; a role left out or ``None`` gets chemtok's own token, appended).
-            Default: :func:`find_special_tokens` of ``text`` (:meth:`from_base` also
+            Default: :func:`~chemtok.specials.find_special_tokens` of ``text`` (:meth:`from_base` also
             reads the ``tokenizer_config.json`` beside the file).
 
     Example:
@@ -197,7 +186,7 @@ class ChemTokenizer:
         ``len(tokenizer)`` is then the new embedding size and
         ``tokenizer.num_added_tokens`` how many rows to add
         (``model.resize_token_embeddings(len(tokenizer))``). The base model's special
-        tokens stay its own (:func:`find_special_tokens` says which, reading a
+        tokens stay its own (:func:`~chemtok.specials.find_special_tokens` says which, reading a
         ``tokenizer_config.json`` or ``special_tokens_map.json`` beside ``path`` when
         there is one); only the roles it lacks get chemtok's tokens, appended.
 
@@ -994,134 +983,6 @@ class _Failure:
         if current is None or (index, error.position) < (current.index, current.error.position):
             return _Failure(index, error)
         return current
-
-
-def post_processor_template(text: TextTokenizer, *, pair: bool = False) -> list[tuple[int | str, int]]:
-    """How a text model's post-processor wraps one sequence (or a pair) when asked to add special tokens.
-
-    Each entry is ``(id, type_id)`` for a special token the post-processor adds, or
-    ``("A", type_id)`` / ``("B", type_id)`` where the first / second sequence goes. It
-    is read off the model itself (an encoding of a probe with
-    ``add_special_tokens=True``), so every post-processor type answers alike.
-
-    Example:
-        >>> import chemtok, os
-        >>> chemtok.router.post_processor_template(chemtok.TextTokenizer())  # no post-processor
-        [('A', 0)]
-        >>> path = "../shared/baselines/llama2/tokenizer.json"
-        >>> if os.path.exists(path):
-        ...     llama2 = chemtok.TextTokenizer.from_file(path)
-        ...     assert chemtok.router.post_processor_template(llama2) == [(1, 0), ("A", 0)]  # <s> $A
-    """
-    backend = text.backend
-    if pair:
-        encoding = backend.encode("a", "b", add_special_tokens=True)
-    else:
-        encoding = backend.encode("a", add_special_tokens=True)
-    template: list[tuple[int | str, int]] = []
-    for token_id, sequence, type_id in zip(encoding.ids, encoding.sequence_ids, encoding.type_ids):
-        entry: tuple[int | str, int] = (token_id, type_id) if sequence is None else ("AB"[sequence], type_id)
-        if sequence is None or not template or template[-1] != entry:
-            template.append(entry)
-    return template
-
-
-def find_special_tokens(text: TextTokenizer, directory: str | Path | None = None) -> dict[str, str]:
-    """Which tokens of a base model serve as its ``bos``, ``eos``, ``pad``, ``unk`` and ``mask``.
-
-    Files beside the model decide first: ``tokenizer_config.json``, then
-    ``special_tokens_map.json`` in ``directory``, whose ``bos_token``, ``eos_token``,
-    ``pad_token``, ``unk_token`` and ``mask_token`` are a token string, an
-    ``AddedToken`` object (its ``"content"``) or ``null`` (the model has none). A role
-    neither file names is derived from the ``tokenizer.json`` alone:
-
-    * ``bos``: the first special token the post-processor puts before the sequence
-      (Llama 2's ``<s>``, Llama 3's ``<|begin_of_text|>``);
-    * ``eos``: the first special token it puts after the sequence; when it puts none,
-      the special added token with the lowest id whose content contains ``end`` or
-      ``eos`` or starts with ``</`` (Llama 2's ``</s>``, Llama 3's ``<|end_of_text|>``,
-      GPT-2's ``<|endoftext|>``);
-    * ``bos`` again, when the post-processor adds none: the ``eos`` token (GPT-2's
-      ``<|endoftext|>`` both ends one document and starts the next);
-    * ``unk``: the model's ``unk_token`` (Llama 2's ``<unk>``);
-    * ``pad`` and ``mask`` are never guessed; only a file names them.
-
-    Args:
-        text: the base text model.
-        directory: where to look for the two files (usually the folder of the
-            ``tokenizer.json``); ``None``: derive everything from the model.
-
-    Returns:
-        Role to token string, for the roles the base model fills.
-
-    Raises:
-        DataFileError: a file is not a JSON object, or names a token the model does not have.
-
-    Example:
-        >>> import chemtok, os
-        >>> path = "../shared/baselines/gpt2/tokenizer.json"
-        >>> if os.path.exists(path):
-        ...     gpt2 = chemtok.TextTokenizer.from_file(path)
-        ...     assert chemtok.router.find_special_tokens(gpt2) == {"bos": "<|endoftext|>", "eos": "<|endoftext|>"}
-    """
-    decided: dict[str, str | None] = {}
-    for name in _SPECIAL_TOKEN_FILES if directory is not None else ():
-        path = Path(directory) / name  # type: ignore[arg-type]
-        if path.is_file():
-            for role, token in _configured_special_tokens(path, text).items():
-                decided.setdefault(role, token)
-    backend = text.backend
-    template = post_processor_template(text)
-    sequence = next((k for k, (entry, _) in enumerate(template) if entry == "A"), len(template))
-    before = [entry for entry, _ in template[:sequence] if isinstance(entry, int)]
-    after = [entry for entry, _ in template[sequence + 1 :] if isinstance(entry, int)]
-    if "eos" not in decided:
-        specials = sorted((i, t.content) for i, t in backend.get_added_tokens_decoder().items() if t.special)
-        ends = [i for i, content in specials if _names_an_end(content)]
-        eos_id = after[0] if after else (ends[0] if ends else None)
-        decided["eos"] = None if eos_id is None else backend.id_to_token(eos_id)
-    if "bos" not in decided:
-        decided["bos"] = backend.id_to_token(before[0]) if before else decided["eos"]
-    if "unk" not in decided:
-        unk = getattr(backend.model, "unk_token", None)
-        decided["unk"] = unk if isinstance(unk, str) and text.token_to_id(unk) is not None else None
-    return {role: token for role in SPECIAL_ROLES if (token := decided.get(role)) is not None}
-
-
-def _names_an_end(content: str) -> bool:
-    lowered = content.lower()
-    return "end" in lowered or "eos" in lowered or content.startswith("</")
-
-
-def _configured_special_tokens(path: Path, text: TextTokenizer) -> dict[str, str | None]:
-    """The roles a ``tokenizer_config.json`` / ``special_tokens_map.json`` names."""
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise DataFileError(str(path), None, f"not readable as JSON ({err})") from err
-    if not isinstance(config, dict):
-        raise DataFileError(str(path), None, "expected a JSON object")
-    roles: dict[str, str | None] = {}
-    for role in SPECIAL_ROLES:
-        key = f"{role}_token"
-        if key not in config:
-            continue
-        value = config[key]
-        if isinstance(value, dict):
-            value = value.get("content")
-            if not isinstance(value, str):
-                raise DataFileError(str(path), f"{key}.content", "expected the token string")
-        elif value is not None and not isinstance(value, str):
-            raise DataFileError(str(path), key, "expected a token string, an object with 'content', or null")
-        if value is not None and text.token_to_id(value) is None:
-            raise DataFileError(
-                str(path),
-                key,
-                f"names {value!r}, which the model {text.source} does not have; chemtok keeps the "
-                "base model's ids and appends only its own tokens, so remove the key or name a token of the model",
-            )
-        roles[role] = value
-    return roles
 
 
 @functools.lru_cache(maxsize=1)

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import chemtok
 from chemtok.io import read_records
-from chemtok.router import find_special_tokens
+from chemtok.specials import find_special_tokens
 from conftest import BASELINES, DATA
 from strategies import plain_text
 
