@@ -63,7 +63,8 @@ except ImportError as err:  # pragma: no cover - exercised only without the extr
 
 from chemtok.base import check_token_id
 from chemtok.errors import DataFileError
-from chemtok.router import ChemTokenizer, MODALITY_ORDER, default_chem_tokenizer
+from chemtok.idspace import MODALITY_ORDER
+from chemtok.router import ChemTokenizer, default_chem_tokenizer
 from chemtok.specials import post_processor_template
 from chemtok.text import TextTokenizer
 

@@ -12,8 +12,8 @@ Example:
     >>> from chemtok.grammar import load_markers
     >>> from chemtok.markers import MarkerMatcher
     >>> matcher = MarkerMatcher(load_markers(), strict=True)
-    >>> [(s.modality, s.text) for s in matcher.split("Ethanol is [START_SMILES]CCO[END_SMILES].")]
-    [('text', 'Ethanol is '), ('marker', '[START_SMILES]'), ('smiles', 'CCO'), ('marker', '[END_SMILES]'), ('text', '.')]
+    >>> [(s.modality, s.text) for s in matcher.split("Ethanol [START_SMILES]CCO[END_SMILES]")]
+    [('text', 'Ethanol '), ('marker', '[START_SMILES]'), ('smiles', 'CCO'), ('marker', '[END_SMILES]')]
 """
 
 from __future__ import annotations
