@@ -30,8 +30,8 @@ from chemtok.errors import UnknownTokenizerError as UnknownTokenizerError
 
 # Tokenizers, one per modality, and the router
 from chemtok.inchi import InchiTokenizer as InchiTokenizer
+from chemtok.markers import Segment as Segment
 from chemtok.router import ChemTokenizer as ChemTokenizer
-from chemtok.router import Segment as Segment
 from chemtok.sequence import DnaTokenizer as DnaTokenizer
 from chemtok.sequence import ProteinTokenizer as ProteinTokenizer
 from chemtok.smiles import SmilesTokenizer as SmilesTokenizer

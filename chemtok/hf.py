@@ -8,7 +8,8 @@ so a saved directory loads with ``AutoTokenizer.from_pretrained(dir)`` after a p
 ``import chemtok``. Without chemtok imported at all,
 ``AutoTokenizer.from_pretrained(dir, trust_remote_code=True)`` also works: the saved
 directory holds a three-line ``tokenization_chemtok.py`` that imports this class from the
-installed chemtok (no chemtok code is copied).
+installed chemtok (no chemtok code is copied). What a saved directory holds, and how loading
+checks it, is :mod:`chemtok.hf_manifest`.
 
 What the class guarantees:
 
@@ -49,9 +50,7 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
 from typing import Any, Sequence, cast
 
 try:
@@ -62,21 +61,12 @@ except ImportError as err:  # pragma: no cover - exercised only without the extr
     raise ModuleNotFoundError('chemtok.hf needs transformers: pip install "chemtok[hf]"', name="transformers") from err
 
 from chemtok.base import check_token_id
-from chemtok.errors import DataFileError
-from chemtok.router import ChemTokenizer, MODALITY_ORDER, default_chem_tokenizer, post_processor_template
-from chemtok.text import TextTokenizer
+from chemtok.hf_manifest import BASE_FILE, MANIFEST_FILE, REMOTE_CODE_FILE, build_chem, check_manifest, check_options
+from chemtok.hf_manifest import write_saved_files
+from chemtok.router import ChemTokenizer
+from chemtok.specials import post_processor_template
 
-__all__ = ["HFChemTokenizer", "ChemtokConfig", "MANIFEST_FILE", "BASE_FILE"]
-
-#: What ``save_pretrained`` writes besides ``tokenizer_config.json``.
-MANIFEST_FILE = "chemtok.json"
-BASE_FILE = "chemtok_base_tokenizer.json"
-REMOTE_CODE_FILE = "tokenization_chemtok.py"
-_MANIFEST_FORMAT = 1
-_REMOTE_CODE = '''"""Loads chemtok's transformers tokenizer from the installed chemtok (pip install "chemtok[hf]")."""
-
-from chemtok.hf import HFChemTokenizer  # noqa: F401
-'''
+__all__ = ["HFChemTokenizer", "ChemtokConfig", "MANIFEST_FILE", "BASE_FILE"]  # the file names: chemtok.hf_manifest
 
 
 class ChemtokConfig(PretrainedConfig):  # type: ignore[misc, no-untyped-call, unused-ignore]
@@ -134,8 +124,8 @@ class HFChemTokenizer(PreTrainedTokenizer):  # type: ignore[misc, unused-ignore]
         **kwargs: Any,
     ) -> None:
         if chem_tokenizer is None:
-            _check_options(chemtok_file, on_error, strict_markers, smiles_model)
-            chem_tokenizer = _build_chem(base_file, on_error, strict_markers, smiles_model, chemtok_file)
+            check_options(chemtok_file, on_error, strict_markers, smiles_model)
+            chem_tokenizer = build_chem(base_file, on_error, strict_markers, smiles_model, chemtok_file)
         else:
             on_error, strict_markers = chem_tokenizer.on_error, chem_tokenizer.strict_markers
             smiles_model = getattr(chem_tokenizer.modalities["smiles"], "model", "atom")
@@ -144,7 +134,7 @@ class HFChemTokenizer(PreTrainedTokenizer):  # type: ignore[misc, unused-ignore]
         self.strict_markers = strict_markers
         self.smiles_model = smiles_model
         if chemtok_file is not None:
-            _check_manifest(chemtok_file, chem_tokenizer)
+            check_manifest(chemtok_file, chem_tokenizer)
         self._tokens, self._vocab = _token_table(chem_tokenizer)
         self._templates = _special_templates(chem_tokenizer)
         # Loading through trust_remote_code imports tokenization_chemtok.py from the directory.
@@ -170,7 +160,7 @@ class HFChemTokenizer(PreTrainedTokenizer):  # type: ignore[misc, unused-ignore]
         the rows to add: ``model.resize_token_embeddings(len(tokenizer))``. Text outside
         markers is tokenized exactly as the base model does, its special-token literals
         included. The base's special tokens keep their ids as ``bos``/``eos``/``pad``/
-        ``unk`` (see :func:`chemtok.router.find_special_tokens`, which also reads a
+        ``unk`` (see :func:`chemtok.specials.find_special_tokens`, which also reads a
         ``tokenizer_config.json`` beside ``path``), and ``add_special_tokens=True`` wraps
         as the base's post-processor does. ``save_pretrained`` copies the base
         ``tokenizer.json`` into the directory and records those roles in ``chemtok.json``.
@@ -480,34 +470,8 @@ class HFChemTokenizer(PreTrainedTokenizer):  # type: ignore[misc, unused-ignore]
     def save_vocabulary(self, save_directory: str, filename_prefix: str | None = None) -> tuple[str, ...]:
         """Write ``chemtok.json`` (what to rebuild and its fingerprint), the base model's
         ``tokenizer.json`` if there is one, and the ``trust_remote_code`` loader."""
-        from chemtok import __version__
-
-        directory = Path(save_directory)
-        prefix = f"{filename_prefix}-" if filename_prefix else ""
-        chem = self._chem
-        written: list[str] = []
-        base_name = None
-        if chem.has_base:
-            base_name = prefix + BASE_FILE
-            (directory / base_name).write_text(chem.text.backend.to_str(), encoding="utf-8")
-            written.append(str(directory / base_name))
-        manifest = {
-            "format": _MANIFEST_FORMAT,
-            "chemtok_version": __version__,
-            "grammar": chem.grammar_tag,
-            "id_space_fingerprint": chem.fingerprint,
-            "vocab_size": len(chem),
-            "text_model": base_name or "chemtok default",
-            "smiles_model": self.smiles_model,
-            "blocks": {name: list(chem.block(name)) for name in ("special", "marker", "text", "byte", *MODALITY_ORDER)},
-        }
-        if chem.has_base:  # the roles may come from files that are not copied along
-            manifest["base_special_tokens"] = chem.base_special_tokens
-        manifest_path = directory / (prefix + MANIFEST_FILE)
-        manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        code_path = directory / REMOTE_CODE_FILE
-        code_path.write_text(_REMOTE_CODE, encoding="utf-8")
-        return (str(manifest_path), *written, str(code_path))
+        chem, model = self._chem, self.smiles_model
+        return write_saved_files(chem, save_directory, filename_prefix=filename_prefix, smiles_model=model)
 
     @classmethod
     def register_for_auto_class(cls, auto_class: str = "AutoTokenizer") -> None:
@@ -517,42 +481,6 @@ class HFChemTokenizer(PreTrainedTokenizer):  # type: ignore[misc, unused-ignore]
 
     def __repr__(self) -> str:
         return f"HFChemTokenizer({self._chem!r}, model_max_length={self.model_max_length})"
-
-
-def _build_chem(
-    base_file: str | None, on_error: str, strict_markers: bool, smiles_model: str, chemtok_file: str | None = None
-) -> ChemTokenizer:
-    default = base_file is None and on_error == "raise" and strict_markers and smiles_model == "atom"
-    if default:
-        return default_chem_tokenizer()
-    kwargs: dict[str, Any] = {"on_error": on_error, "strict_markers": strict_markers}
-    if smiles_model != "atom":
-        from chemtok.smiles import SmilesTokenizer
-
-        kwargs["smiles"] = SmilesTokenizer(model=smiles_model)  # type: ignore[call-arg, unused-ignore]
-    if base_file is None:
-        return ChemTokenizer(**kwargs)
-    if chemtok_file is not None:  # a saved directory: the roles it recorded
-        saved = _saved_base_special_tokens(chemtok_file)
-        if saved is not None:
-            kwargs["base_special_tokens"] = saved
-        return ChemTokenizer(text=TextTokenizer.from_file(base_file), **kwargs)
-    return ChemTokenizer.from_base(base_file, **kwargs)
-
-
-def _saved_base_special_tokens(path: str) -> dict[str, str | None] | None:
-    """The ``base_special_tokens`` a ``chemtok.json`` records (``None``: an older file)."""
-    from chemtok.persist import read_json_file
-
-    manifest = read_json_file(path)
-    if not isinstance(manifest, dict):
-        raise DataFileError(str(path), None, f"expected a JSON object, got {type(manifest).__name__}")
-    saved = manifest.get("base_special_tokens")
-    if saved is None:
-        return None
-    if not isinstance(saved, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in saved.items()):
-        raise DataFileError(str(path), "base_special_tokens", "expected an object of role to token string")
-    return dict(saved)
 
 
 def _special_templates(chem: ChemTokenizer) -> tuple[list[tuple[int | str, int]], list[tuple[int | str, int]]] | None:
@@ -570,46 +498,6 @@ def _special_templates(chem: ChemTokenizer) -> tuple[list[tuple[int | str, int]]
 def _token_of(tokens: list[str], token_id: int | None) -> str | None:
     """The ``transformers`` token string of a special token id (see :func:`_token_table`)."""
     return None if token_id is None else tokens[token_id]
-
-
-def _check_manifest(path: str, chem: ChemTokenizer) -> None:
-    from chemtok.grammar import TableReader
-    from chemtok.persist import read_json_file
-
-    manifest = read_json_file(path)
-    if not isinstance(manifest, dict):
-        raise DataFileError(str(path), None, f"expected a JSON object, got {type(manifest).__name__}")
-    saved = TableReader(str(path), manifest, error=DataFileError).get("id_space_fingerprint", str)
-    if saved != chem.fingerprint:
-        raise DataFileError(
-            str(path),
-            "id_space_fingerprint",
-            f"the directory was saved by chemtok {manifest.get('chemtok_version')} with grammars "
-            f"{manifest.get('grammar')} and another id space than this chemtok builds "
-            f"({chem.grammar_tag}); its ids would silently change. Install the chemtok version "
-            "that saved it, or re-save the tokenizer and retrain the embeddings",
-        )
-
-
-def _check_options(chemtok_file: str | None, on_error: object, strict_markers: object, smiles_model: object) -> None:
-    """Refuse option values of the wrong type (e.g. ``"strict_markers": "no"`` in a config).
-
-    Loaded from a directory, the values come from its ``tokenizer_config.json``, and
-    the error is a ``DataFileError`` naming that file and the key.
-    """
-    problems = []
-    if not isinstance(strict_markers, bool):
-        problems.append(("strict_markers", f"must be true or false, got {strict_markers!r}"))
-    if on_error not in ("raise", "skip", "fallback"):
-        problems.append(("on_error", f"must be one of ['raise', 'skip', 'fallback'], got {on_error!r}"))
-    if not isinstance(smiles_model, str) or not smiles_model:
-        problems.append(("smiles_model", f"must be a model name or path, got {smiles_model!r}"))
-    if not problems:
-        return
-    key, problem = problems[0]
-    if chemtok_file is not None:
-        raise DataFileError(str(Path(chemtok_file).parent / "tokenizer_config.json"), key, problem)
-    raise ValueError(f"HFChemTokenizer: {key} {problem}")
 
 
 def _token_table(chem: ChemTokenizer) -> tuple[list[str], dict[str, int]]:

@@ -6,7 +6,7 @@ Markers come from ``grammars/markers.toml`` (Galactica's ``[START_SMILES]`` ...
 text model; each marked span goes to its modality's tokenizer; markers are tokens of
 their own.
 
-The id space, in order:
+The id space (laid out by :class:`chemtok.idspace.IdSpace`), in order:
 
 * by default: special tokens, markers, the text vocabulary, 256 byte-fallback
   tokens, then the SMILES, InChI, protein and DNA vocabularies, each in its own
@@ -15,8 +15,9 @@ The id space, in order:
   :meth:`ChemTokenizer.from_base`): the base model's ids unchanged, then the special
   tokens the base lacks, markers, byte fallback and modality vocabularies appended
   after them. The base's own special tokens keep their ids and roles (Llama 3's BOS
-  stays 128000, GPT-2's ``<|endoftext|>`` stays 50256; see :func:`find_special_tokens`),
-  so a fine-tune starts from trained embeddings for them.
+  stays 128000, GPT-2's ``<|endoftext|>`` stays 50256; see
+  :func:`~chemtok.specials.find_special_tokens`), so a fine-tune starts from trained
+  embeddings for them.
 
 In text segments a base model's special-token literal (``<|endoftext|>``, ``</s>``) is
 read as the base model reads it by default: as its special id. The text around it is
@@ -37,90 +38,28 @@ Example:
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
-import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence, cast
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
-from chemtok.base import Engine, GrammarTokenizer, OnError, check_on_error, check_token_id, rows_to_arrays
-from chemtok.errors import DataFileError, DecodeError, MarkerError, TokenizationError
-from chemtok.grammar import MarkerPair, MarkerTable, load_markers, markers_from_table
+from chemtok.base import Engine, GrammarTokenizer, OnError, check_on_error, rows_to_arrays
+from chemtok.batch import encode_rows
+from chemtok.errors import DataFileError
+from chemtok.grammar import load_markers, markers_from_table
+from chemtok.idspace import MODALITY_ORDER, IdSpace, TextRun
 from chemtok.inchi import InchiTokenizer
+from chemtok.markers import MarkerMatcher, MarkerTable, Segment
 from chemtok.sequence import DnaTokenizer, ProteinTokenizer
 from chemtok.smiles import SmilesTokenizer
-from chemtok.text import TextTokenizer, first_uncovered
-from chemtok.vocab import BYTE_TOKENS, byte_of_token
+from chemtok.specials import find_special_tokens
+from chemtok.text import TextTokenizer
 
 if TYPE_CHECKING:
     from chemtok.encoding import Encoding
 
 __all__ = [
     "ChemTokenizer",
-    "Segment",
-    "MODALITY_ORDER",
-    "TextRun",
-    "SPECIAL_ROLES",
-    "find_special_tokens",
-    "post_processor_template",
+    "Segment",  # what split returns (defined in chemtok.markers)
 ]
-
-#: Order of the modality namespaces in the id space.
-MODALITY_ORDER = ("smiles", "inchi", "protein", "dna")
-
-#: The role of each special token, in the order ``grammars/markers.toml`` lists them
-#: (``<pad> <s> </s> <unk> <mask>``).
-SPECIAL_ROLES = ("pad", "bos", "eos", "unk", "mask")
-
-#: Files beside a base ``tokenizer.json`` that name its special tokens, in the order
-#: they are consulted (``transformers`` writes both).
-_SPECIAL_TOKEN_FILES = ("tokenizer_config.json", "special_tokens_map.json")
-
-# Kinds of ids in the unified space, used by decode.
-_SPECIAL, _MARKER, _TEXT, _BYTE, _PIECE = range(5)
-
-
-@dataclass(frozen=True)
-class Segment:
-    """A span of the input and the modality it belongs to.
-
-    Attributes:
-        modality: ``"marker"`` for a marker itself, otherwise the modality of the
-            content (``"text"``, ``"smiles"``, ``"inchi"``, ``"protein"``, ``"dna"``).
-        start: index of the first character in the input.
-        end: index after the last character.
-        text: ``input[start:end]``.
-    """
-
-    modality: str
-    start: int
-    end: int
-    text: str
-
-
-@dataclass(frozen=True)
-class TextRun:
-    """A run of a text segment (see :meth:`ChemTokenizer.text_runs`).
-
-    Attributes:
-        start: index of the run's first character in the segment.
-        text: the run's characters.
-        ids: ``None`` for plain text the text model encodes; otherwise the run's ids in
-            the router's space (a base special-token literal, or a lone surrogate's
-            byte-fallback ids).
-    """
-
-    start: int
-    text: str
-    ids: tuple[int, ...] | None
-
-
-@dataclass(frozen=True)
-class _Block:
-    name: str
-    offset: int
-    size: int
 
 
 class ChemTokenizer:
@@ -141,8 +80,8 @@ class ChemTokenizer:
         base_special_tokens: with a base ``text`` model, which of its tokens serve as
             ``"bos"``, ``"eos"``, ``"pad"``, ``"unk"``, ``"mask"`` (role to token
             string; a role left out or ``None`` gets chemtok's own token, appended).
-            Default: :func:`find_special_tokens` of ``text`` (:meth:`from_base` also
-            reads the ``tokenizer_config.json`` beside the file).
+            Default: :func:`~chemtok.specials.find_special_tokens` of ``text``
+            (:meth:`from_base` also reads the ``tokenizer_config.json`` beside the file).
 
     Example:
         >>> import chemtok
@@ -203,9 +142,14 @@ class ChemTokenizer:
             "protein": protein if protein is not None else ProteinTokenizer(engine=engine),
             "dna": dna if dna is not None else DnaTokenizer(engine=engine),
         }
-        self._check_markers()
-        self._build_id_space()
-        self._build_marker_pattern()
+        self._ids = IdSpace(
+            self.markers,
+            self.text,
+            self.modalities,
+            has_base=self.has_base,
+            base_special_tokens=self.base_special_tokens,
+        )
+        self._matcher = MarkerMatcher(self.markers, strict=strict_markers)
 
     @classmethod
     def from_base(cls, path: str | Path, **kwargs: Any) -> ChemTokenizer:
@@ -214,9 +158,9 @@ class ChemTokenizer:
         ``len(tokenizer)`` is then the new embedding size and
         ``tokenizer.num_added_tokens`` how many rows to add
         (``model.resize_token_embeddings(len(tokenizer))``). The base model's special
-        tokens stay its own (:func:`find_special_tokens` says which, reading a
-        ``tokenizer_config.json`` or ``special_tokens_map.json`` beside ``path`` when
-        there is one); only the roles it lacks get chemtok's tokens, appended.
+        tokens stay its own (:func:`~chemtok.specials.find_special_tokens` says which,
+        reading a ``tokenizer_config.json`` or ``special_tokens_map.json`` beside ``path``
+        when there is one); only the roles it lacks get chemtok's tokens, appended.
 
         Example:
             >>> import chemtok, os
@@ -233,134 +177,24 @@ class ChemTokenizer:
 
     # -- the id space -----------------------------------------------------------------
 
-    def _check_markers(self) -> None:
-        """A custom table passes the checks of a loaded one; every modality vocabulary
-        must start with its special tokens."""
-        if self.markers != load_markers():  # a table built in code skipped the loader's checks
-            markers_from_table(self.markers.source, self.markers.as_dict())
-        specials = tuple(self.markers.special_tokens)
-        for name in MODALITY_ORDER:
-            tokens = self.modalities[name].vocabulary.tokens
-            # The special tokens are what comes before the byte-fallback block.
-            local = tuple(tokens[: tokens.index(BYTE_TOKENS[0])] if BYTE_TOKENS[0] in tokens else ())
-            if local != specials:
-                raise DataFileError(
-                    self.markers.source,
-                    "special_tokens",
-                    f"the table lists {list(specials)} but the {name} vocabulary starts with "
-                    f"{list(local)}; a marker table must list the special tokens every vocabulary starts with",
-                )
+    @property
+    def id_space(self) -> IdSpace:
+        """The layout of the ids: namespaces, token strings, roles (see :mod:`chemtok.idspace`).
 
-    def _build_id_space(self) -> None:
-        specials = self.markers.special_tokens
-        marker_tokens = self.markers.markers
-        # Roles the base model fills keep its ids; chemtok appends tokens for the rest.
-        base_role_ids = self._base_role_ids()
-        own = [t for i, t in enumerate(specials) if i >= len(SPECIAL_ROLES) or SPECIAL_ROLES[i] not in base_role_ids]
-        # (name, tokens or None for the text model's, kind of id)
-        blocks: list[tuple[str, Sequence[str] | None, int]] = []
-        text_size = self.text.vocab_size
-        head: list[tuple[str, Sequence[str] | None, int]] = [
-            ("special", own, _SPECIAL),
-            ("marker", marker_tokens, _MARKER),
-        ]
-        text_block: list[tuple[str, Sequence[str] | None, int]] = [("text", None, _TEXT)]
-        blocks.extend(text_block + head if self.has_base else head + text_block)
-        blocks.append(("byte", BYTE_TOKENS, _BYTE))
-        local_skip = len(specials) + len(BYTE_TOKENS)
-        for name in MODALITY_ORDER:
-            tok = self.modalities[name]
-            local = tok.vocabulary.tokens
-            if tuple(local[: len(specials)]) != tuple(specials) or tuple(
-                local[len(specials) : local_skip]
-            ) != BYTE_TOKENS:
-                raise ValueError(
-                    f"the {name} tokenizer's vocabulary must start with the special tokens "
-                    f"{list(specials)} and the 256 byte-fallback tokens"
-                )
-            blocks.append((name, local[local_skip:], _PIECE))
-
-        self._blocks: dict[str, _Block] = {}
-        self._kinds: list[int] = []
-        self._strings: list[str | None] = []
-        offset = 0
-        for name, tokens, kind in blocks:
-            size = text_size if tokens is None else len(tokens)
-            self._blocks[name] = _Block(name, offset, size)
-            self._kinds.extend([kind] * size)
-            self._strings.extend([None] * size if tokens is None else tokens)
-            offset += size
-        self._size = offset
-        self._special_id = {t: self._blocks["special"].offset + i for i, t in enumerate(own)}
-        self._marker_id = {t: self._blocks["marker"].offset + i for i, t in enumerate(marker_tokens)}
-        # Each special token of the local vocabularies (and each role) -> its global id.
-        text_offset = self._blocks["text"].offset
-        local_special_ids = [
-            text_offset + base_role_ids[SPECIAL_ROLES[i]]
-            if i < len(SPECIAL_ROLES) and SPECIAL_ROLES[i] in base_role_ids
-            else self._special_id[t]
-            for i, t in enumerate(specials)
-        ]
-        self._role_ids: dict[str, int] = dict(zip(SPECIAL_ROLES, local_special_ids))
-        self._literal_re: re.Pattern[str] | None = None
-        self._literal_id: dict[str, int] = {}
-        if self.has_base:
-            self._mark_base_specials()
-        byte_offset = self._blocks["byte"].offset
-        # local id of each modality tokenizer -> global id
-        self._translate: dict[str, list[int]] = {}
-        for name in MODALITY_ORDER:
-            n_local = len(self.modalities[name].vocabulary)
-            block = self._blocks[name]
-            table = list(local_special_ids)
-            table += [byte_offset + b for b in range(256)]
-            table += [block.offset + i for i in range(n_local - local_skip)]
-            self._translate[name] = table
-
-    def _base_role_ids(self) -> dict[str, int]:
-        """Text-model id of each role ``base_special_tokens`` gives to a base token."""
-        ids: dict[str, int] = {}
-        for role, token in self.base_special_tokens.items():
-            if role not in SPECIAL_ROLES:
-                raise ValueError(f"base_special_tokens: unknown role {role!r} (known: {', '.join(SPECIAL_ROLES)})")
-            local = self.text.token_to_id(token)
-            if local is None:
-                raise ValueError(
-                    f"base_special_tokens: the {role} token {token!r} is not in the base model "
-                    f"{self.text.source}; name one of its tokens, or leave the role out to append chemtok's own"
-                )
-            ids[role] = local
-        return ids
-
-    def _mark_base_specials(self) -> None:
-        """Make the base model's special tokens special here too (decode, skip, literals).
-
-        Each special added token of the base is decoded as its literal (or skipped
-        with ``skip_special_tokens``), and its literal in text maps to its id, as the
-        base tokenizer does by default. Tokens that strip neighbouring whitespace or
-        match normalized text are left to the text model, which reads them as plain
-        text: matching them would drop characters.
+        Example:
+            >>> import chemtok
+            >>> chemtok.ChemTokenizer().id_space.namespaces[:4]
+            ('special', 'marker', 'text', 'byte')
         """
-        text_offset = self._blocks["text"].offset
-        for local, added in self.text.backend.get_added_tokens_decoder().items():
-            if not added.special or not 0 <= local < self._blocks["text"].size:
-                continue
-            self._kinds[text_offset + local] = _SPECIAL
-            self._strings[text_offset + local] = added.content
-            if added.content and not (added.lstrip or added.rstrip or added.single_word or added.normalized):
-                self._literal_id[added.content] = text_offset + local
-        if self._literal_id:
-            # Longest first: at one position the longest literal wins, as in tokenizers.
-            alternatives = sorted(self._literal_id, key=len, reverse=True)
-            self._literal_re = re.compile("|".join(re.escape(a) for a in alternatives))
+        return self._ids
 
     @property
     def vocab_size(self) -> int:
         """Number of ids: the embedding size a model needs."""
-        return self._size
+        return self._ids.size
 
     def __len__(self) -> int:
-        return self._size
+        return self._ids.size
 
     @property
     def grammar_tag(self) -> str:
@@ -370,41 +204,26 @@ class ChemTokenizer:
     @functools.cached_property
     def fingerprint(self) -> str:
         """SHA-256 over every block of the id space: equal fingerprints mean identical ids."""
-        digest = hashlib.sha256()
-        for name, block in self._blocks.items():
-            digest.update(f"{name}:{block.offset}:{block.size}\n".encode())
-        digest.update(self.text.fingerprint.encode())
-        for name in MODALITY_ORDER:
-            digest.update(self.modalities[name].fingerprint.encode())
-        for marker in self.markers.markers:
-            digest.update(marker.encode() + b"\x00")
-        for role, token in sorted(self.base_special_tokens.items()):  # roles kept on base ids
-            digest.update(f"role:{role}:{self._role_ids[role]}:{token}\n".encode())
-        return digest.hexdigest()
+        return self._ids.fingerprint
 
     @property
     def num_added_tokens(self) -> int:
         """Ids beyond the text model's: rows to add to a base model's embeddings."""
-        return self._size - self.text.vocab_size
+        return self._ids.size - self.text.vocab_size
 
     def block(self, name: str) -> tuple[int, int]:
         """``(offset, size)`` of a namespace: ``special``, ``marker``, ``text``, ``byte``,
         ``smiles``, ``inchi``, ``protein`` or ``dna``."""
-        b = self._blocks[name]
-        return b.offset, b.size
+        return self._ids.block(name)
 
     def namespace_of(self, token_id: int) -> str:
         """The namespace an id belongs to (see :meth:`block`)."""
-        token_id = check_token_id(token_id, self._size)
-        for b in self._blocks.values():
-            if b.offset <= token_id < b.offset + b.size:
-                return b.name
-        raise AssertionError("unreachable: blocks cover the id space")  # pragma: no cover
+        return self._ids.namespace_of(token_id)
 
     @property
     def namespaces(self) -> tuple[str, ...]:
         """The namespaces of the id space in id order: ``special``, ``marker``, ``text``, ..."""
-        return tuple(sorted(self._blocks, key=lambda name: self._blocks[name].offset))
+        return self._ids.namespaces
 
     def id_to_token(self, token_id: int) -> str:
         """The token string of an id (text ids give the text model's token string).
@@ -415,11 +234,7 @@ class ChemTokenizer:
         Raises:
             DecodeError: ``token_id`` is negative or not below ``len(self)``.
         """
-        token_id = check_token_id(token_id, self._size)
-        string = self._strings[token_id]
-        if string is None:
-            return self.text.id_to_token(token_id - self._blocks["text"].offset)
-        return string
+        return self._ids.id_to_token(token_id)
 
     def token_to_id(self, token: str, modality: str | None = None) -> int | None:
         """The id of ``token`` in the namespace ``modality``, or ``None`` if it has none there.
@@ -442,24 +257,7 @@ class ChemTokenizer:
             >>> tok.token_to_id("C", "smiles") != tok.token_to_id("C", "protein")
             True
         """
-        if modality not in self._blocks:
-            raise ValueError(
-                f"ChemTokenizer.token_to_id needs the namespace of {token!r}: pass one of "
-                f"{list(self.namespaces)}, got {modality!r}"
-            )
-        if modality == "text":
-            local = self.text.token_to_id(token)
-            return None if local is None else local + self._blocks["text"].offset
-        if modality == "special":
-            return self._special_id.get(token)
-        if modality == "marker":
-            return self._marker_id.get(token)
-        if modality == "byte":
-            value = byte_of_token(token)
-            return None if value is None else self._blocks["byte"].offset + value
-        tok = self.modalities[modality]
-        local = tok.token_to_id(token)
-        return None if local is None else self._translate[modality][local]
+        return self._ids.token_to_id(token, modality)
 
     def get_vocab(self) -> dict[str, int]:
         """Every id under a unique token string (a fresh dict).
@@ -477,35 +275,7 @@ class ChemTokenizer:
             >>> vocab["smiles:C"] == tok.token_to_id("C", "smiles") and len(vocab) == len(tok)
             True
         """
-        return dict(self._token_table[1])
-
-    @functools.cached_property
-    def _token_table(self) -> tuple[list[str], dict[str, int]]:
-        """Unique token strings for every id (see :meth:`get_vocab`), and their inverse."""
-        size = self._size
-        tokens: list[str | None] = [None] * size
-        reserved: set[str] = set()
-        for name in ("special", "marker"):
-            block = self._blocks[name]
-            for i in range(block.offset, block.offset + block.size):
-                string = self._strings[i]
-                tokens[i] = string
-                reserved.add(string)  # type: ignore[arg-type]
-        text = self._blocks["text"]
-        for string, local in self.text.get_vocab().items():
-            if 0 <= local < text.size:
-                tokens[text.offset + local] = f"text:{string}" if string in reserved else string
-        for name in ("byte", *MODALITY_ORDER):
-            block = self._blocks[name]
-            for i in range(block.offset, block.offset + block.size):
-                tokens[i] = f"{name}:{self._strings[i]}"
-        table = [f"text:<unused {i}>" if token is None else token for i, token in enumerate(tokens)]
-        vocab = {t: i for i, t in enumerate(table)}
-        if len(vocab) != size:
-            seen: set[str] = set()
-            dup = next(t for t in table if t in seen or seen.add(t))  # type: ignore[func-returns-value]
-            raise DataFileError(self.text.source, None, f"token string {dup!r} names two ids; rename it in the text model")
-        return table, vocab
+        return self._ids.get_vocab()
 
     # -- saving and pickling ------------------------------------------------------------
 
@@ -580,12 +350,10 @@ class ChemTokenizer:
         encode). With a base model its own tokens take their roles
         (``<|begin_of_text|>``: 128000 for Llama 3) and chemtok's fill the rest.
         """
-        ids = {self.id_to_token(i): i for i in self._role_ids.values()}
-        ids.update(self._special_id)
-        return ids
+        return self._ids.special_token_ids
 
     def _role_token(self, role: str) -> str | None:
-        token_id = self._role_ids.get(role)
+        token_id = self._ids.role_ids.get(role)
         return None if token_id is None else self.id_to_token(token_id)
 
     @property
@@ -597,27 +365,27 @@ class ChemTokenizer:
             >>> chemtok.ChemTokenizer().bos_token_id
             1
         """
-        return self._role_ids.get("bos")
+        return self._ids.role_ids.get("bos")
 
     @property
     def eos_token_id(self) -> int | None:
         """Id of the end-of-sequence token: the base model's if it has one, else ``</s>``."""
-        return self._role_ids.get("eos")
+        return self._ids.role_ids.get("eos")
 
     @property
     def pad_token_id(self) -> int | None:
         """Id of the padding token: the base model's if it names one, else ``<pad>``."""
-        return self._role_ids.get("pad")
+        return self._ids.role_ids.get("pad")
 
     @property
     def unk_token_id(self) -> int | None:
         """Id of the unknown token: the base model's if it has one, else ``<unk>``."""
-        return self._role_ids.get("unk")
+        return self._ids.role_ids.get("unk")
 
     @property
     def mask_token_id(self) -> int | None:
         """Id of the mask token: the base model's if it names one, else ``<mask>``."""
-        return self._role_ids.get("mask")
+        return self._ids.role_ids.get("mask")
 
     @property
     def bos_token(self) -> str | None:
@@ -646,68 +414,6 @@ class ChemTokenizer:
 
     # -- markers ----------------------------------------------------------------------
 
-    def _build_marker_pattern(self) -> None:
-        known = sorted(self.markers.markers, key=len, reverse=True)
-        alternatives = [re.escape(m) for m in known]
-        if self.strict_markers:
-            alternatives.append(self.markers.unknown_marker_pattern)
-        self._marker_re = re.compile("|".join(alternatives))
-        self._pair_of_start: dict[str, MarkerPair] = {p.start: p for p in self.markers.pairs}
-        self._pair_of_end: dict[str, MarkerPair] = {p.end: p for p in self.markers.pairs}
-
-    def _matched_markers(self, text: str) -> list[tuple[int, int, MarkerPair]]:
-        """Pair start and end markers: ``(start marker index, end marker index, pair)``.
-
-        Under ``strict_markers`` every marker must pair up; otherwise markers that do
-        not are left as content.
-        """
-        strict = self.strict_markers
-        stack: list[tuple[int, re.Match[str], MarkerPair]] = []
-        pairs: list[tuple[int, int, MarkerPair]] = []
-        for m in self._marker_re.finditer(text):
-            token = m.group()
-            start_pair = self._pair_of_start.get(token)
-            end_pair = self._pair_of_end.get(token)
-            top = stack[-1] if stack else None
-            if start_pair is None and end_pair is None:
-                known = ", ".join(p.start for p in self.markers.pairs)
-                raise MarkerError(text, m.start(), "markers", f"unknown marker {token!r} (known: {known})")
-            if top is not None and top[2].modality != "text" and token != top[2].end:
-                if strict:
-                    raise MarkerError(
-                        text,
-                        m.start(),
-                        "markers",
-                        f"marker {token!r} inside the {top[2].modality} segment opened by "
-                        f"{top[2].start!r} at position {top[1].start()}; close it with {top[2].end!r} first",
-                    )
-                continue
-            if start_pair is not None:
-                if any(entry[2] is start_pair for entry in stack):
-                    if strict:
-                        raise MarkerError(
-                            text, m.start(), "markers", f"{token!r} is nested inside another {token!r} segment"
-                        )
-                    continue
-                stack.append((m.start(), m, start_pair))
-                continue
-            assert end_pair is not None
-            if top is None or top[2] is not end_pair:
-                if strict:
-                    if top is None:
-                        reason = f"{token!r} closes a segment that was never opened"
-                    else:
-                        reason = f"{token!r} closes {top[2].start!r} opened at position {top[1].start()}; expected {top[2].end!r}"
-                    raise MarkerError(text, m.start(), "markers", reason)
-                continue
-            stack.pop()
-            pairs.append((top[0], m.start(), end_pair))
-        if stack and strict:
-            index, m, pair = stack[-1]
-            raise MarkerError(text, index, "markers", f"{pair.start!r} is never closed; add {pair.end!r}")
-        pairs.sort(key=lambda p: p[0])
-        return pairs
-
     def split(self, text: str) -> list[Segment]:
         """Split ``text`` into marker and content segments that concatenate back to it.
 
@@ -718,28 +424,7 @@ class ChemTokenizer:
         """
         if not isinstance(text, str):
             raise TypeError(f"ChemTokenizer expects str, got {type(text).__name__}")
-        segments: list[Segment] = []
-        # Boundaries: each matched marker opens/closes a modality; content between
-        # boundaries takes the modality of the innermost open pair.
-        events: list[tuple[int, int, MarkerPair, bool]] = []
-        for start_index, end_index, pair in self._matched_markers(text):
-            events.append((start_index, start_index + len(pair.start), pair, True))
-            events.append((end_index, end_index + len(pair.end), pair, False))
-        events.sort(key=lambda e: e[0])
-        stack: list[str] = ["text"]
-        pos = 0
-        for begin, finish, pair, opening in events:
-            if begin > pos:
-                segments.append(Segment(stack[-1], pos, begin, text[pos:begin]))
-            segments.append(Segment("marker", begin, finish, text[begin:finish]))
-            if opening:
-                stack.append(pair.modality)
-            else:
-                stack.pop()
-            pos = finish
-        if pos < len(text):
-            segments.append(Segment(stack[-1], pos, len(text), text[pos:]))
-        return segments
+        return self._matcher.split(text)
 
     # -- encoding ---------------------------------------------------------------------
 
@@ -755,7 +440,7 @@ class ChemTokenizer:
             TokenizationError: a segment its grammar cannot cover (position in ``text``).
         """
         policy = self.on_error if on_error is None else check_on_error(on_error)
-        return self._encode_rows([text], policy, None, batched=False)[0]
+        return encode_rows(self, [text], policy, None, batched=False)[0]
 
     def encode_batch(
         self,
@@ -768,7 +453,8 @@ class ChemTokenizer:
         """Encode many texts; equal to ``[self.encode(t) for t in texts]``.
 
         Segments are gathered across the whole batch and each modality encodes all of
-        its segments in one call (one text-model batch, one native batch per modality).
+        its segments in one call (one text-model batch, one native batch per modality;
+        see :mod:`chemtok.batch`).
         ``return_arrays=True`` returns ``(ids uint32, row_offsets int64)`` numpy arrays.
 
         Raises:
@@ -788,89 +474,8 @@ class ChemTokenizer:
         """
         policy = self.on_error if on_error is None else check_on_error(on_error)
         batch = texts if isinstance(texts, list) else list(texts)
-        rows = self._encode_rows(batch, policy, num_threads, batched=True)
+        rows = encode_rows(self, batch, policy, num_threads, batched=True)
         return rows_to_arrays(rows) if return_arrays else rows
-
-    def _encode_rows(self, batch: list[str], policy: str, num_threads: int | None, *, batched: bool) -> list[list[int]]:
-        """Encode ``batch``, or raise the first failing text's error (``.index`` set if ``batched``).
-
-        Texts after the first marker error cannot fail earlier than it, so splitting
-        stops there and only the texts before it are encoded; no text is encoded twice.
-        """
-        splits: list[list[Segment]] = []
-        first: tuple[int, TokenizationError] | None = None
-        for index, text in enumerate(batch):
-            try:
-                splits.append(self.split(text))
-            except MarkerError as err:
-                first = (index, err)
-                break
-        rows, failure = self._encode_split(batch, splits, policy, num_threads)
-        if failure is not None:  # always in a text before the marker error
-            first = failure
-        if first is None:
-            return rows
-        index, error = first
-        raise (error.with_index(index) if batched else error) from None
-
-    def _encode_split(
-        self, batch: list[str], splits: list[list[Segment]], policy: str, num_threads: int | None
-    ) -> tuple[list[list[int]], tuple[int, TokenizationError] | None]:
-        """Rows of the texts ``splits`` covers, or the first failure ``(text index, error)``.
-
-        The first failure is the one at the smallest ``(text index, position)``. Each
-        modality batch raises at its first failing segment, and segments are gathered in
-        text order, so taking the smallest over the modalities and the text model finds
-        it; after a failure in text ``t``, segments of later texts are not encoded.
-        """
-        # Gather each modality's segments across the batch: (text index, segment).
-        by_modality: dict[str, list[tuple[int, Segment]]] = {}
-        for index, segments in enumerate(splits):
-            for segment in segments:
-                if segment.modality not in ("marker", "text"):
-                    by_modality.setdefault(segment.modality, []).append((index, segment))
-        first: _Failure | None = None
-        encoded: dict[tuple[int, int], list[int]] = {}
-        for modality, items in by_modality.items():
-            if first is not None:
-                items = [item for item in items if item[0] <= first.index]
-            if not items:
-                continue
-            tok = self.modalities[modality]
-            try:
-                local_rows = tok.encode_batch(
-                    [segment.text for _, segment in items], on_error=cast(OnError, policy), num_threads=num_threads
-                )
-            except TokenizationError as err:
-                index, segment = items[_failed_item(err, [segment.text for _, segment in items])]
-                first = _Failure.earliest(first, index, _shifted(err, batch[index], segment.start))
-                continue
-            table = self._translate[modality]
-            for (index, segment), local in zip(items, local_rows):
-                encoded[(index, segment.start)] = [table[i] for i in local]
-        text_items = [
-            (i, s)
-            for i, segments in enumerate(splits)
-            if first is None or i <= first.index
-            for s in segments
-            if s.modality == "text"
-        ]
-        text_ids, text_failure = self._encode_text_segments(batch, text_items, policy)
-        if text_failure is not None:
-            first = _Failure.earliest(first, *text_failure)
-        if first is not None:
-            return [], (first.index, first.error)
-        encoded.update(text_ids)
-        rows: list[list[int]] = []
-        for index, segments in enumerate(splits):
-            ids: list[int] = []
-            for segment in segments:
-                if segment.modality == "marker":
-                    ids.append(self._marker_id[segment.text])
-                else:
-                    ids.extend(encoded[(index, segment.start)])
-            rows.append(ids)
-        return rows, None
 
     def text_runs(self, text: str, *, on_error: OnError | None = None) -> list[TextRun]:
         """Cut a text segment into what the text model encodes and what has ids of its own.
@@ -889,80 +494,7 @@ class ChemTokenizer:
             [(0, 'Benzene boils at 80 C.', True)]
         """
         policy = self.on_error if on_error is None else check_on_error(on_error)
-        runs: list[TextRun] = []
-        for start, run, literal_id in self._literal_runs(text):
-            if literal_id is not None:
-                runs.append(TextRun(start, run, (literal_id,)))
-            elif policy != "fallback" or first_uncovered(run) < 0:
-                runs.append(TextRun(start, run, None))
-            else:
-                byte_offset = self._blocks["byte"].offset
-                plain_start = 0
-                for i, ch in enumerate(run):
-                    if "\ud800" <= ch <= "\udfff":
-                        if i > plain_start:
-                            runs.append(TextRun(start + plain_start, run[plain_start:i], None))
-                        ids = tuple(byte_offset + b for b in ch.encode("utf-8", "surrogatepass"))
-                        runs.append(TextRun(start + i, ch, ids))
-                        plain_start = i + 1
-                if plain_start < len(run):
-                    runs.append(TextRun(start + plain_start, run[plain_start:], None))
-        return runs
-
-    def _literal_runs(self, text: str) -> list[tuple[int, str, int | None]]:
-        """``(offset, piece, id)``: runs of plain text (id ``None``) and the base model's
-        special-token literals (with their id), in order."""
-        pattern = self._literal_re
-        if pattern is None:
-            return [(0, text, None)]
-        runs: list[tuple[int, str, int | None]] = []
-        pos = 0
-        for m in pattern.finditer(text):
-            if m.start() > pos:
-                runs.append((pos, text[pos : m.start()], None))
-            runs.append((m.start(), m.group(), self._literal_id[m.group()]))
-            pos = m.end()
-        if pos < len(text):
-            runs.append((pos, text[pos:], None))
-        return runs
-
-    def _encode_text_segments(
-        self, batch: list[str], items: list[tuple[int, Segment]], policy: str
-    ) -> tuple[dict[tuple[int, int], list[int]], tuple[int, TokenizationError] | None]:
-        """Encode every text segment of the batch in one text-model call.
-
-        Returns the ids of each segment by ``(text index, start)``, or the first
-        failure ``(text index, error)`` in the order of ``items``.
-        """
-        offset = self._blocks["text"].offset
-        pieces: list[str] = []  # plain runs for the text model
-        piece_origin: list[tuple[int, int]] = []  # (text index, where the run starts)
-        layout: list[tuple[tuple[int, int], list[TextRun]]] = []
-        for index, segment in items:
-            runs = self.text_runs(segment.text, on_error=policy)  # type: ignore[arg-type]
-            for run in runs:
-                if run.ids is None:
-                    pieces.append(run.text)
-                    piece_origin.append((index, segment.start + run.start))
-            layout.append(((index, segment.start), runs))
-        # The text model raises for a lone surrogate under "raise" and drops it under
-        # "skip"; the first failing piece (in input order) names the text that failed.
-        model_policy = "skip" if policy == "skip" else "raise"
-        try:
-            encoded = iter(self.text.encode_batch(pieces, on_error=model_policy))  # type: ignore[arg-type]
-        except TokenizationError as err:
-            index, start = piece_origin[_failed_item(err, pieces)]
-            return {}, (index, _shifted(err, batch[index], start))
-        result: dict[tuple[int, int], list[int]] = {}
-        for key, runs in layout:
-            ids: list[int] = []
-            for run in runs:
-                if run.ids is None:
-                    ids.extend(offset + i for i in next(encoded))
-                else:
-                    ids.extend(run.ids)
-            result[key] = ids
-        return result, None
+        return self._ids.text_runs(text, fallback=policy == "fallback")
 
     # -- decoding ---------------------------------------------------------------------
 
@@ -975,50 +507,14 @@ class ChemTokenizer:
         Raises:
             DecodeError: an id out of range, or byte-fallback ids that are not UTF-8.
         """
-        kinds, strings, size = self._kinds, self._strings, self._size
-        text_offset = self._blocks["text"].offset
-        byte_offset = self._blocks["byte"].offset
-        out: list[str] = []
-        run_kind = -1
-        run: list[int] = []
-        run_start = 0
-
-        def flush() -> None:
-            if not run:
-                return
-            if run_kind == _TEXT:
-                out.append(self.text.decode([i - text_offset for i in run]))
-            else:
-                try:
-                    out.append(bytes(i - byte_offset for i in run).decode("utf-8", "surrogatepass"))
-                except UnicodeDecodeError as err:
-                    raise DecodeError(run_start + err.start, "byte-fallback ids do not form valid UTF-8") from None
-            run.clear()
-
-        for index, token_id in enumerate(ids):
-            if not 0 <= token_id < size:
-                raise DecodeError(index, f"id {token_id} is outside the vocabulary (0 to {size - 1})")
-            kind = kinds[token_id]
-            if kind in (_TEXT, _BYTE):
-                if kind != run_kind:
-                    flush()
-                    run_kind, run_start = kind, index
-                run.append(token_id)
-                continue
-            flush()
-            run_kind = -1
-            if kind == _SPECIAL and skip_special_tokens:
-                continue
-            out.append(strings[token_id])  # type: ignore[arg-type]
-        flush()
-        return "".join(out)
+        return self._ids.decode(ids, skip_special_tokens=skip_special_tokens)
 
     def decode_batch(self, batch: Iterable[Sequence[int]], *, skip_special_tokens: bool = False) -> list[str]:
         return [self.decode(ids, skip_special_tokens=skip_special_tokens) for ids in batch]
 
     def __repr__(self) -> str:
         return (
-            f"<ChemTokenizer text={self.text.source!r} {self._size} ids "
+            f"<ChemTokenizer text={self.text.source!r} {self._ids.size} ids "
             f"({'base first' if self.has_base else 'specials first'})>"
         )
 
@@ -1062,166 +558,6 @@ class ChemTokenizer:
 def _rebuild_chem(kwargs: dict[str, Any]) -> ChemTokenizer:
     """Unpickle a ``ChemTokenizer`` from its constructor's inputs."""
     return ChemTokenizer(**kwargs)
-
-
-def _shifted(err: TokenizationError, text: str, offset: int) -> TokenizationError:
-    """The same error, re-anchored in the whole input ``text`` (and without an index)."""
-    shifted = type(err)(text, offset + err.position, err.modality, err.reason)
-    return shifted
-
-
-def _failed_item(err: TokenizationError, texts: Sequence[str]) -> int:
-    """Which of the ``texts`` a batch call failed on: ``err.index``, or else the first
-    text that is ``err.text`` (identity, then equality: equal texts fail alike)."""
-    if err.index is not None:
-        return err.index
-    found = next((i for i, t in enumerate(texts) if t is err.text), None)
-    if found is None:
-        found = next((i for i, t in enumerate(texts) if t == err.text), 0)
-    return found
-
-
-@dataclass(frozen=True)
-class _Failure:
-    """A failing text of a batch: its index and its error, placed in the whole text."""
-
-    index: int
-    error: TokenizationError
-
-    @staticmethod
-    def earliest(current: _Failure | None, index: int, error: TokenizationError) -> _Failure:
-        """The earlier failure by ``(text index, position)``: what ``encode`` of the text meets first."""
-        if current is None or (index, error.position) < (current.index, current.error.position):
-            return _Failure(index, error)
-        return current
-
-
-def post_processor_template(text: TextTokenizer, *, pair: bool = False) -> list[tuple[int | str, int]]:
-    """How a text model's post-processor wraps one sequence (or a pair) when asked to add special tokens.
-
-    Each entry is ``(id, type_id)`` for a special token the post-processor adds, or
-    ``("A", type_id)`` / ``("B", type_id)`` where the first / second sequence goes. It
-    is read off the model itself (an encoding of a probe with
-    ``add_special_tokens=True``), so every post-processor type answers alike.
-
-    Example:
-        >>> import chemtok, os
-        >>> chemtok.router.post_processor_template(chemtok.TextTokenizer())  # no post-processor
-        [('A', 0)]
-        >>> path = "../shared/baselines/llama2/tokenizer.json"
-        >>> if os.path.exists(path):
-        ...     llama2 = chemtok.TextTokenizer.from_file(path)
-        ...     assert chemtok.router.post_processor_template(llama2) == [(1, 0), ("A", 0)]  # <s> $A
-    """
-    backend = text.backend
-    if pair:
-        encoding = backend.encode("a", "b", add_special_tokens=True)
-    else:
-        encoding = backend.encode("a", add_special_tokens=True)
-    template: list[tuple[int | str, int]] = []
-    for token_id, sequence, type_id in zip(encoding.ids, encoding.sequence_ids, encoding.type_ids):
-        entry: tuple[int | str, int] = (token_id, type_id) if sequence is None else ("AB"[sequence], type_id)
-        if sequence is None or not template or template[-1] != entry:
-            template.append(entry)
-    return template
-
-
-def find_special_tokens(text: TextTokenizer, directory: str | Path | None = None) -> dict[str, str]:
-    """Which tokens of a base model serve as its ``bos``, ``eos``, ``pad``, ``unk`` and ``mask``.
-
-    Files beside the model decide first: ``tokenizer_config.json``, then
-    ``special_tokens_map.json`` in ``directory``, whose ``bos_token``, ``eos_token``,
-    ``pad_token``, ``unk_token`` and ``mask_token`` are a token string, an
-    ``AddedToken`` object (its ``"content"``) or ``null`` (the model has none). A role
-    neither file names is derived from the ``tokenizer.json`` alone:
-
-    * ``bos``: the first special token the post-processor puts before the sequence
-      (Llama 2's ``<s>``, Llama 3's ``<|begin_of_text|>``);
-    * ``eos``: the first special token it puts after the sequence; when it puts none,
-      the special added token with the lowest id whose content contains ``end`` or
-      ``eos`` or starts with ``</`` (Llama 2's ``</s>``, Llama 3's ``<|end_of_text|>``,
-      GPT-2's ``<|endoftext|>``);
-    * ``bos`` again, when the post-processor adds none: the ``eos`` token (GPT-2's
-      ``<|endoftext|>`` both ends one document and starts the next);
-    * ``unk``: the model's ``unk_token`` (Llama 2's ``<unk>``);
-    * ``pad`` and ``mask`` are never guessed; only a file names them.
-
-    Args:
-        text: the base text model.
-        directory: where to look for the two files (usually the folder of the
-            ``tokenizer.json``); ``None``: derive everything from the model.
-
-    Returns:
-        Role to token string, for the roles the base model fills.
-
-    Raises:
-        DataFileError: a file is not a JSON object, or names a token the model does not have.
-
-    Example:
-        >>> import chemtok, os
-        >>> path = "../shared/baselines/gpt2/tokenizer.json"
-        >>> if os.path.exists(path):
-        ...     gpt2 = chemtok.TextTokenizer.from_file(path)
-        ...     assert chemtok.router.find_special_tokens(gpt2) == {"bos": "<|endoftext|>", "eos": "<|endoftext|>"}
-    """
-    decided: dict[str, str | None] = {}
-    for name in _SPECIAL_TOKEN_FILES if directory is not None else ():
-        path = Path(directory) / name  # type: ignore[arg-type]
-        if path.is_file():
-            for role, token in _configured_special_tokens(path, text).items():
-                decided.setdefault(role, token)
-    backend = text.backend
-    template = post_processor_template(text)
-    sequence = next((k for k, (entry, _) in enumerate(template) if entry == "A"), len(template))
-    before = [entry for entry, _ in template[:sequence] if isinstance(entry, int)]
-    after = [entry for entry, _ in template[sequence + 1 :] if isinstance(entry, int)]
-    if "eos" not in decided:
-        specials = sorted((i, t.content) for i, t in backend.get_added_tokens_decoder().items() if t.special)
-        ends = [i for i, content in specials if _names_an_end(content)]
-        eos_id = after[0] if after else (ends[0] if ends else None)
-        decided["eos"] = None if eos_id is None else backend.id_to_token(eos_id)
-    if "bos" not in decided:
-        decided["bos"] = backend.id_to_token(before[0]) if before else decided["eos"]
-    if "unk" not in decided:
-        unk = getattr(backend.model, "unk_token", None)
-        decided["unk"] = unk if isinstance(unk, str) and text.token_to_id(unk) is not None else None
-    return {role: token for role in SPECIAL_ROLES if (token := decided.get(role)) is not None}
-
-
-def _names_an_end(content: str) -> bool:
-    lowered = content.lower()
-    return "end" in lowered or "eos" in lowered or content.startswith("</")
-
-
-def _configured_special_tokens(path: Path, text: TextTokenizer) -> dict[str, str | None]:
-    """The roles a ``tokenizer_config.json`` / ``special_tokens_map.json`` names."""
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise DataFileError(str(path), None, f"not readable as JSON ({err})") from err
-    if not isinstance(config, dict):
-        raise DataFileError(str(path), None, "expected a JSON object")
-    roles: dict[str, str | None] = {}
-    for role in SPECIAL_ROLES:
-        key = f"{role}_token"
-        if key not in config:
-            continue
-        value = config[key]
-        if isinstance(value, dict):
-            value = value.get("content")
-            if not isinstance(value, str):
-                raise DataFileError(str(path), f"{key}.content", "expected the token string")
-        elif value is not None and not isinstance(value, str):
-            raise DataFileError(str(path), key, "expected a token string, an object with 'content', or null")
-        if value is not None and text.token_to_id(value) is None:
-            raise DataFileError(
-                str(path),
-                key,
-                f"names {value!r}, which the model {text.source} does not have; chemtok keeps the "
-                "base model's ids and appends only its own tokens, so remove the key or name a token of the model",
-            )
-        roles[role] = value
-    return roles
 
 
 @functools.lru_cache(maxsize=1)

@@ -19,8 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chemtok
+from chemtok.idspace import MODALITY_ORDER
 from chemtok.io import read_records
-from chemtok.router import find_special_tokens
+from chemtok.specials import find_special_tokens
 from conftest import BASELINES, DATA
 from strategies import plain_text
 
@@ -94,7 +95,7 @@ def test_len_and_num_added_tokens_agree(name: str) -> None:
     base_size = bare(name).get_vocab_size(with_added_tokens=True)
     assert tok.block("text") == (0, base_size)
     assert len(tok) == tok.vocab_size == base_size + tok.num_added_tokens
-    appended = ("special", "marker", "byte", *chemtok.router.MODALITY_ORDER)
+    appended = ("special", "marker", "byte", *MODALITY_ORDER)
     assert tok.num_added_tokens == sum(tok.block(block)[1] for block in appended)
     assert tok.block("marker")[0] == base_size + len(EXPECTED[name]["appended"])
 

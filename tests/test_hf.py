@@ -21,6 +21,7 @@ pytest.importorskip("transformers")
 
 import chemtok  # noqa: E402
 from chemtok.hf import HFChemTokenizer  # noqa: E402
+from chemtok.idspace import MODALITY_ORDER  # noqa: E402
 from chemtok.io import read_records  # noqa: E402
 from conftest import BASELINES, DATA, ROOT  # noqa: E402
 
@@ -130,7 +131,7 @@ def test_offsets_point_at_the_characters_of_each_token(
             assert start == previous_end <= end <= len(text)  # the spans tile the text
             previous_end = end
             namespace = chem.namespace_of(token_id)
-            if namespace in ("marker", *chemtok.router.MODALITY_ORDER):
+            if namespace in ("marker", *MODALITY_ORDER):
                 assert text[start:end] == chem.id_to_token(token_id)
             elif end == start:  # a byte-level piece that does not complete its character
                 assert ord(text[start]) >= 0x80

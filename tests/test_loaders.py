@@ -19,7 +19,8 @@ import pytest
 import chemtok
 from chemtok.compact import CompactModel, load_compact_model
 from chemtok.errors import DataFileError
-from chemtok.grammar import check_marker_pattern, load_markers, read_grammar_file
+from chemtok.grammar import load_markers, read_grammar_file
+from chemtok.markers import check_marker_pattern
 
 DEEP_JSON = "[" * 100_000 + "]" * 100_000
 SHIPPED_MARKERS = resources.files("chemtok.grammars").joinpath("markers.toml").read_text("utf-8")
@@ -378,7 +379,7 @@ def test_a_marker_table_built_in_code_gets_the_same_checks(change: dict[str, obj
 def test_a_marker_table_with_an_empty_marker_built_in_code_is_refused() -> None:
     from dataclasses import replace
 
-    from chemtok.grammar import MarkerPair
+    from chemtok.markers import MarkerPair
 
     shipped = load_markers()
     table = replace(shipped, pairs=(*shipped.pairs, MarkerPair("", "</x>", "smiles")))
