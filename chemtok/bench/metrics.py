@@ -36,7 +36,7 @@ Alignment of tokens to units (:func:`unit_alignment`):
   marker into the SMILES counts, and is not aligned).
 
 Example:
-    >>> from chemtok.metrics import smiles_lexeme_spans, unit_alignment
+    >>> from chemtok.bench.metrics import smiles_lexeme_spans, unit_alignment
     >>> units = smiles_lexeme_spans("c1ccccc1")
     >>> gpt2 = [(0, 1), (1, 2), (2, 4), (4, 6), (6, 7), (7, 8)]   # c 1 cc cc c 1
     >>> unit_alignment(gpt2, units)
@@ -49,22 +49,33 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 __all__ = [
-    "Span",
     "Alignment",
     "SegmentCounts",
-    "percentile",
-    "smiles_lexeme_spans",
+    "Span",
     "inchi_layer_spans",
-    "unit_alignment",
-    "spans_tile",
+    "percentile",
+    "rate",
     "segment_token_counts",
+    "smiles_lexeme_spans",
+    "spans_tile",
+    "unit_alignment",
 ]
 
 Span = tuple[int, int]
+
+
+def rate(numerator: float, denominator: float) -> float | None:
+    """``numerator / denominator``, or ``None`` when nothing was counted.
+
+    Example:
+        >>> rate(3, 4), rate(0, 0)
+        (0.75, None)
+    """
+    return numerator / denominator if denominator else None
 
 
 def percentile(values: Sequence[float], q: float) -> float:
