@@ -24,6 +24,7 @@ from tokenizers import Tokenizer
 import chemtok
 from chemtok import bench
 from chemtok.bench import InputSpec, infer_modality, parse_baseline, run_benchmark
+from chemtok.bench.command import NO_BASELINE_NOTE
 from chemtok.bench.metrics import (
     Alignment,
     inchi_layer_spans,
@@ -480,3 +481,33 @@ def test_import_stays_light() -> None:
     code = "import sys, chemtok.bench; print(','.join(m for m in ('matplotlib', 'numpy') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "matplotlib" not in out.stdout
+
+
+def test_without_baseline_says_how_to_add_one(
+    tmp_path: Path, baselines: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    smi = tmp_path / "tiny.smi"
+    smi.write_text("CCO\n", encoding="utf-8")
+    assert bench.run(cli([str(smi), "--out", str(tmp_path / "o"), "--no-plots", "--quiet"])) == 0
+    err = capsys.readouterr().err
+    assert NO_BASELINE_NOTE in err
+    assert "only with itself" in NO_BASELINE_NOTE and "--baseline PATH/tokenizer.json" in NO_BASELINE_NOTE
+    given = ["--baseline", baselines["gpt2"], "--out", str(tmp_path / "o"), "--no-plots", "--quiet"]
+    assert bench.run(cli([str(smi), *given])) == 0
+    assert "only with itself" not in capsys.readouterr().err
+
+
+def test_no_unclosed_file_warning(tmp_path: Path) -> None:
+    # gzip inputs were read through GzipFile(fileobj=...), which left the file open.
+    smi = tmp_path / "mols.smi.gz"
+    smi.write_bytes(gzip.compress(b"c1ccccc1\nCC(=O)O\n"))
+    tsv = tmp_path / "inchi" / "ids.tsv.gz"
+    tsv.parent.mkdir()
+    tsv.write_bytes(gzip.compress(b"inchi\nInChI=1S/CH4/h1H4\n"))
+    text = tmp_path / "notes.jsonl.gz"
+    text.write_bytes(gzip.compress(b'{"text": "ethanol [START_SMILES]CCO[END_SMILES] boils"}\n'))
+    command = [sys.executable, "-W", "error::ResourceWarning", "-X", "dev", "-m", "chemtok", "bench",
+               str(smi), str(tsv), str(text), "--out", str(tmp_path / "o"), "--no-plots", "--quiet"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "unclosed" not in done.stderr and "ResourceWarning" not in done.stderr, done.stderr

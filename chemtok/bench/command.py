@@ -19,7 +19,14 @@ from chemtok.bench.inputs import MODALITIES, parse_baseline
 from chemtok.bench.report import summary_tables
 from chemtok.bench.runners import run_benchmark
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["NO_BASELINE_NOTE", "add_arguments", "run"]
+
+#: Printed (on stderr) by ``chemtok bench`` when no ``--baseline`` is given.
+NO_BASELINE_NOTE = (
+    "chemtok bench: note: no --baseline given, so chemtok is compared only with itself. "
+    "To compare with GPT-2 or Llama, add --baseline PATH/tokenizer.json "
+    "(e.g. --baseline gpt2=../shared/baselines/gpt2/tokenizer.json; repeat for several)."
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -95,6 +102,9 @@ def run(args: argparse.Namespace) -> int:
 
     def report(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
+
+    if not baselines:
+        print(NO_BASELINE_NOTE, file=sys.stderr, flush=True)
 
     from chemtok.errors import ChemtokError
 

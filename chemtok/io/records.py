@@ -66,7 +66,12 @@ def open_input(path: str | Path) -> IO[bytes]:
         head = file.peek(2)[:2]
         stream = file
     if head == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=stream)  # type: ignore[return-value]
+        unzipped = gzip.GzipFile(fileobj=stream)
+        if stream is not sys.stdin.buffer:
+            # GzipFile(fileobj=...) leaves the file open when it closes (a ResourceWarning:
+            # unclosed file); as its myfileobj it is closed with it, as gzip.open does.
+            unzipped.myfileobj = stream  # type: ignore[assignment]
+        return unzipped  # type: ignore[return-value]
     return stream
 
 
