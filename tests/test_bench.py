@@ -508,6 +508,6 @@ def test_no_unclosed_file_warning(tmp_path: Path) -> None:
     text.write_bytes(gzip.compress(b'{"text": "ethanol [START_SMILES]CCO[END_SMILES] boils"}\n'))
     command = [sys.executable, "-W", "error::ResourceWarning", "-X", "dev", "-m", "chemtok", "bench",
                str(smi), str(tsv), str(text), "--out", str(tmp_path / "o"), "--no-plots", "--quiet"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     assert "unclosed" not in done.stderr and "ResourceWarning" not in done.stderr, done.stderr

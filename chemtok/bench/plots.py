@@ -43,9 +43,12 @@ def plot_results(result: BenchmarkResult, out_dir: str | Path) -> list[str]:
     """Draw ``tokens_per_record.png`` and ``length_distribution.png`` into ``out_dir``.
 
     ``tokens_per_record.png``: mean tokens per record by modality and tokenizer
-    (log scale), and the same relative to chemtok. ``length_distribution.png``: one
-    panel per modality with the distribution of tokens per record for each tokenizer
-    (box: quartiles, whiskers: 5th-95th percentile; log scale).
+    (log scale), the same relative to chemtok, and beside them how well the tokens
+    sit on chemical units: atom alignment (InChI: layer alignment) and boundary
+    alignment. ``length_distribution.png``: one panel per modality with the
+    distribution of tokens per record for each tokenizer (box: quartiles, whiskers:
+    5th-95th percentile, dots: the records beyond them; log scale), the panels
+    filling the canvas row by row.
 
     Raises:
         ImportError: matplotlib is not installed (``pip install chemtok[bench]``).
@@ -57,7 +60,12 @@ def plot_results(result: BenchmarkResult, out_dir: str | Path) -> list[str]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    from matplotlib.ticker import (
+        FuncFormatter,
+        LogLocator,
+        NullFormatter,
+        PercentFormatter,
+    )
 
     def log_axis(axis: Any) -> None:
         # Plain numbers at 1-2-5 steps read better than 6×10¹.
@@ -90,8 +98,8 @@ def plot_results(result: BenchmarkResult, out_dir: str | Path) -> list[str]:
         span = max(n, 4) * width
         centers.append(edge + span / 2)
         edge += span + gap
-    fig, (top, bottom) = plt.subplots(
-        2, 1, figsize=(max(9.0, 1.1 * edge + 1.5), 8.5), sharex=True, gridspec_kw={"height_ratios": [3, 2]}
+    fig, (top, bottom, align) = plt.subplots(
+        3, 1, figsize=(max(9.0, 1.1 * edge + 1.5), 11.0), sharex=True, gridspec_kw={"height_ratios": [3, 2, 2]}
     )
     for gi, group in enumerate(groups):
         members = [s for s in summary if s["group"] == group]
@@ -106,6 +114,11 @@ def plot_results(result: BenchmarkResult, out_dir: str | Path) -> list[str]:
             ratio = s["tokens_vs_chemtok"]
             if ratio is not None:
                 bottom.bar(x, ratio, width, color=colors[name], hatch=hatch(name), edgecolor="white")
+            # What chemtok claims: tokens inside one unit (solid) and on unit boundaries (pale).
+            inside = s["atom_alignment"] if s["atom_alignment"] is not None else s["layer_alignment"]
+            for share, shift, alpha in ((inside, -width / 4, 1.0), (s["boundary_alignment"], width / 4, 0.45)):
+                if share is not None:
+                    align.bar(x + shift, share, width / 2, color=colors[name], alpha=alpha, edgecolor="white")
     log_axis(top)
     highest = max((s["mean_tokens"] or 1) for s in summary)
     top.set_ylim(1, highest * 3)  # bars on a log axis start at one token; room for the labels
@@ -113,15 +126,19 @@ def plot_results(result: BenchmarkResult, out_dir: str | Path) -> list[str]:
     fig.suptitle("Tokens per record by modality and tokenizer (fewer is better)", fontsize=12)
     bottom.axhline(1.0, color="black", linewidth=0.8)
     bottom.set_ylabel("tokens ÷ chemtok's tokens\n(below 1: fewer than chemtok)")
-    bottom.set_xticks(centers)
+    align.set_ylim(0, 1.05)
+    align.yaxis.set_major_formatter(PercentFormatter(1.0))
+    align.set_ylabel("tokens on chemical units\nsolid: inside one atom (InChI: layer)\npale: on unit boundaries",
+                     fontsize=9)
+    align.set_xticks(centers)
     pad = max(0.0, 4.0 - edge) / 2  # a single group should not fill the figure with two huge bars
-    bottom.set_xlim(-gap / 2 - pad, edge - gap / 2 + pad)
+    align.set_xlim(-gap / 2 - pad, edge - gap / 2 + pad)
     labels = []
     for g in groups:
         records = next((s["records"] for s in summary if s["group"] == g and s["tokenizer"] == CHEMTOK), 0)
         labels.append(f"{g}\n{records:,} records")
-    bottom.set_xticklabels(labels)
-    for axis in (top, bottom):
+    align.set_xticklabels(labels)
+    for axis in (top, bottom, align):
         axis.grid(axis="y", alpha=0.3)
         axis.set_axisbelow(True)
     handles = [Patch(facecolor=colors[n], hatch=hatch(n), edgecolor="white", label=n) for n in names]
@@ -133,41 +150,45 @@ def plot_results(result: BenchmarkResult, out_dir: str | Path) -> list[str]:
     plt.close(fig)
     written.append(str(path))
 
-    # 2. Distribution of tokens per record: one panel per group, two columns wide for
-    # groups with many tokenizers (mixed text).
-    cols = min(4, len(groups))
-    places: list[tuple[int, int, int]] = []  # (row, column, span)
-    row_i = col_i = 0
+    # 2. Distribution of tokens per record: rows of panels, each panel as wide as its
+    # boxes, so that every row fills the canvas (mixed text with 11 tokenizers is wide).
+    boxes = {g: sum(1 for s in summary if s["group"] == g) for g in groups}
+    per_row = max(8, max(boxes.values()))
+    panel_rows: list[list[str]] = [[]]
     for group in groups:
-        span = min(cols, 2 if sum(1 for s in summary if s["group"] == group) > 6 else 1)
-        if col_i + span > cols:
-            row_i, col_i = row_i + 1, 0
-        places.append((row_i, col_i, span))
-        col_i += span
-    rows_n = row_i + 1
-    fig = plt.figure(figsize=(max(7.0, 4.2 * cols), 4.0 * rows_n))
-    grid = fig.add_gridspec(rows_n, cols)
-    for group, (r, c, span) in zip(groups, places):
-        ax = fig.add_subplot(grid[r, c : c + span])
-        if c == 0:
-            ax.set_ylabel("tokens per record (log scale)")
-        tokenizer_names = [s["tokenizer"] for s in summary if s["group"] == group]
-        inputs = [row["input"] for row in result.rows if row["group"] == group and row["tokenizer"] == CHEMTOK]
-        data = [[max(1, n) for i in inputs for n in result.lengths.get((i, name), ())] for name in tokenizer_names]
-        box = ax.boxplot(data, whis=(5, 95), showfliers=False, patch_artist=True, widths=0.6,
-                         medianprops={"color": "black"})
-        for patch, name in zip(box["boxes"], tokenizer_names):
-            patch.set_facecolor(colors[name])
-            patch.set_hatch(hatch(name))
-            patch.set_alpha(0.85)
-        log_axis(ax)
-        ax.set_xticks(range(1, len(tokenizer_names) + 1))
-        ax.set_xticklabels(tokenizer_names, rotation=35, ha="right", fontsize=8)
-        ax.set_title(f"{group} ({len(data[0]) if data else 0:,} records)", fontsize=10)
-        ax.grid(axis="y", alpha=0.3, which="both")
-        ax.set_axisbelow(True)
-    fig.suptitle("Sequence lengths: box = quartiles, whiskers = 5th-95th percentile", fontsize=11)
-    fig.tight_layout()
+        if panel_rows[-1] and sum(boxes[g] for g in panel_rows[-1]) + boxes[group] > per_row:
+            panel_rows.append([])
+        panel_rows[-1].append(group)
+    fig = plt.figure(figsize=(max(7.0, 0.75 * per_row + 2.0), 4.2 * len(panel_rows)))
+    outer = fig.add_gridspec(len(panel_rows), 1)
+    for r, row_groups in enumerate(panel_rows):
+        inner = outer[r].subgridspec(1, len(row_groups), width_ratios=[max(2, boxes[g]) for g in row_groups])
+        for c, group in enumerate(row_groups):
+            ax = fig.add_subplot(inner[0, c])
+            if c == 0:
+                ax.set_ylabel("tokens per record (log scale)")
+            tokenizer_names = [s["tokenizer"] for s in summary if s["group"] == group]
+            inputs = [row["input"] for row in result.rows if row["group"] == group and row["tokenizer"] == CHEMTOK]
+            data = [[max(1, n) for i in inputs for n in result.lengths.get((i, name), ())] for name in tokenizer_names]
+            box = ax.boxplot(data, whis=(5, 95), showfliers=True, patch_artist=True, widths=0.6,
+                             medianprops={"color": "black"},
+                             flierprops={"marker": ".", "markersize": 3, "alpha": 0.35, "markeredgewidth": 0,
+                                         "markerfacecolor": "black"})
+            for patch, name in zip(box["boxes"], tokenizer_names):
+                patch.set_facecolor(colors[name])
+                patch.set_hatch(hatch(name))
+                patch.set_alpha(0.85)
+            log_axis(ax)
+            values = [v for d in data for v in d]
+            if values:  # the whole range, longest record included, and no empty band
+                ax.set_ylim(min(values) / 1.2, max(values) * 1.2)
+            ax.set_xticks(range(1, len(tokenizer_names) + 1))
+            ax.set_xticklabels(tokenizer_names, rotation=35, ha="right", fontsize=8)
+            ax.set_title(f"{group} ({len(data[0]) if data else 0:,} records)", fontsize=10)
+            ax.grid(axis="y", alpha=0.3, which="both")
+            ax.set_axisbelow(True)
+    fig.suptitle("Sequence lengths: box = quartiles, whiskers = 5th-95th percentile, dots = beyond", fontsize=11)
+    fig.tight_layout(rect=(0.0, 0.0, 1.0, 0.97))  # room for the title
     path = out / "length_distribution.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)
