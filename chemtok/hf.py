@@ -51,7 +51,8 @@ Example:
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence, cast
+from collections.abc import Sequence
+from typing import Any, cast
 
 try:
     from transformers import AddedToken, AutoTokenizer, BatchEncoding, PretrainedConfig, PreTrainedTokenizer
@@ -61,8 +62,15 @@ except ImportError as err:  # pragma: no cover - exercised only without the extr
     raise ModuleNotFoundError('chemtok.hf needs transformers: pip install "chemtok[hf]"', name="transformers") from err
 
 from chemtok.base import check_token_id
-from chemtok.hf_manifest import BASE_FILE, MANIFEST_FILE, REMOTE_CODE_FILE, build_chem, check_manifest, check_options
-from chemtok.hf_manifest import write_saved_files
+from chemtok.hf_manifest import (
+    BASE_FILE,
+    MANIFEST_FILE,
+    REMOTE_CODE_FILE,
+    build_chem,
+    check_manifest,
+    check_options,
+    write_saved_files,
+)
 from chemtok.router import ChemTokenizer
 from chemtok.specials import post_processor_template
 
@@ -103,8 +111,9 @@ class HFChemTokenizer(PreTrainedTokenizer):  # type: ignore[misc, unused-ignore]
         [(0, 0), (0, 14), (14, 15), (15, 16)]
     """
 
-    vocab_files_names = {"chemtok_file": MANIFEST_FILE, "base_file": BASE_FILE}
-    model_input_names = ["input_ids", "attention_mask"]
+    # Plain class attributes, as transformers' own base classes declare them.
+    vocab_files_names = {"chemtok_file": MANIFEST_FILE, "base_file": BASE_FILE}  # noqa: RUF012
+    model_input_names = ["input_ids", "attention_mask"]  # noqa: RUF012
     padding_side = "right"
 
     def __init__(

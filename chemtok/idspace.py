@@ -27,8 +27,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from chemtok.base import check_token_id
 from chemtok.errors import DataFileError, DecodeError

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from chemtok.errors import UnknownTokenizerError
 
@@ -49,7 +50,7 @@ def list_tokenizers() -> list[str]:
     return sorted(_factories())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def get_tokenizer(name: str) -> Any:
     """Return the default tokenizer registered as ``name`` (one instance per process).
 
@@ -123,7 +124,7 @@ def load_tokenizer(
             "dna": chemtok.DnaTokenizer,
         }
         if modality in classes:
-            return classes[modality](engine=engine, **policy)  # type: ignore[arg-type]
+            return classes[modality](engine=engine, **policy)
         if isinstance(smiles_model, str):
             smiles = chemtok.SmilesTokenizer(engine=engine, model=smiles_model, **policy)  # type: ignore[arg-type]
         else:

@@ -105,7 +105,7 @@ class Encoder:
             end = min(n, pos + size)
             later = [k for k in known if k > pos]
             if later:
-                end = min(end, min(later))
+                end = min(end, *later)
             try:
                 ids, offsets = self.encode(texts[pos:end])
             except TokenizationError as err:

@@ -16,8 +16,9 @@ import io
 import json
 import re
 import zlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator, Sequence, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from chemtok.io.formats import InputError, UsageError, label
 
@@ -200,7 +201,7 @@ class ArrowTexts(Sequence["str | None"]):
     @overload
     def __getitem__(self, index: slice) -> list[str | None]: ...
 
-    def __getitem__(self, index: int | slice) -> str | None | list[str | None]:
+    def __getitem__(self, index: int | slice) -> str | list[str | None] | None:
         if isinstance(index, slice):
             return self.to_list()[index]
         return self.array[index].as_py()  # type: ignore[no-any-return]

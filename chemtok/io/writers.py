@@ -301,7 +301,7 @@ class Writer(abc.ABC):
     def _complete(self, metadata: dict[str, Any]) -> None:
         """Finish every temporary file (headers, index, metadata); the commit follows."""
 
-    def _close(self) -> None:
+    def _close(self) -> None:  # noqa: B027 - optional hook, empty by default
         """Release what the format holds open besides the set's handles; must not raise."""
 
     def finalize(self, summary: Mapping[str, Any] | None = None) -> list[Path]:
@@ -350,7 +350,7 @@ class Writer(abc.ABC):
         if self.outputs is not None:
             self.outputs.abort()
 
-    def __enter__(self) -> Writer:  # noqa: PYI034 - typing.Self needs Python 3.11
+    def __enter__(self) -> Writer:
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
