@@ -77,13 +77,13 @@ from chemtok.specials import post_processor_template
 __all__ = ["HFChemTokenizer", "ChemtokConfig", "MANIFEST_FILE", "BASE_FILE"]  # the file names: chemtok.hf_manifest
 
 
-class ChemtokConfig(PretrainedConfig):  # type: ignore[misc, no-untyped-call, unused-ignore]
+class ChemtokConfig(PretrainedConfig):
     """A placeholder config under which :class:`HFChemTokenizer` is registered with ``AutoTokenizer``."""
 
     model_type = "chemtok"
 
 
-class HFChemTokenizer(PreTrainedTokenizer):  # type: ignore[misc, unused-ignore]
+class HFChemTokenizer(PreTrainedTokenizer):
     """A ``transformers`` tokenizer whose ids are exactly :class:`chemtok.ChemTokenizer`'s.
 
     Args:
@@ -149,7 +149,7 @@ class HFChemTokenizer(PreTrainedTokenizer):  # type: ignore[misc, unused-ignore]
         # Loading through trust_remote_code imports tokenization_chemtok.py from the directory.
         self._auto_map = {"AutoTokenizer": [f"{REMOTE_CODE_FILE[:-3]}.{type(self).__name__}", None]}
         chem = chem_tokenizer
-        super().__init__(  # type: ignore[no-untyped-call, unused-ignore]
+        super().__init__(
             on_error=on_error,
             strict_markers=strict_markers,
             smiles_model=smiles_model,
@@ -518,6 +518,6 @@ def _token_table(chem: ChemTokenizer) -> tuple[list[str], dict[str, int]]:
     return table, vocab
 
 
-AutoTokenizer.register(  # type: ignore[no-untyped-call, unused-ignore]
+AutoTokenizer.register(
     ChemtokConfig, slow_tokenizer_class=HFChemTokenizer, exist_ok=True
 )

@@ -143,9 +143,9 @@ class InchiTokenizer(GrammarTokenizer):
         vocab = self.vocabulary.token_to_id
         if char.isascii() and char.isdigit():
             m = lx.number.match(text, pos)
-            number = m.group()  # type: ignore[union-attr]
+            number = m.group() if m else char  # the pattern matches every digit run
             out.extend([number] if number in vocab else number)
-            return m.end()  # type: ignore[union-attr]
+            return pos + len(number)
         m = lx.element_count.match(text, pos)
         if m:
             whole, symbol, count = m.group(), m.group(1), m.group(2)

@@ -204,13 +204,15 @@ class ArrowTexts(Sequence["str | None"]):
     def __getitem__(self, index: int | slice) -> str | list[str | None] | None:
         if isinstance(index, slice):
             return self.to_list()[index]
-        return self.array[index].as_py()  # type: ignore[no-any-return]
+        value: str | None = self.array[index].as_py()
+        return value
 
     def __iter__(self) -> Iterator[str | None]:
         return iter(self.to_list())
 
     def to_list(self) -> list[str | None]:
-        return self.array.to_pylist()  # type: ignore[no-any-return]
+        values: list[str | None] = self.array.to_pylist()
+        return values
 
 
 #: Bytes pyarrow parses per block: a few chunks of typical SMILES rows. A row longer

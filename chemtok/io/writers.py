@@ -480,7 +480,8 @@ class JsonlWriter(Writer):
         if self._id_text is None or len(self._id_text) < needed:
             size = max(needed, self.vocab_size)
             self._id_text = np.array([str(i) for i in range(size)], dtype=object)
-        return self._id_text[ids].tolist()  # type: ignore[no-any-return]
+        strings: list[str] = self._id_text[ids].tolist()
+        return strings
 
     def write(self, records: np.ndarray, source: int, ids: np.ndarray, offsets: np.ndarray) -> None:
         base = int(offsets[0])
