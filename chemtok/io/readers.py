@@ -147,7 +147,8 @@ def _read_generic(path: str, fmt: str, column: str | None, chunk_size: int, *, s
 
     ``skip``: leave out records numbered up to ``skip`` (already given by the Arrow reader).
     """
-    chunk: Chunk = Chunk([], [])
+    numbers: list[int] = []  # the current chunk's, appended to as records arrive
+    chunk = Chunk(numbers, [])
     records = read_records(path, column=column, format=fmt)
     last = 0
     while True:
@@ -161,7 +162,7 @@ def _read_generic(path: str, fmt: str, column: str | None, chunk_size: int, *, s
         except (OSError, EOFError, zlib.error, InputError) as err:
             fault = str(err) if isinstance(err, InputError) else f"cannot read {label(path)}: {err}"
             chunk.problems[len(chunk.texts)] = (fault, None)
-            chunk.numbers.append(last + 1)  # type: ignore[attr-defined]
+            numbers.append(last + 1)
             chunk.texts.append(None)
             chunk.fault = fault
             yield chunk
@@ -171,11 +172,12 @@ def _read_generic(path: str, fmt: str, column: str | None, chunk_size: int, *, s
         last = record.number
         if record.text is None:
             chunk.problems[len(chunk.texts)] = (record.error or "unreadable record", record.raw)
-        chunk.numbers.append(record.number)  # type: ignore[attr-defined]
+        numbers.append(record.number)
         chunk.texts.append(record.text)
         if len(chunk.texts) >= chunk_size:
             yield chunk
-            chunk = Chunk([], [])
+            numbers = []
+            chunk = Chunk(numbers, [])
     if chunk.texts:
         yield chunk
 
