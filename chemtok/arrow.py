@@ -203,23 +203,24 @@ def _encode_reference(
         options["on_error"] = on_error
     if num_threads is not None:
         options["num_threads"] = num_threads
-    rows = [i for i, text in enumerate(texts) if text is not None]
+    present = {i: text for i, text in enumerate(texts) if text is not None}  # nulls stay null
+    rows = list(present)
     start = 0
     while start < len(rows):
         part = rows[start:]
         try:
-            encoded = tok.encode_batch([texts[i] for i in part], **options)
+            encoded = tok.encode_batch([present[i] for i in part], **options)
         except ChemtokError as err:
             failed = getattr(err, "index", None)
             if not isinstance(failed, int) or not 0 <= failed < len(part):
                 # A tokenizer whose batch errors do not say which record: row by row.
                 for i in part:
-                    ids[i], errors[i] = _encode_row(tok, texts[i], options)  # type: ignore[arg-type]
+                    ids[i], errors[i] = _encode_row(tok, present[i], options)
                 break
             if failed:
-                for i, row_ids in zip(part, tok.encode_batch([texts[i] for i in part[:failed]], **options)):
+                for i, row_ids in zip(part, tok.encode_batch([present[i] for i in part[:failed]], **options)):
                     ids[i] = row_ids
-            errors[part[failed]] = _row_message(tok, texts[part[failed]], err, options)  # type: ignore[arg-type]
+            errors[part[failed]] = _row_message(tok, present[part[failed]], err, options)
             start += failed + 1
             continue
         for i, row_ids in zip(part, encoded):

@@ -19,7 +19,8 @@ The policies, per call or per instance:
 from __future__ import annotations
 
 import operator
-from typing import TYPE_CHECKING, Any, Iterable, Literal, Protocol, Sequence, TypeVar, overload, runtime_checkable
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, overload, runtime_checkable
 
 from chemtok.errors import DecodeError, TokenizationError
 from chemtok.vocab import Vocabulary, byte_of_token, fallback_tokens
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from chemtok.encoding import Encoding
+    from chemtok.native import NativeEngine
 
 __all__ = [
     "OnError",
@@ -44,11 +46,11 @@ __all__ = [
 
 T = TypeVar("T")
 OnError = Literal["raise", "skip", "fallback"]
-ON_ERROR_POLICIES: tuple[str, ...] = ("raise", "skip", "fallback")
+ON_ERROR_POLICIES: tuple[OnError, ...] = ("raise", "skip", "fallback")
 #: ``"native"``: the Rust core; ``"python"``: the pure-Python reference; ``"auto"``:
 #: native when the compiled core is importable, else the reference.
 Engine = Literal["auto", "native", "python"]
-ENGINES: tuple[str, ...] = ("auto", "native", "python")
+ENGINES: tuple[Engine, ...] = ("auto", "native", "python")
 
 
 def rows_to_arrays(rows: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -62,11 +64,12 @@ def rows_to_arrays(rows: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarra
     return ids, offsets
 
 
-def check_on_error(on_error: str) -> str:
+def check_on_error(on_error: str) -> OnError:
     """Return ``on_error`` if it names a policy, else raise a ``ValueError`` that lists them."""
-    if on_error not in ON_ERROR_POLICIES:
-        raise ValueError(f"on_error must be one of {list(ON_ERROR_POLICIES)}, got {on_error!r}")
-    return on_error
+    for policy in ON_ERROR_POLICIES:
+        if on_error == policy:
+            return policy
+    raise ValueError(f"on_error must be one of {list(ON_ERROR_POLICIES)}, got {on_error!r}")
 
 
 @runtime_checkable
@@ -115,11 +118,11 @@ class GrammarTokenizer:
     special_tokens: tuple[str, ...]
 
     def __init__(self, *, on_error: OnError = "raise", engine: Engine = "auto") -> None:
-        self.on_error: str = check_on_error(on_error)
+        self.on_error: OnError = check_on_error(on_error)
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {list(ENGINES)}, got {engine!r}")
         self._engine_request = engine
-        self._native: Any = None
+        self._native: NativeEngine | None = None
 
     def _start_engine(self) -> None:
         """Attach the Rust core (call at the end of a subclass ``__init__``).
@@ -130,11 +133,9 @@ class GrammarTokenizer:
         """
         if self._engine_request == "python":
             return
-        try:
-            from chemtok import native
-        except ImportError:  # a source tree without the wrapper module
-            native = None  # type: ignore[assignment]
-        if native is not None and native.available():
+        from chemtok import native
+
+        if native.available():
             try:
                 self._native = native.NativeEngine.for_tokenizer(self)
             except TypeError:  # a configuration the Rust core does not cover
@@ -168,7 +169,7 @@ class GrammarTokenizer:
         return "python" if self._native is None else "native"
 
     @property
-    def native_engine(self) -> Any:
+    def native_engine(self) -> NativeEngine | None:
         """The :class:`~chemtok.native.NativeEngine` in use, or ``None`` on the Python reference."""
         return self._native
 
@@ -292,7 +293,7 @@ class GrammarTokenizer:
         rows: list[list[int]] = []
         for index, text in enumerate(batch):
             try:
-                rows.append(self.encode(text, on_error=policy))  # type: ignore[arg-type]
+                rows.append(self.encode(text, on_error=policy))
             except TokenizationError as err:
                 raise err.with_index(index) from None
         return rows_to_arrays(rows) if return_arrays else rows
@@ -427,8 +428,8 @@ class GrammarTokenizer:
         return {"on_error": self.on_error}
 
     @classmethod
-    def _from_options(cls, directory: Any, options: Any, *, engine: str) -> Any:
-        return cls(on_error=read_on_error(options), engine=engine)  # type: ignore[arg-type]
+    def _from_options(cls, directory: Any, options: Any, *, engine: Engine) -> Any:
+        return cls(on_error=read_on_error(options), engine=engine)
 
     # -- portable export (chemtok.export) -----------------------------------------------
 

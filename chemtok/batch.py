@@ -19,8 +19,9 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence, cast
+from typing import TYPE_CHECKING
 
 from chemtok.base import OnError
 from chemtok.errors import MarkerError, TokenizationError
@@ -34,7 +35,7 @@ __all__ = ["encode_rows"]
 
 
 def encode_rows(
-    chem: ChemTokenizer, batch: list[str], policy: str, num_threads: int | None, *, batched: bool
+    chem: ChemTokenizer, batch: list[str], policy: OnError, num_threads: int | None, *, batched: bool
 ) -> list[list[int]]:
     """Encode ``batch``, or raise the first failing text's error (``.index`` set if ``batched``).
 
@@ -59,7 +60,7 @@ def encode_rows(
 
 
 def _encode_split(
-    chem: ChemTokenizer, batch: list[str], splits: list[list[Segment]], policy: str, num_threads: int | None
+    chem: ChemTokenizer, batch: list[str], splits: list[list[Segment]], policy: OnError, num_threads: int | None
 ) -> tuple[list[list[int]], tuple[int, TokenizationError] | None]:
     """Rows of the texts ``splits`` covers, or the first failure ``(text index, error)``.
 
@@ -76,15 +77,14 @@ def _encode_split(
                 by_modality.setdefault(segment.modality, []).append((index, segment))
     first: _Failure | None = None
     encoded: dict[tuple[int, int], list[int]] = {}
-    for modality, items in by_modality.items():
-        if first is not None:
-            items = [item for item in items if item[0] <= first.index]
+    for modality, all_items in by_modality.items():
+        items = all_items if first is None else [item for item in all_items if item[0] <= first.index]
         if not items:
             continue
         tok = chem.modalities[modality]
         try:
             local_rows = tok.encode_batch(
-                [segment.text for _, segment in items], on_error=cast(OnError, policy), num_threads=num_threads
+                [segment.text for _, segment in items], on_error=policy, num_threads=num_threads
             )
         except TokenizationError as err:
             index, segment = items[_failed_item(err, [segment.text for _, segment in items])]
@@ -120,7 +120,7 @@ def _encode_split(
 
 
 def _encode_text_segments(
-    chem: ChemTokenizer, batch: list[str], items: list[tuple[int, Segment]], policy: str
+    chem: ChemTokenizer, batch: list[str], items: list[tuple[int, Segment]], policy: OnError
 ) -> tuple[dict[tuple[int, int], list[int]], tuple[int, TokenizationError] | None]:
     """Encode every text segment of the batch in one text-model call.
 
@@ -132,7 +132,7 @@ def _encode_text_segments(
     piece_origin: list[tuple[int, int]] = []  # (text index, where the run starts)
     layout: list[tuple[tuple[int, int], list[TextRun]]] = []
     for index, segment in items:
-        runs = chem.text_runs(segment.text, on_error=policy)  # type: ignore[arg-type]
+        runs = chem.text_runs(segment.text, on_error=policy)
         for run in runs:
             if run.ids is None:
                 pieces.append(run.text)
@@ -140,9 +140,9 @@ def _encode_text_segments(
         layout.append(((index, segment.start), runs))
     # The text model raises for a lone surrogate under "raise" and drops it under
     # "skip"; the first failing piece (in input order) names the text that failed.
-    model_policy = "skip" if policy == "skip" else "raise"
+    model_policy: OnError = "skip" if policy == "skip" else "raise"
     try:
-        encoded = iter(chem.text.encode_batch(pieces, on_error=model_policy))  # type: ignore[arg-type]
+        encoded = iter(chem.text.encode_batch(pieces, on_error=model_policy))
     except TokenizationError as err:
         index, start = piece_origin[_failed_item(err, pieces)]
         return {}, (index, _shifted(err, batch[index], start))

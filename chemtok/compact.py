@@ -34,13 +34,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 import random
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from chemtok.errors import ChemtokError, DataFileError, GrammarError
 from chemtok.persist import read_json, read_json_file
@@ -143,7 +145,7 @@ class CompactModel:
         )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_compact_model(model: str) -> CompactModel:
     """Load a shipped model by name (``"compact"``) or a saved one by file or directory path.
 
@@ -154,7 +156,7 @@ def load_compact_model(model: str) -> CompactModel:
     if model in SHIPPED_MODELS:
         label = f"chemtok/data/{SHIPPED_MODELS[model]}"
         try:
-            raw = resources.files("chemtok").joinpath("data", SHIPPED_MODELS[model]).read_bytes()
+            raw = resources.files("chemtok").joinpath("data").joinpath(SHIPPED_MODELS[model]).read_bytes()
         except OSError as err:
             raise GrammarError(label, None, "shipped compact model missing; run chemtok train smiles") from err
         return CompactModel.from_json(raw, label)
@@ -243,7 +245,7 @@ def apply_merges(word: Sequence[str], ranks: dict[tuple[str, str], int]) -> list
     while len(parts) > 1:
         best_rank = -1
         best: tuple[str, str] | None = None
-        for pair in zip(parts, parts[1:]):
+        for pair in itertools.pairwise(parts):
             rank = ranks.get(pair)
             if rank is not None and (best is None or rank < best_rank):
                 best_rank, best = rank, pair

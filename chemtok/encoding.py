@@ -32,15 +32,16 @@ Example:
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 from chemtok.errors import TokenizationError
 from chemtok.text import first_uncovered, strip_surrogates
 from chemtok.vocab import byte_of_token
 
 if TYPE_CHECKING:
-    from chemtok.base import GrammarTokenizer
+    from chemtok.base import GrammarTokenizer, OnError
     from chemtok.router import ChemTokenizer
     from chemtok.text import TextTokenizer
 
@@ -172,11 +173,8 @@ def tile_text_model_offsets(text: str, reported: Sequence[Span], start: int = 0)
     spans: list[Span] = []
     last = len(reported) - 1
     pos = 0
-    for i, (_, end) in enumerate(reported):
-        if i == last:
-            end = len(text)
-        else:
-            end = min(end, reported[i + 1][0])
+    for i, (_, reported_end) in enumerate(reported):
+        end = len(text) if i == last else min(reported_end, reported[i + 1][0])
         end = min(max(end, pos), len(text))
         spans.append((start + pos, start + end))
         pos = end
@@ -186,9 +184,9 @@ def tile_text_model_offsets(text: str, reported: Sequence[Span], start: int = 0)
 # -- per tokenizer ------------------------------------------------------------------------
 
 
-def grammar_encoding(tok: GrammarTokenizer, text: str, policy: str) -> Encoding:
+def grammar_encoding(tok: GrammarTokenizer, text: str, policy: OnError) -> Encoding:
     """:meth:`GrammarTokenizer.encode_with_offsets <chemtok.base.GrammarTokenizer.encode_with_offsets>`."""
-    ids = tok.encode(text, on_error=policy)  # type: ignore[arg-type]
+    ids = tok.encode(text, on_error=policy)
     strings = tok.vocabulary.tokens
     tokens = [strings[i] for i in ids]
     if policy != "skip":
@@ -203,7 +201,7 @@ def grammar_encoding(tok: GrammarTokenizer, text: str, policy: str) -> Encoding:
     return Encoding(ids, tokens, offsets, [tok.name] * len(ids))
 
 
-def text_encoding(tok: TextTokenizer, text: str, policy: str) -> Encoding:
+def text_encoding(tok: TextTokenizer, text: str, policy: OnError) -> Encoding:
     """:meth:`TextTokenizer.encode_with_offsets <chemtok.text.TextTokenizer.encode_with_offsets>`."""
     if not isinstance(text, str):
         raise TypeError(f"TextTokenizer expects str, got {type(text).__name__}")
@@ -215,7 +213,7 @@ def text_encoding(tok: TextTokenizer, text: str, policy: str) -> Encoding:
     enc = backend.encode(model_input, add_special_tokens=False)
     ids = list(enc.ids)
     if backend.decode(ids, skip_special_tokens=False) != model_input:
-        tok.encode(text, on_error=policy)  # type: ignore[arg-type]  # raises, with the position
+        tok.encode(text, on_error=policy)  # raises, with the position
         raise RuntimeError("chemtok: the text model round trip failed only in encode_with_offsets; please report")
     offsets = tile_text_model_offsets(model_input, enc.offsets)
     if bad >= 0:  # "skip": the surrogates belong to no token
@@ -230,7 +228,7 @@ def _router_id(chem: ChemTokenizer, token: str, namespace: str) -> int:
     return token_id
 
 
-def router_encoding(chem: ChemTokenizer, text: str, policy: str) -> Encoding:
+def router_encoding(chem: ChemTokenizer, text: str, policy: OnError) -> Encoding:
     """:meth:`ChemTokenizer.encode_with_offsets <chemtok.router.ChemTokenizer.encode_with_offsets>`.
 
     Each segment of :meth:`~chemtok.router.ChemTokenizer.split` is encoded by its own
@@ -252,7 +250,7 @@ def router_encoding(chem: ChemTokenizer, text: str, policy: str) -> Encoding:
                 modalities.append(kind)
                 continue
             if kind != "text":
-                part = chem.modalities[kind].encode_with_offsets(segment.text, on_error=policy)  # type: ignore[arg-type]
+                part = chem.modalities[kind].encode_with_offsets(segment.text, on_error=policy)
                 ids.extend(_router_id(chem, t, kind) for t in part.tokens)
                 tokens.extend(part.tokens)
                 offsets.extend((start + a, start + b) for a, b in part.offsets)
@@ -260,7 +258,7 @@ def router_encoding(chem: ChemTokenizer, text: str, policy: str) -> Encoding:
                 continue
             # Text: the router's own runs (text-model pieces, base special-token
             # literals, a lone surrogate's fallback bytes), so ids match encode exactly.
-            for run in chem.text_runs(segment.text, on_error=policy):  # type: ignore[arg-type]
+            for run in chem.text_runs(segment.text, on_error=policy):
                 run_start = start + run.start
                 if run.ids is not None:
                     # A literal or one surrogate: the last id completes the run's characters.
@@ -276,6 +274,6 @@ def router_encoding(chem: ChemTokenizer, text: str, policy: str) -> Encoding:
                 offsets.extend((run_start + a, run_start + b) for a, b in part.offsets)
                 modalities.extend([kind] * len(part))
     except TokenizationError:
-        chem.encode(text, on_error=policy)  # type: ignore[arg-type]  # the same error, placed in the whole input
+        chem.encode(text, on_error=policy)  # the same error, placed in the whole input
         raise
     return Encoding(ids, tokens, offsets, modalities)

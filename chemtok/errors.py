@@ -160,7 +160,7 @@ class DecodeError(ChemtokError, ValueError):
         self.reason = reason
         super().__init__(f"cannot decode id at index {position}: {reason}")
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[DecodeError], tuple[int, str]]:
         return (type(self), (self.position, self.reason))
 
 

@@ -71,8 +71,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from chemtok.base import GrammarTokenizer, NoRule
 from chemtok.vocab import Vocabulary
@@ -149,7 +150,6 @@ def _alt(*alternatives: str) -> str:
 def _smiles_patterns(tok: Any, unit: Vocabulary) -> list[str]:
     g = tok.grammar
     lexer = tok._lexer
-    vocab = unit.token_to_id
     tokens = unit.tokens
     bracket_open, bracket_close = re.escape(g.bracket_open), re.escape(g.bracket_close)
     not_bracket = f"[^{bracket_open}{bracket_close}]"

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import functools
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from chemtok.errors import DataFileError, GrammarError
 from chemtok.markers import MODALITIES, MarkerPair, MarkerTable, check_marker_pattern
@@ -216,7 +217,7 @@ def _check_elements(items: list[Any]) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_smiles_grammar(path: str | None = None) -> SmilesGrammar:
     """Load and check the SMILES grammar (cached per path)."""
     label, table = read_grammar_file("smiles", path)
@@ -315,7 +316,7 @@ class InchiGrammar:
         return {field: getattr(self, field) for field in self.__dataclass_fields__}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_inchi_grammar(path: str | None = None) -> InchiGrammar:
     """Load and check the InChI grammar (cached per path)."""
     label, table = read_grammar_file("inchi", path)
@@ -382,7 +383,7 @@ class SequenceGrammar:
         return {field: getattr(self, field) for field in self.__dataclass_fields__}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_sequence_grammar(name: str, path: str | None = None) -> SequenceGrammar:
     """Load a sequence alphabet, ``name`` being ``"protein"`` or ``"dna"``."""
     if name not in ("protein", "dna"):
@@ -404,7 +405,7 @@ def load_sequence_grammar(name: str, path: str | None = None) -> SequenceGrammar
     return SequenceGrammar(name, version, alphabet, top.get("keep_lowercase", bool), appended)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_markers(path: str | None = None) -> MarkerTable:
     """Load the shipped marker table, or a custom one from ``path`` (cached per path).
 

@@ -51,7 +51,8 @@ Example:
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence, cast
+from collections.abc import Sequence
+from typing import Any, cast
 
 try:
     from transformers import AddedToken, AutoTokenizer, BatchEncoding, PretrainedConfig, PreTrainedTokenizer
@@ -61,21 +62,28 @@ except ImportError as err:  # pragma: no cover - exercised only without the extr
     raise ModuleNotFoundError('chemtok.hf needs transformers: pip install "chemtok[hf]"', name="transformers") from err
 
 from chemtok.base import check_token_id
-from chemtok.hf_manifest import BASE_FILE, MANIFEST_FILE, REMOTE_CODE_FILE, build_chem, check_manifest, check_options
-from chemtok.hf_manifest import write_saved_files
+from chemtok.hf_manifest import (
+    BASE_FILE,
+    MANIFEST_FILE,
+    REMOTE_CODE_FILE,
+    build_chem,
+    check_manifest,
+    check_options,
+    write_saved_files,
+)
 from chemtok.router import ChemTokenizer
 from chemtok.specials import post_processor_template
 
 __all__ = ["HFChemTokenizer", "ChemtokConfig", "MANIFEST_FILE", "BASE_FILE"]  # the file names: chemtok.hf_manifest
 
 
-class ChemtokConfig(PretrainedConfig):  # type: ignore[misc, no-untyped-call, unused-ignore]
+class ChemtokConfig(PretrainedConfig):
     """A placeholder config under which :class:`HFChemTokenizer` is registered with ``AutoTokenizer``."""
 
     model_type = "chemtok"
 
 
-class HFChemTokenizer(PreTrainedTokenizer):  # type: ignore[misc, unused-ignore]
+class HFChemTokenizer(PreTrainedTokenizer):
     """A ``transformers`` tokenizer whose ids are exactly :class:`chemtok.ChemTokenizer`'s.
 
     Args:
@@ -103,8 +111,9 @@ class HFChemTokenizer(PreTrainedTokenizer):  # type: ignore[misc, unused-ignore]
         [(0, 0), (0, 14), (14, 15), (15, 16)]
     """
 
-    vocab_files_names = {"chemtok_file": MANIFEST_FILE, "base_file": BASE_FILE}
-    model_input_names = ["input_ids", "attention_mask"]
+    # Plain class attributes, as transformers' own base classes declare them.
+    vocab_files_names = {"chemtok_file": MANIFEST_FILE, "base_file": BASE_FILE}  # noqa: RUF012
+    model_input_names = ["input_ids", "attention_mask"]  # noqa: RUF012
     padding_side = "right"
 
     def __init__(
@@ -140,7 +149,7 @@ class HFChemTokenizer(PreTrainedTokenizer):  # type: ignore[misc, unused-ignore]
         # Loading through trust_remote_code imports tokenization_chemtok.py from the directory.
         self._auto_map = {"AutoTokenizer": [f"{REMOTE_CODE_FILE[:-3]}.{type(self).__name__}", None]}
         chem = chem_tokenizer
-        super().__init__(  # type: ignore[no-untyped-call, unused-ignore]
+        super().__init__(
             on_error=on_error,
             strict_markers=strict_markers,
             smiles_model=smiles_model,
@@ -509,6 +518,6 @@ def _token_table(chem: ChemTokenizer) -> tuple[list[str], dict[str, int]]:
     return table, vocab
 
 
-AutoTokenizer.register(  # type: ignore[no-untyped-call, unused-ignore]
+AutoTokenizer.register(
     ChemtokConfig, slow_tokenizer_class=HFChemTokenizer, exist_ok=True
 )

@@ -27,8 +27,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from chemtok.base import check_token_id
 from chemtok.errors import DataFileError, DecodeError
@@ -346,7 +347,12 @@ class IdSpace:
         vocab = {t: i for i, t in enumerate(table)}
         if len(vocab) != size:
             seen: set[str] = set()
-            dup = next(t for t in table if t in seen or seen.add(t))  # type: ignore[func-returns-value]
+            dup = ""
+            for token in table:  # the first string met twice
+                if token in seen:
+                    dup = token
+                    break
+                seen.add(token)
             raise DataFileError(
                 self._text.source, None, f"token string {dup!r} names two ids; rename it in the text model"
             )

@@ -58,12 +58,12 @@ class InchiLexer:
         self.punctuation = frozenset(g.punctuation)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _lexer(g: InchiGrammar) -> InchiLexer:
     return InchiLexer(g)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def default_inchi_vocabulary() -> Vocabulary:
     """The shipped InChI vocabulary (specials + bytes + InChI tokens)."""
     g = load_inchi_grammar()
@@ -121,11 +121,11 @@ class InchiTokenizer(GrammarTokenizer):
         return options
 
     @classmethod
-    def _from_options(cls, directory: Path, options: Any, *, engine: str) -> InchiTokenizer:
+    def _from_options(cls, directory: Path, options: Any, *, engine: Engine) -> InchiTokenizer:
         vocabulary = None
         if "vocabulary_file" in options.table:
             vocabulary = read_vocabulary_file(directory / options.get("vocabulary_file", str), name="inchi")
-        return cls(on_error=read_on_error(options), engine=engine, vocabulary=vocabulary)  # type: ignore[arg-type]
+        return cls(on_error=read_on_error(options), engine=engine, vocabulary=vocabulary)
 
     def _lex_at(self, text: str, pos: int, out: list[str]) -> int:
         lx = self._lexer
@@ -143,9 +143,9 @@ class InchiTokenizer(GrammarTokenizer):
         vocab = self.vocabulary.token_to_id
         if char.isascii() and char.isdigit():
             m = lx.number.match(text, pos)
-            number = m.group()  # type: ignore[union-attr]
+            number = m.group() if m else char  # the pattern matches every digit run
             out.extend([number] if number in vocab else number)
-            return m.end()  # type: ignore[union-attr]
+            return pos + len(number)
         m = lx.element_count.match(text, pos)
         if m:
             whole, symbol, count = m.group(), m.group(1), m.group(2)

@@ -30,15 +30,16 @@ Example:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from chemtok.grammar import InchiGrammar, SequenceGrammar, SmilesGrammar
 
 if TYPE_CHECKING:
-    import numpy as np
+    from chemtok import _native
 
 __all__ = ["available", "supports", "NativeEngine"]
 
+_CompiledEngine: type[_native.Engine] | None
 try:
     from chemtok._native import Engine as _CompiledEngine
 except ImportError as _err:  # not built (no Rust toolchain at install time) or broken
@@ -83,57 +84,18 @@ def _not_built() -> ImportError:
     )
 
 
+class _NotBuilt:
+    """Stands in for the compiled class when it is not built: constructing raises."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise _not_built()
+
+
+# The compiled class is typed by chemtok/_native.pyi.
 if TYPE_CHECKING:
-
-    class _EngineBase:
-        """The methods the compiled class provides (see ``rust/chemtok-py/src/lib.rs``)."""
-
-        def __init__(
-            self,
-            kind: str,
-            modality: str,
-            grammar: dict[str, Any],
-            tokens: Sequence[str],
-            compact: dict[str, Any] | None = None,
-        ) -> None: ...
-
-        def tokenize(self, text: str, on_error: str) -> list[str]: ...
-
-        def encode(self, text: str, on_error: str) -> list[int]: ...
-
-        def encode_batch(
-            self, texts: Sequence[str], on_error: str, num_threads: int | None = None
-        ) -> list[list[int]]: ...
-
-        def encode_batch_arrays(
-            self, texts: Sequence[str], on_error: str, num_threads: int | None = None
-        ) -> tuple[np.ndarray, np.ndarray]: ...
-
-        def encode_arrow_buffers(
-            self,
-            length: int,
-            offset: int,
-            large: bool,
-            validity: Any,
-            offsets: Any,
-            data: Any,
-            on_error: str,
-            num_threads: int | None = None,
-        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, str]]]: ...
-
-        @property
-        def modality(self) -> str: ...
-
-        @property
-        def vocab_size(self) -> int: ...
-
-elif _CompiledEngine is not None:
-    _EngineBase = _CompiledEngine
+    _EngineBase = _native.Engine
 else:
-
-    class _EngineBase:
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            raise _not_built()
+    _EngineBase = _NotBuilt if _CompiledEngine is None else _CompiledEngine
 
 
 class NativeEngine(_EngineBase):

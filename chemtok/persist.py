@@ -19,9 +19,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from chemtok.errors import DataFileError
+
+if TYPE_CHECKING:
+    from chemtok.base import Engine
+
+T = TypeVar("T")
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "STATE_FILE", "load", "read_json", "read_json_file", "save", "write_json"]
 
@@ -102,7 +107,15 @@ def save(tok: Any, directory: str | Path) -> Path:
     return target
 
 
-def load(directory: str | Path, *, engine: str = "auto", expect: type | None = None) -> Any:
+@overload
+def load(directory: str | Path, *, engine: Engine = ..., expect: type[T]) -> T: ...
+
+
+@overload
+def load(directory: str | Path, *, engine: Engine = ..., expect: None = ...) -> Any: ...
+
+
+def load(directory: str | Path, *, engine: Engine = "auto", expect: type | None = None) -> Any:
     """Load a tokenizer written by ``tok.save(directory)``.
 
     Args:

@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, cast
 
 from chemtok.errors import UnknownTokenizerError
+
+if TYPE_CHECKING:
+    from chemtok.base import Engine
 
 __all__ = ["MODALITIES", "get_tokenizer", "list_tokenizers", "load_tokenizer"]
 
@@ -49,7 +53,7 @@ def list_tokenizers() -> list[str]:
     return sorted(_factories())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def get_tokenizer(name: str) -> Any:
     """Return the default tokenizer registered as ``name`` (one instance per process).
 
@@ -99,6 +103,7 @@ def load_tokenizer(
     if modality not in MODALITIES:
         raise ValueError(f"unknown modality {modality!r}; choose one of {', '.join(MODALITIES)}")
     policy: dict[str, Any] = {} if on_error == "raise" else {"on_error": on_error}
+    engine_name = cast("Engine", engine)  # each tokenizer's constructor checks it
     text_model = None
     if tokenizer_dir is not None:
         path = Path(tokenizer_dir)
@@ -123,14 +128,14 @@ def load_tokenizer(
             "dna": chemtok.DnaTokenizer,
         }
         if modality in classes:
-            return classes[modality](engine=engine, **policy)  # type: ignore[arg-type]
+            return classes[modality](engine=engine_name, **policy)
         if isinstance(smiles_model, str):
-            smiles = chemtok.SmilesTokenizer(engine=engine, model=smiles_model, **policy)  # type: ignore[arg-type]
+            smiles = chemtok.SmilesTokenizer(engine=engine_name, model=smiles_model, **policy)
         else:
             smiles = smiles_model
         if modality == "mixed":
             return chemtok.ChemTokenizer(
-                text=text_model, smiles=smiles, strict_markers=strict_markers, engine=engine, **policy  # type: ignore[arg-type]
+                text=text_model, smiles=smiles, strict_markers=strict_markers, engine=engine_name, **policy
             )
         return smiles
     except ImportError as err:  # engine="native" without the native core

@@ -38,8 +38,9 @@ Example:
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from chemtok.base import Engine, GrammarTokenizer, OnError, check_on_error, rows_to_arrays
 from chemtok.batch import encode_rows
@@ -305,7 +306,7 @@ class ChemTokenizer:
         """Load a ``ChemTokenizer`` written by :meth:`save` (a ``DataFileError`` if it cannot)."""
         from chemtok.persist import load
 
-        return load(directory, engine=engine, expect=cls)  # type: ignore[no-any-return]
+        return load(directory, engine=engine, expect=cls)
 
     def _save_options(self, directory: Path) -> dict[str, Any]:
         options: dict[str, Any] = {"on_error": self.on_error, "strict_markers": self.strict_markers}
@@ -321,7 +322,7 @@ class ChemTokenizer:
         return options
 
     @classmethod
-    def _from_options(cls, directory: Path, options: Any, *, engine: str) -> ChemTokenizer:
+    def _from_options(cls, directory: Path, options: Any, *, engine: Engine) -> ChemTokenizer:
         from chemtok.base import read_on_error
         from chemtok.persist import load
 

@@ -25,7 +25,7 @@ from chemtok.vocab import Vocabulary
 __all__ = ["SequenceTokenizer", "ProteinTokenizer", "DnaTokenizer"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def sequence_vocabulary(g: SequenceGrammar) -> Vocabulary:
     """Specials + bytes + the alphabet (uppercase in grammar order, then lowercase)."""
     return Vocabulary.with_standard_blocks(load_markers().special_tokens, g.symbols, name=g.name)

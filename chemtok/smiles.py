@@ -31,11 +31,20 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from chemtok.base import Engine, GrammarTokenizer, NoRule, OnError, read_on_error
-from chemtok.compact import MODEL_FILE, SHIPPED_MODELS, CompactModel, WordRules, apply_merges, load_compact_model, split_words
+from chemtok.compact import (
+    MODEL_FILE,
+    SHIPPED_MODELS,
+    CompactModel,
+    WordRules,
+    apply_merges,
+    load_compact_model,
+    split_words,
+)
 from chemtok.errors import DataFileError
 from chemtok.grammar import SmilesGrammar, load_markers, load_smiles_grammar
 from chemtok.vocab import Vocabulary, load_vocab_file, read_vocabulary_file, require_tokens, write_vocabulary_file
@@ -174,12 +183,12 @@ class SmilesLexer:
             i = m.end()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _lexer(g: SmilesGrammar) -> SmilesLexer:
     return SmilesLexer(g)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def default_smiles_vocabulary() -> Vocabulary:
     """The shipped atom-level SMILES vocabulary (specials + bytes + SMILES tokens)."""
     g = load_smiles_grammar()
@@ -298,19 +307,19 @@ class SmilesTokenizer(GrammarTokenizer):
         return options
 
     @classmethod
-    def _from_options(cls, directory: Path, options: Any, *, engine: str) -> SmilesTokenizer:
+    def _from_options(cls, directory: Path, options: Any, *, engine: Engine) -> SmilesTokenizer:
         vocabulary = None
         if "vocabulary_file" in options.table:
             vocabulary = read_vocabulary_file(directory / options.get("vocabulary_file", str), name="smiles")
         if "model_file" not in options.table:
             choices = ["atom", *SHIPPED_MODELS]
             model = options.get("model", str, lambda v: None if v in choices else f"must be one of {choices}")
-            return cls(on_error=read_on_error(options), engine=engine, model=model, vocabulary=vocabulary)  # type: ignore[arg-type]
+            return cls(on_error=read_on_error(options), engine=engine, model=model, vocabulary=vocabulary)
         from chemtok.persist import read_json_file
 
         model_path = directory / options.get("model_file", str)
         compact = CompactModel.from_data(read_json_file(model_path), str(model_path))
-        tok = cls(on_error=read_on_error(options), engine=engine, model=compact, vocabulary=vocabulary)  # type: ignore[arg-type]
+        tok = cls(on_error=read_on_error(options), engine=engine, model=compact, vocabulary=vocabulary)
         tok.model = str(model_path)  # where the model now lives (what HF directories record)
         return tok
 
@@ -374,7 +383,7 @@ class SmilesTokenizer(GrammarTokenizer):
             tokens.extend(self._spell_number(isotope, ""))
         # The core is the symbol plus the properties written before any atom class.
         core_len = 0
-        for kind, part in props:
+        for kind, _ in props:
             if kind == "atom_class":
                 break
             core_len += 1
@@ -384,7 +393,7 @@ class SmilesTokenizer(GrammarTokenizer):
             rest = props[core_len:]
         else:
             rest = props
-        for kind, part in rest:
+        for _, part in rest:
             if part in vocab:
                 tokens.append(part)
             else:  # a count, charge, class or sign run beyond the closed ranges

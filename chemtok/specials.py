@@ -110,8 +110,8 @@ def find_special_tokens(text: TextTokenizer, directory: str | Path | None = None
         ...     assert chemtok.specials.find_special_tokens(gpt2) == {"bos": "<|endoftext|>", "eos": "<|endoftext|>"}
     """
     decided: dict[str, str | None] = {}
-    for name in _SPECIAL_TOKEN_FILES if directory is not None else ():
-        path = Path(directory) / name  # type: ignore[arg-type]
+    paths = [Path(directory) / name for name in _SPECIAL_TOKEN_FILES] if directory is not None else []
+    for path in paths:
         if path.is_file():
             for role, token in _configured_special_tokens(path, text).items():
                 decided.setdefault(role, token)

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from chemtok import forksafe as _forksafe  # noqa: F401  (fork hooks for the tokenizers pool)
-from chemtok.base import OnError, check_on_error, check_token_id
+from chemtok.base import Engine, OnError, check_on_error, check_token_id
 from chemtok.errors import DataFileError, DecodeError, GrammarError, TokenizationError
 
 if TYPE_CHECKING:
@@ -163,7 +164,7 @@ class TextTokenizer:
 
     # -- encoding --------------------------------------------------------------------
 
-    def _policy(self, on_error: OnError | None) -> str:
+    def _policy(self, on_error: OnError | None) -> OnError:
         policy = self.on_error if on_error is None else check_on_error(on_error)
         if policy == "fallback":
             raise ValueError("TextTokenizer cannot fall back to bytes; use ChemTokenizer or on_error='skip'")
@@ -313,11 +314,11 @@ class TextTokenizer:
         return save(self, directory)
 
     @classmethod
-    def load(cls, directory: str | Path, *, engine: str = "auto") -> TextTokenizer:
+    def load(cls, directory: str | Path, *, engine: Engine = "auto") -> TextTokenizer:
         """Load a ``TextTokenizer`` written by :meth:`save` (a ``DataFileError`` if it cannot)."""
         from chemtok.persist import load
 
-        return load(directory, expect=cls)  # type: ignore[no-any-return]
+        return load(directory, expect=cls)
 
     def _save_options(self, directory: Path) -> dict[str, Any]:
         options: dict[str, Any] = {"on_error": self.on_error, "source": self.source}
@@ -327,7 +328,7 @@ class TextTokenizer:
         return options
 
     @classmethod
-    def _from_options(cls, directory: Path, options: Any, *, engine: str) -> TextTokenizer:
+    def _from_options(cls, directory: Path, options: Any, *, engine: Engine) -> TextTokenizer:
         choices = ["raise", "skip"]
         on_error = options.get("on_error", str, lambda v: None if v in choices else f"must be one of {choices}")
         source = options.get("source", str)
@@ -376,7 +377,7 @@ def _original_position(original: str, position_in_stripped: int) -> int:
 def _default_json() -> str:
     label = f"chemtok/data/{DEFAULT_TEXT_MODEL}"
     try:
-        return resources.files("chemtok").joinpath("data", DEFAULT_TEXT_MODEL).read_text("utf-8")
+        return resources.files("chemtok").joinpath("data").joinpath(DEFAULT_TEXT_MODEL).read_text("utf-8")
     except OSError as err:
         raise GrammarError(label, None, "default text model missing; run scripts/train_text_bpe.py") from err
     except UnicodeDecodeError as err:

@@ -35,8 +35,10 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import importlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from chemtok.errors import ChemtokError, TokenizationError
 
@@ -169,10 +171,20 @@ class ValidationSummary:
         }
 
 
+def _rdkit(module: str) -> Any:
+    """Import an RDKit module typed ``Any``.
+
+    RDKit's bundled stubs (``rdkit-stubs``) lack functions called here
+    (``RDLogger.DisableLog``, ``AllChem.ReactionToSmiles``) and leave others untyped
+    (``Chem.MolFromInchi``), so its names are not checked statically.
+    """
+    return importlib.import_module(module)
+
+
 @contextlib.contextmanager
 def rdkit_quiet() -> Iterator[None]:
     """Silence RDKit's parser messages inside the block (restored afterwards)."""
-    from rdkit import RDLogger
+    RDLogger = _rdkit("rdkit.RDLogger")
 
     RDLogger.DisableLog("rdApp.*")
     try:
@@ -183,8 +195,8 @@ def rdkit_quiet() -> Iterator[None]:
 
 def _canonical_smiles(smiles: str) -> tuple[str | None, str | None]:
     """RDKit's canonical form of a molecule or reaction SMILES, or ``(None, why)``."""
-    from rdkit import Chem
-    from rdkit.Chem import AllChem
+    Chem = _rdkit("rdkit.Chem")
+    AllChem = _rdkit("rdkit.Chem.AllChem")
 
     try:
         if ">" in smiles.replace("->", "").replace("<-", ""):
@@ -201,7 +213,7 @@ def _canonical_smiles(smiles: str) -> tuple[str | None, str | None]:
 
 
 def _canonical_inchi(inchi: str) -> tuple[str | None, str | None]:
-    from rdkit import Chem
+    Chem = _rdkit("rdkit.Chem")
 
     try:
         mol = Chem.MolFromInchi(inchi, sanitize=True)

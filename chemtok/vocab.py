@@ -17,9 +17,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from chemtok.errors import DataFileError, GrammarError
 
@@ -120,7 +121,7 @@ def load_vocab_file(filename: str, *, grammar_tag: str, required: Iterable[str])
     """
     label = f"chemtok/data/{filename}"
     try:
-        raw = resources.files("chemtok").joinpath("data", filename).read_bytes()
+        raw = resources.files("chemtok").joinpath("data").joinpath(filename).read_bytes()
         data = json.loads(raw.decode("utf-8"))
     except (OSError, ValueError, RecursionError) as err:  # UnicodeDecodeError is a ValueError
         raise GrammarError(label, None, f"cannot load vocabulary ({type(err).__name__}: {err})") from err

@@ -28,13 +28,13 @@ SAMPLES = {
 
 def _make(name: str) -> Any:
     return {
-        "smiles": lambda: chemtok.SmilesTokenizer(),
+        "smiles": chemtok.SmilesTokenizer,
         "smiles-compact": lambda: chemtok.SmilesTokenizer(model="compact"),
-        "inchi": lambda: chemtok.InchiTokenizer(),
-        "protein": lambda: chemtok.ProteinTokenizer(),
-        "dna": lambda: chemtok.DnaTokenizer(),
-        "text": lambda: chemtok.TextTokenizer(),
-        "chem": lambda: chemtok.ChemTokenizer(),
+        "inchi": chemtok.InchiTokenizer,
+        "protein": chemtok.ProteinTokenizer,
+        "dna": chemtok.DnaTokenizer,
+        "text": chemtok.TextTokenizer,
+        "chem": chemtok.ChemTokenizer,
     }[name]()
 
 
@@ -74,7 +74,7 @@ def test_router_token_to_id_takes_the_namespace(tokenizers: dict[str, Any]) -> N
     assert chem.token_to_id("<0x66>", "byte") == chem.block("byte")[0] + 0x66
     assert chem.token_to_id("<unk>", "special") == chem.special_token_ids["<unk>"]
     for missing in (None, "smile", "Smiles"):
-        with pytest.raises(ValueError, match="special.*marker.*text.*byte.*smiles.*inchi.*protein.*dna"):
+        with pytest.raises(ValueError, match=r"special.*marker.*text.*byte.*smiles.*inchi.*protein.*dna"):
             chem.token_to_id("C", missing)
     with pytest.raises(ValueError, match="namespace"):
         chem.token_to_id("C")
@@ -201,7 +201,7 @@ def test_broken_saved_files(tmp_path: Path) -> None:
     with pytest.raises(DataFileError, match="expected an object"):
         chemtok.load(tmp_path)
     chemtok.SmilesTokenizer().save(tmp_path)
-    with pytest.raises(DataFileError, match="not a InchiTokenizer|not a Inchi"):
+    with pytest.raises(DataFileError, match=r"not a InchiTokenizer|not a Inchi"):
         chemtok.InchiTokenizer.load(tmp_path)
 
 

@@ -14,16 +14,16 @@ import sys
 from typing import Any
 
 import pytest
+from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_native import MAX_EXAMPLES, POLICIES, PUBLIC_NATIVE, REFERENCE, STRATEGIES
 
 import chemtok
 from chemtok import native
 from chemtok.arrow import encode_arrow
 from chemtok.errors import ChemtokError, TokenizationError
 from chemtok.text import strip_surrogates
-from conftest import ROOT
-from test_native import MAX_EXAMPLES, POLICIES, PUBLIC_NATIVE, REFERENCE, STRATEGIES
 
 pa = pytest.importorskip("pyarrow")
 np = pytest.importorskip("numpy")

@@ -9,6 +9,7 @@ markers into real records from ``../shared/data``.
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import os
 import shutil
@@ -50,7 +51,7 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 def run_process(args: list[str], *, stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [sys.executable, "-m", "chemtok", *map(str, args)], input=stdin, capture_output=True, cwd=cwd, timeout=120
+        [sys.executable, "-m", "chemtok", *map(str, args)], input=stdin, capture_output=True, cwd=cwd, timeout=120, check=False
     )
 
 
@@ -187,7 +188,7 @@ def test_python_m_and_console_script(data_dir: Path, tmp_path: Path) -> None:
     script = shutil.which("chemtok") or str(Path(sys.executable).with_name("chemtok"))
     if not os.path.exists(script):
         pytest.skip('the chemtok console script is not installed (pip install -e ".[dev]")')
-    done = subprocess.run([script, "tokenize", data_dir / SMILES_GZ, "-o", tmp_path / "x.npy"], capture_output=True, timeout=120)
+    done = subprocess.run([script, "tokenize", data_dir / SMILES_GZ, "-o", tmp_path / "x.npy"], capture_output=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr.decode()
 
 
@@ -247,7 +248,8 @@ def test_csv_parquet_txt_jsonl_gz_made_from_real_records(data_dir: Path, tmp_pat
 
 
 def test_mixed_jsonl_gz_with_markers(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    lines = gzip.open(data_dir / MIXED_JSONL_GZ, "rt", encoding="utf-8").readlines()[:150]
+    with gzip.open(data_dir / MIXED_JSONL_GZ, "rt", encoding="utf-8") as source:
+        lines = source.readlines()[:150]
     sample = tmp_path / "galactica.jsonl.gz"
     with gzip.open(sample, "wt", encoding="utf-8") as handle:
         handle.writelines(lines)
@@ -449,7 +451,7 @@ def test_many_failures_in_one_chunk(tmp_path: Path, capsys: pytest.CaptureFixtur
     path = tmp_path / "many.smi"
     path.write_text("\n".join(lines) + "\n")
     out, errors = tmp_path / "many.npy", tmp_path / "many.errors.jsonl"
-    code, _, err = run(["tokenize", path, "-o", out, "--on-error", "skip", "--errors", errors], capsys)
+    code, _, _ = run(["tokenize", path, "-o", out, "--on-error", "skip", "--errors", errors], capsys)
     assert code == 0
     failed = [json.loads(line)["record"] for line in errors.read_text().splitlines()]
     assert failed == [n for n in range(1, 500) if n % 3 == 0]
@@ -458,7 +460,8 @@ def test_many_failures_in_one_chunk(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 
 def test_mixed_unclosed_marker_and_empty_line(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    lines = [json.loads(line)["text"] for line in gzip.open(data_dir / MIXED_JSONL_GZ, "rt", encoding="utf-8").readlines()[:20]]
+    with gzip.open(data_dir / MIXED_JSONL_GZ, "rt", encoding="utf-8") as source:
+        lines = [json.loads(line)["text"] for line in source.readlines()[:20]]
     lines[4] = lines[4].replace("[END_", "[FIN_", 1)  # now unclosed (and an unknown marker)
     lines[9] = ""
     path = tmp_path / "mixed.txt"
@@ -647,7 +650,7 @@ def test_bench_is_registered_lazily(capsys: pytest.CaptureFixture[str], monkeypa
         available = False
     else:
         available = True
-    code, out, _ = run(["bench", "--help"], capsys)
+    code, _, _ = run(["bench", "--help"], capsys)
     assert code == (0 if available else 2)
     monkeypatch.setitem(sys.modules, "chemtok.bench", None)  # as if bench.py were missing
     code, _, err = run(["bench", "x.smi"], capsys)
@@ -667,10 +670,12 @@ def test_writer_abort_removes_everything(suffix: str, tmp_path: Path) -> None:
 
 
 def test_writer_context_manager_aborts_on_error(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError):
-        with writers.open_writer(tmp_path / "w.npy", metadata={}, sources=["a"], vocab_size=10) as writer:
-            writer.write(np.array([1]), 0, np.array([4], dtype=np.uint32), np.array([0, 1]))
-            raise RuntimeError("disk full")
+    with (
+        pytest.raises(RuntimeError),
+        writers.open_writer(tmp_path / "w.npy", metadata={}, sources=["a"], vocab_size=10) as writer,
+    ):
+        writer.write(np.array([1]), 0, np.array([4], dtype=np.uint32), np.array([0, 1]))
+        raise RuntimeError("disk full")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -1065,4 +1070,4 @@ def test_a_failing_row_of_an_arrow_read_tsv_keeps_its_number(policy: str, tmp_pa
     assert np.load(tmp_path / "m.records.npy").tolist() == [1, 2, 3, 4, 6, 7]
     ids, offsets = np.load(tmp_path / "m.npy"), np.load(tmp_path / "m.offsets.npy")
     good = [t for t in texts if "\u00a7" not in t]
-    assert [ids[a:b].tolist() for a, b in zip(offsets[:-1], offsets[1:])] == [smiles_tok.encode(t) for t in good]
+    assert [ids[a:b].tolist() for a, b in itertools.pairwise(offsets)] == [smiles_tok.encode(t) for t in good]

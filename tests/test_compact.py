@@ -6,13 +6,13 @@ import random
 import statistics
 
 import pytest
+from conftest import full_corpus_enabled
 from hypothesis import given
+from strategies import smiles_like
 
 import chemtok
 from chemtok.compact import CompactModel, WordRules, load_compact_model, split_words, train_compact_model
 from chemtok.io import read_records
-from conftest import full_corpus_enabled
-from strategies import smiles_like
 
 atom = chemtok.SmilesTokenizer(engine="python")
 compact = chemtok.SmilesTokenizer(model="compact")

@@ -11,10 +11,10 @@ import random
 from pathlib import Path
 
 import pytest
+from conftest import DATA, default_tokenizers, full_corpus_enabled, grammar_corpus_files
 
 import chemtok
 from chemtok.io import read_records
-from conftest import DATA, default_tokenizers, full_corpus_enabled, grammar_corpus_files
 
 SAMPLE_SIZE = 3000
 NOT_SMILES = {"FAIL": 1, "c1c[nH]c2c1fccc2": 11}  # string -> position of the refusal

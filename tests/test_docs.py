@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import doctest
 import importlib
-import os
 import pkgutil
 import re
-from pathlib import Path
 
 import pytest
+from conftest import ROOT, SHARED
 
 import chemtok
-from conftest import ROOT, SHARED
 
 README = ROOT / "README.md"
 #: Optional dependencies (extras) a module may need; without them its examples skip.

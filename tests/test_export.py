@@ -18,14 +18,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import DATA, full_corpus_enabled
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import inchi_like, sequence_like, smiles_like
 
 import chemtok
 from chemtok.export import pre_tokenizer_patterns, read_metadata, to_tokenizers, tokenizer_json
 from chemtok.io import read_records
-from conftest import DATA, full_corpus_enabled
-from strategies import inchi_like, sequence_like, smiles_like
 
 SAMPLE_SIZE = 3000
 TOKENIZERS = {
@@ -287,6 +287,8 @@ def test_exported_file_matches_chemtok_on_the_corpus_without_chemtok(
         text=True,
         cwd=tmp_path,
         stdin=subprocess.DEVNULL,
+        timeout=600,
+        check=False,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     report = json.loads(out.stdout.strip().splitlines()[-1])

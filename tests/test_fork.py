@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import ROOT
 
 #: Seconds a whole scenario (interpreter start, parent, both children) may take.

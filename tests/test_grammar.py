@@ -94,5 +94,5 @@ def test_broken_markers_and_invalid_toml(tmp_path) -> None:
 def test_vocabulary_must_cover_the_grammar() -> None:
     from chemtok.vocab import Vocabulary
 
-    with pytest.raises(chemtok.GrammarError, match="missing .* base tokens"):
+    with pytest.raises(chemtok.GrammarError, match=r"missing .* base tokens"):
         chemtok.SmilesTokenizer(vocabulary=Vocabulary(["C", "O"], name="tiny"))

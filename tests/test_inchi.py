@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import given
+from strategies import inchi_like
 
 import chemtok
-from strategies import inchi_like
 
 tok = chemtok.InchiTokenizer()
 
@@ -28,7 +28,7 @@ def test_no_token_spans_two_layers() -> None:
     for token in tokens:
         assert "/" not in token[1:], token  # a slash only ever starts a token
     assert tokens[-2:] == ["/b", "M"]
-    assert ["/i", "3", "+", "1", "/h", "D"] == tokens[tokens.index("/i") : tokens.index("/i") + 6]
+    assert tokens[tokens.index("/i") : tokens.index("/i") + 6] == ["/i", "3", "+", "1", "/h", "D"]
 
 
 @pytest.mark.parametrize(

@@ -16,8 +16,8 @@ import pytest
 from conftest import ROOT
 from test_io_commit import CHILD_TIMEOUT, hidden, lay_out, snapshot
 
-from chemtok.io.commit import OutputSet, clean_stale
 from chemtok.errors import ChemtokError
+from chemtok.io.commit import OutputSet, clean_stale
 from chemtok.io.guards import (
     OutputClashError,
     Terminated,
@@ -186,7 +186,7 @@ def test_the_same_file_under_another_name_is_refused(tmp_path: Path, monkeypatch
     else:
         given = tmp_path / "hard.npy"
         os.link(tmp_path / "out.offsets.npy", given)
-    with pytest.raises(OutputClashError, match="out.offsets.npy"):
+    with pytest.raises(OutputClashError, match=r"out\.offsets\.npy"):
         check_not_an_output(given, outputs)
 
 

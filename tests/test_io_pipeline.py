@@ -74,7 +74,7 @@ def test_encode_chunks_yields_every_record_once(tok: object, tmp_path: Path) -> 
     a.write_text("CCO\nCC§\n")
     b.write_bytes(b"C\rCC\rCCC\r")  # CR-only line ends: three records
     seen = []
-    for source, path, chunk, done in encode_chunks([str(a), str(b)], ["smi", "smi"], tok, policy="skip", chunk_size=2):
+    for source, _path, chunk, done in encode_chunks([str(a), str(b)], ["smi", "smi"], tok, policy="skip", chunk_size=2):
         kept = {int(chunk.numbers[i]) for i in done.kept}
         failed = {f.record for f in done.failures}
         assert kept.isdisjoint(failed) and kept | failed == set(chunk.numbers)

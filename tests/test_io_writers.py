@@ -178,7 +178,7 @@ def test_output_paths_and_check_run_paths() -> None:
 
 def test_the_pipeline_refuses_an_errors_file_that_is_a_sidecar(tok: Any, tmp_path: Path) -> None:
     src = smiles_file(tmp_path / "in.smi", 5)
-    with pytest.raises(OutputClashError, match="out.offsets.npy"):
+    with pytest.raises(OutputClashError, match=r"out\.offsets\.npy"):
         tokenize_files([str(src)], ["smi"], tok, str(tmp_path / "out.npy"), modality="smiles", errors=str(tmp_path / "out.offsets.npy"))
     assert sorted(os.listdir(tmp_path)) == ["in.smi"]
 

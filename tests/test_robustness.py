@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from conftest import default_tokenizers
 from hypothesis import given
 from hypothesis import strategies as st
 
 import chemtok
-from conftest import default_tokenizers
 
 TOKENIZERS = default_tokenizers()
 # Characters that matter to the grammars, mixed with anything Unicode has (surrogates too).

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import marked_text, plain_text
 
 import chemtok
 from chemtok.grammar import load_markers
-from strategies import marked_text, plain_text
 
 router = chemtok.ChemTokenizer()
 

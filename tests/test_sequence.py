@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given
+from strategies import sequence_like
 
 import chemtok
 from chemtok.sequence import SequenceTokenizer
-from strategies import sequence_like
 
 protein = chemtok.ProteinTokenizer()
 dna = chemtok.DnaTokenizer()

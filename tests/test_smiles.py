@@ -8,11 +8,11 @@ import re
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import bracket_atom, smiles_like
 
 import chemtok
 from chemtok.grammar import load_smiles_grammar
 from chemtok.smiles import smiles_base_tokens
-from strategies import bracket_atom, smiles_like
 
 tok = chemtok.SmilesTokenizer()
 

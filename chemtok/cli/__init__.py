@@ -39,7 +39,8 @@ import argparse
 import importlib
 import os
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from chemtok import __version__
 from chemtok.cli import bench as _bench_cmd

@@ -13,7 +13,8 @@ import os
 import shutil
 import sys
 import time
-from typing import IO, Any, Sequence
+from collections.abc import Sequence
+from typing import IO, Any
 
 from chemtok.io.formats import INPUT_FORMATS, MODALITIES, InputError, UsageError, label
 

@@ -6,7 +6,8 @@ import argparse
 import os
 import sys
 import zlib
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from chemtok.cli.common import (
     EXIT_FAILED,

@@ -24,8 +24,9 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from chemtok.errors import ChemtokError, TokenizationError
 

@@ -535,7 +535,7 @@ class OutputSet:
             with contextlib.suppress(OSError):
                 _unlink(temp)
 
-    def __enter__(self) -> OutputSet:  # noqa: PYI034 - typing.Self needs Python 3.11
+    def __enter__(self) -> OutputSet:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:

@@ -62,7 +62,10 @@ class Encoder:
 
     def encode(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         if self.arrays:
-            return self.tok.encode_batch(texts, on_error=self.policy, num_threads=self.num_threads, return_arrays=True)  # type: ignore[no-any-return]
+            arrays: tuple[np.ndarray, np.ndarray] = self.tok.encode_batch(
+                texts, on_error=self.policy, num_threads=self.num_threads, return_arrays=True
+            )
+            return arrays
         from chemtok.base import rows_to_arrays
 
         return rows_to_arrays(self.tok.encode_batch(texts, on_error=self.policy, num_threads=self.num_threads))
@@ -105,7 +108,7 @@ class Encoder:
             end = min(n, pos + size)
             later = [k for k in known if k > pos]
             if later:
-                end = min(end, min(later))
+                end = min(end, *later)
             try:
                 ids, offsets = self.encode(texts[pos:end])
             except TokenizationError as err:

@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Callable, Iterator, Sequence
+from typing import IO, TYPE_CHECKING, Any
 
 from chemtok import __version__
-from chemtok.io.readers import Chunk, read_chunks
 from chemtok.io.encoder import Encoded, Encoder, Failure, encode_chunk
+from chemtok.io.readers import Chunk, read_chunks
 from chemtok.io.writers import OutputError
 
 if TYPE_CHECKING:
@@ -237,7 +238,7 @@ def encode_chunks(
     column: str | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     num_threads: int | None = None,
-) -> Iterator[tuple[int, str, Chunk, Encoded]]:
+) -> Generator[tuple[int, str, Chunk, Encoded], None, None]:
     """Yield ``(input index, input path, chunk, encoded)`` for every chunk of the inputs, in order.
 
     A background thread reads and decodes the next chunks while this one encodes (the

@@ -16,8 +16,9 @@ import io
 import json
 import re
 import zlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator, Sequence, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from chemtok.io.formats import InputError, UsageError, label
 
@@ -146,7 +147,8 @@ def _read_generic(path: str, fmt: str, column: str | None, chunk_size: int, *, s
 
     ``skip``: leave out records numbered up to ``skip`` (already given by the Arrow reader).
     """
-    chunk: Chunk = Chunk([], [])
+    numbers: list[int] = []  # the current chunk's, appended to as records arrive
+    chunk = Chunk(numbers, [])
     records = read_records(path, column=column, format=fmt)
     last = 0
     while True:
@@ -160,7 +162,7 @@ def _read_generic(path: str, fmt: str, column: str | None, chunk_size: int, *, s
         except (OSError, EOFError, zlib.error, InputError) as err:
             fault = str(err) if isinstance(err, InputError) else f"cannot read {label(path)}: {err}"
             chunk.problems[len(chunk.texts)] = (fault, None)
-            chunk.numbers.append(last + 1)  # type: ignore[attr-defined]
+            numbers.append(last + 1)
             chunk.texts.append(None)
             chunk.fault = fault
             yield chunk
@@ -170,11 +172,12 @@ def _read_generic(path: str, fmt: str, column: str | None, chunk_size: int, *, s
         last = record.number
         if record.text is None:
             chunk.problems[len(chunk.texts)] = (record.error or "unreadable record", record.raw)
-        chunk.numbers.append(record.number)  # type: ignore[attr-defined]
+        numbers.append(record.number)
         chunk.texts.append(record.text)
         if len(chunk.texts) >= chunk_size:
             yield chunk
-            chunk = Chunk([], [])
+            numbers = []
+            chunk = Chunk(numbers, [])
     if chunk.texts:
         yield chunk
 
@@ -200,16 +203,18 @@ class ArrowTexts(Sequence["str | None"]):
     @overload
     def __getitem__(self, index: slice) -> list[str | None]: ...
 
-    def __getitem__(self, index: int | slice) -> str | None | list[str | None]:
+    def __getitem__(self, index: int | slice) -> str | list[str | None] | None:
         if isinstance(index, slice):
             return self.to_list()[index]
-        return self.array[index].as_py()  # type: ignore[no-any-return]
+        value: str | None = self.array[index].as_py()
+        return value
 
     def __iter__(self) -> Iterator[str | None]:
         return iter(self.to_list())
 
     def to_list(self) -> list[str | None]:
-        return self.array.to_pylist()  # type: ignore[no-any-return]
+        values: list[str | None] = self.array.to_pylist()
+        return values
 
 
 #: Bytes pyarrow parses per block: a few chunks of typical SMILES rows. A row longer

@@ -26,12 +26,12 @@ import gzip
 import io
 import json
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 from chemtok.io.formats import FORMATS, InputError, detect_format
-
 
 __all__ = ["BLOCK_SIZE", "Record", "decode_record", "iter_blocks", "iter_lines", "open_input", "read_records"]
 
@@ -62,7 +62,7 @@ def open_input(path: str | Path) -> IO[bytes]:
         stream: IO[bytes] = sys.stdin.buffer
         head = stream.peek(2)[:2] if hasattr(stream, "peek") else b""
     else:
-        file = open(path, "rb")
+        file = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
         head = file.peek(2)[:2]
         stream = file
     if head == b"\x1f\x8b":

@@ -33,9 +33,10 @@ from __future__ import annotations
 import contextlib
 import gzip
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 from chemtok.errors import ChemtokError
 from chemtok.io import Record
@@ -285,7 +286,7 @@ def _record(block: SdfBlock, prop: str | None, from_molblock: Any) -> Record:
         try:
             mol = from_molblock(molblock)
             problem = None
-        except Exception as err:  # noqa: BLE001 - RDKit raises bare RuntimeError/ValueError on odd blocks
+        except Exception as err:
             mol, problem = None, str(err)
     if mol is None:
         detail = problem or "; ".join(messages) or "RDKit returned no molecule"

@@ -301,7 +301,7 @@ class Writer(abc.ABC):
     def _complete(self, metadata: dict[str, Any]) -> None:
         """Finish every temporary file (headers, index, metadata); the commit follows."""
 
-    def _close(self) -> None:
+    def _close(self) -> None:  # noqa: B027 - optional hook, empty by default
         """Release what the format holds open besides the set's handles; must not raise."""
 
     def finalize(self, summary: Mapping[str, Any] | None = None) -> list[Path]:
@@ -350,7 +350,7 @@ class Writer(abc.ABC):
         if self.outputs is not None:
             self.outputs.abort()
 
-    def __enter__(self) -> Writer:  # noqa: PYI034 - typing.Self needs Python 3.11
+    def __enter__(self) -> Writer:
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
@@ -480,7 +480,8 @@ class JsonlWriter(Writer):
         if self._id_text is None or len(self._id_text) < needed:
             size = max(needed, self.vocab_size)
             self._id_text = np.array([str(i) for i in range(size)], dtype=object)
-        return self._id_text[ids].tolist()  # type: ignore[no-any-return]
+        strings: list[str] = self._id_text[ids].tolist()
+        return strings
 
     def write(self, records: np.ndarray, source: int, ids: np.ndarray, offsets: np.ndarray) -> None:
         base = int(offsets[0])

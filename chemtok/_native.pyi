@@ -1,0 +1,54 @@
+"""Types of the compiled core ``chemtok._native`` (``rust/chemtok-py/src/lib.rs``).
+
+Keep in step with the ``#[pymethods]`` of ``Engine`` there; :mod:`chemtok.native`
+subclasses it as :class:`~chemtok.native.NativeEngine`.
+"""
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+_OnError = Literal["raise", "skip", "fallback"]
+
+class Engine:
+    def __init__(
+        self,
+        kind: str,
+        modality: str,
+        grammar: Mapping[str, Any],
+        tokens: Iterable[str],
+        compact: Mapping[str, Any] | None = None,
+    ) -> None: ...
+    def tokenize(self, text: str, on_error: _OnError) -> list[str]: ...
+    def encode(self, text: str, on_error: _OnError) -> list[int]: ...
+    def encode_batch(
+        self, texts: Iterable[str], on_error: _OnError, num_threads: int | None = None
+    ) -> list[list[int]]: ...
+    def encode_batch_arrays(
+        self, texts: Iterable[str], on_error: _OnError, num_threads: int | None = None
+    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]: ...
+    def encode_arrow_buffers(
+        self,
+        length: int,
+        offset: int,
+        large: bool,
+        validity: Any | None,
+        offsets: Any,
+        data: Any,
+        on_error: _OnError,
+        num_threads: int | None = None,
+    ) -> tuple[
+        npt.NDArray[np.uint32],
+        npt.NDArray[np.int64],
+        npt.NDArray[np.uint8],
+        list[tuple[int, int, str]],
+    ]: ...
+    @property
+    def modality(self) -> str: ...
+    @property
+    def vocab_size(self) -> int: ...
+    def __reduce__(self) -> tuple[type[Engine], tuple[Any, ...]]: ...
