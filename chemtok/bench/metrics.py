@@ -47,6 +47,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 from collections.abc import Iterable, Sequence
@@ -127,10 +128,8 @@ def smiles_lexeme_spans(smiles: str) -> list[Span]:
     while pos < n:
         end = pos + 1  # a character no rule covers is a unit of its own
         if smiles.startswith(bracket_open, pos):
-            try:
+            with contextlib.suppress(NoRule):  # an unclosed bracket: "[" alone is the unit
                 end = lexer.bracket_parts(smiles, pos)[0]  # type: ignore[attr-defined]
-            except NoRule:
-                pass
         else:
             m = top.match(smiles, pos)
             if m:

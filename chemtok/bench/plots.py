@@ -153,7 +153,7 @@ def plot_results(result: BenchmarkResult, out_dir: str | Path) -> list[str]:
     # 2. Distribution of tokens per record: rows of panels, each panel as wide as its
     # boxes, so that every row fills the canvas (mixed text with 11 tokenizers is wide).
     boxes = {g: sum(1 for s in summary if s["group"] == g) for g in groups}
-    per_row = max(8, max(boxes.values()))
+    per_row = max(8, *boxes.values())
     panel_rows: list[list[str]] = [[]]
     for group in groups:
         if panel_rows[-1] and sum(boxes[g] for g in panel_rows[-1]) + boxes[group] > per_row:

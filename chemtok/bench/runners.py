@@ -110,7 +110,7 @@ class BaselineRunner(Runner):
         self.name = baseline.name
         try:
             self.tok = Tokenizer.from_file(baseline.path)
-        except Exception as err:  # noqa: BLE001 (tokenizers raises a bare Exception)
+        except Exception as err:  # tokenizers raises a bare Exception
             raise ValueError(f"baseline {baseline.name!r}: {baseline.path} is not a loadable tokenizer.json ({err})") from None
         config = json.loads(self.tok.to_str())
         self.unk_ids, self.fallback_ids = model_unk_and_fallback(self.tok, config)

@@ -150,15 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             # messages) needs text, and would otherwise fail with "a lone surrogate".
             err(f"argument {position} is not valid text in the locale's encoding ({sys.getfilesystemencoding()}): {shown!r}")
             return EXIT_USAGE
-    bench = None
-    if _command_of(args_list) == "bench":
-        try:
-            bench = importlib.import_module("chemtok.bench")
-        except ModuleNotFoundError as error:
-            if error.name != "chemtok.bench":
-                raise
-            err("the bench subcommand is not available in this installation (chemtok/bench.py is missing)")
-            return EXIT_USAGE
+    # The bench package (numpy, matplotlib on use) loads only for its own subcommand.
+    bench = importlib.import_module("chemtok.bench") if _command_of(args_list) == "bench" else None
     parser = build_parser(bench)
     try:
         args = parser.parse_args(args_list)
