@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, overload, runtime_checkable
 
 from chemtok.errors import DecodeError, TokenizationError
-from chemtok.vocab import Vocabulary, byte_of_token, fallback_tokens
+from chemtok.vocab import Vocabulary, byte_of_token, fallback_tokens, read_vocabulary_file, write_vocabulary_file
 
 if TYPE_CHECKING:
     import numpy as np
@@ -424,8 +425,24 @@ class GrammarTokenizer:
 
         return load(directory, engine=engine, expect=cls)
 
+    def _custom_vocabulary(self) -> Vocabulary | None:
+        """The vocabulary to save beside the options; ``None`` when it is the shipped one."""
+        return None
+
     def _save_options(self, directory: Any) -> dict[str, Any]:
-        return {"on_error": self.on_error}
+        options: dict[str, Any] = {"on_error": self.on_error}
+        vocabulary = self._custom_vocabulary()
+        if vocabulary is not None:
+            path = write_vocabulary_file(Path(directory) / f"{self.name}_vocab.json", vocabulary)
+            options["vocabulary_file"] = path.name
+        return options
+
+    @classmethod
+    def _saved_vocabulary(cls, directory: Any, options: Any) -> Vocabulary | None:
+        """The vocabulary :meth:`_save_options` wrote, or ``None`` for the shipped one."""
+        if "vocabulary_file" not in options.table:
+            return None
+        return read_vocabulary_file(Path(directory) / options.get("vocabulary_file", str), name=cls.name)
 
     @classmethod
     def _from_options(cls, directory: Any, options: Any, *, engine: Engine) -> Any:

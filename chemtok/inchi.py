@@ -24,7 +24,7 @@ from typing import Any
 from chemtok.base import Engine, GrammarTokenizer, NoRule, OnError, read_on_error
 from chemtok.grammar import InchiGrammar, load_inchi_grammar, load_markers
 from chemtok.smiles import _alternation, _dedupe
-from chemtok.vocab import Vocabulary, load_vocab_file, read_vocabulary_file, require_tokens, write_vocabulary_file
+from chemtok.vocab import Vocabulary, load_vocab_file, require_tokens
 
 __all__ = ["InchiTokenizer", "inchi_base_tokens", "InchiLexer", "VOCAB_FILE"]
 
@@ -113,18 +113,9 @@ class InchiTokenizer(GrammarTokenizer):
     def _init_kwargs(self) -> dict[str, Any]:
         return {**super()._init_kwargs(), "vocabulary": self._custom_vocabulary()}
 
-    def _save_options(self, directory: Path) -> dict[str, Any]:
-        options = super()._save_options(directory)
-        vocabulary = self._custom_vocabulary()
-        if vocabulary is not None:
-            options["vocabulary_file"] = write_vocabulary_file(directory / VOCAB_FILE, vocabulary).name
-        return options
-
     @classmethod
     def _from_options(cls, directory: Path, options: Any, *, engine: Engine) -> InchiTokenizer:
-        vocabulary = None
-        if "vocabulary_file" in options.table:
-            vocabulary = read_vocabulary_file(directory / options.get("vocabulary_file", str), name="inchi")
+        vocabulary = cls._saved_vocabulary(directory, options)
         return cls(on_error=read_on_error(options), engine=engine, vocabulary=vocabulary)
 
     def _lex_at(self, text: str, pos: int, out: list[str]) -> int:

@@ -47,7 +47,7 @@ from chemtok.compact import (
 )
 from chemtok.errors import DataFileError
 from chemtok.grammar import SmilesGrammar, load_markers, load_smiles_grammar
-from chemtok.vocab import Vocabulary, load_vocab_file, read_vocabulary_file, require_tokens, write_vocabulary_file
+from chemtok.vocab import Vocabulary, load_vocab_file, require_tokens
 
 __all__ = ["SmilesTokenizer", "smiles_base_tokens", "SmilesLexer", "VOCAB_FILE"]
 
@@ -301,16 +301,11 @@ class SmilesTokenizer(GrammarTokenizer):
         else:
             self.compact_model.save(directory / MODEL_FILE)
             options["model_file"] = MODEL_FILE
-        vocabulary = self._custom_vocabulary()
-        if vocabulary is not None:
-            options["vocabulary_file"] = write_vocabulary_file(directory / VOCAB_FILE, vocabulary).name
         return options
 
     @classmethod
     def _from_options(cls, directory: Path, options: Any, *, engine: Engine) -> SmilesTokenizer:
-        vocabulary = None
-        if "vocabulary_file" in options.table:
-            vocabulary = read_vocabulary_file(directory / options.get("vocabulary_file", str), name="smiles")
+        vocabulary = cls._saved_vocabulary(directory, options)
         if "model_file" not in options.table:
             choices = ["atom", *SHIPPED_MODELS]
             model = options.get("model", str, lambda v: None if v in choices else f"must be one of {choices}")
