@@ -56,12 +56,6 @@ from chemtok.compact import train_compact_model as train_compact_model
 # RDKit round-trip checks (RDKit is imported only when a check runs)
 from chemtok import validate as validate
 
-# AutoTokenizer.from_pretrained(dir) for saved HFChemTokenizer directories, registered
-# when transformers is imported (chemtok itself never imports it).
-from chemtok import _transformers_hook
-
-_transformers_hook.install()
-
 __all__ = [
     "__version__",
     "ChemtokError",

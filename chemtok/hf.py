@@ -1,14 +1,13 @@
 """Hugging Face ``transformers`` integration: :class:`HFChemTokenizer` over the router.
 
 Needs the optional extra (``pip install "chemtok[hf]"``); ``import chemtok`` never
-imports ``transformers``, this module does. The class is registered with
-``AutoTokenizer`` when this module is imported — and ``import chemtok`` arranges for that
-to happen as soon as ``transformers`` is imported (see ``chemtok/_transformers_hook.py``),
-so a saved directory loads with ``AutoTokenizer.from_pretrained(dir)`` after a plain
-``import chemtok``. Without chemtok imported at all,
-``AutoTokenizer.from_pretrained(dir, trust_remote_code=True)`` also works: the saved
-directory holds a three-line ``tokenization_chemtok.py`` that imports this class from the
-installed chemtok (no chemtok code is copied). What a saved directory holds, and how loading
+imports ``transformers``, this module does. Importing it registers the class with
+``AutoTokenizer`` (``AutoTokenizer.register``), and a saved directory's
+``tokenizer_config.json`` names it (``tokenizer_class``), so after ``import chemtok.hf``
+a saved directory loads with ``AutoTokenizer.from_pretrained(dir)``. Without that import,
+``AutoTokenizer.from_pretrained(dir, trust_remote_code=True)`` works too: the config's
+``auto_map`` names the three-line ``tokenization_chemtok.py`` the directory holds, which
+imports this class from the installed chemtok (no chemtok code is copied). What a saved directory holds, and how loading
 checks it, is :mod:`chemtok.hf_manifest`.
 
 What the class guarantees:
@@ -229,9 +228,11 @@ class HFChemTokenizer(PreTrainedTokenizer):
 
     # -- tokenizing ---------------------------------------------------------------------
 
-    def tokenize(self, text: str, **kwargs: Any) -> list[str]:  # type: ignore[override]
-        """Token strings of ``text`` (namespaced, see the module docs); no special tokens added."""
-        return [self._tokens[i] for i in self._chem.encode(text)]
+    def tokenize(self, text: str, pair: str | None = None, add_special_tokens: bool = False, **kwargs: Any) -> list[str]:
+        """Token strings of ``text`` (namespaced, see the module docs); no special tokens added by default."""
+        if pair is None and not add_special_tokens:
+            return [self._tokens[i] for i in self._chem.encode(text)]
+        return [self._tokens[i] for i in self.encode(text, pair, add_special_tokens=add_special_tokens)]
 
     def _tokenize(self, text: str, **kwargs: Any) -> list[str]:
         return self.tokenize(text)
@@ -276,6 +277,8 @@ class HFChemTokenizer(PreTrainedTokenizer):
     def num_special_tokens_to_add(self, pair: bool = False) -> int:
         return sum(isinstance(entry, int) for entry, _ in self._template(pair))
 
+    # transformers' base classes disagree on the positional order of the options (the
+    # Python backend has no return_offsets_mapping), so no signature matches both.
     def _encode_plus(  # type: ignore[override]
         self,
         text: Any,
@@ -464,9 +467,14 @@ class HFChemTokenizer(PreTrainedTokenizer):
 
     # -- decoding -----------------------------------------------------------------------
 
-    def _decode(  # type: ignore[override]
-        self, token_ids: int | Sequence[int], skip_special_tokens: bool = False, **kwargs: Any
+    def _decode(
+        self,
+        token_ids: int | list[int],
+        skip_special_tokens: bool = False,
+        clean_up_tokenization_spaces: bool | None = None,
+        **kwargs: Any,
     ) -> str:
+        # clean_up_tokenization_spaces is ignored: chemtok's decode is exact, never cleaned up.
         ids = [token_ids] if isinstance(token_ids, int) else [int(i) for i in token_ids]
         return self._chem.decode(ids, skip_special_tokens=skip_special_tokens)
 
@@ -518,6 +526,5 @@ def _token_table(chem: ChemTokenizer) -> tuple[list[str], dict[str, int]]:
     return table, vocab
 
 
-AutoTokenizer.register(
-    ChemtokConfig, slow_tokenizer_class=HFChemTokenizer, exist_ok=True
-)
+# What makes AutoTokenizer.from_pretrained(dir) find the class after `import chemtok.hf`.
+AutoTokenizer.register(ChemtokConfig, slow_tokenizer_class=HFChemTokenizer, exist_ok=True)

@@ -70,7 +70,7 @@ def build_chem(
     if smiles_model != "atom":
         from chemtok.smiles import SmilesTokenizer
 
-        kwargs["smiles"] = SmilesTokenizer(model=smiles_model)  # type: ignore[call-arg, unused-ignore]
+        kwargs["smiles"] = SmilesTokenizer(model=smiles_model)
     if base_file is None:
         return ChemTokenizer(**kwargs)
     if chemtok_file is not None:  # a saved directory: the roles it recorded

@@ -298,6 +298,13 @@ class IdSpace:
             return self._text.id_to_token(token_id - self._blocks["text"].offset)
         return string
 
+    def _string(self, token_id: int) -> str:
+        """The stored string of an id outside the text block (only text ids have none)."""
+        string = self._strings[token_id]
+        if string is None:  # pragma: no cover - callers pass special, marker, byte or modality ids
+            raise AssertionError(f"id {token_id} is a text id: ask the text model for its string")
+        return string
+
     def token_to_id(self, token: str, modality: str | None) -> int | None:
         """The id of ``token`` in a namespace; see :meth:`chemtok.ChemTokenizer.token_to_id`."""
         if modality not in self._blocks:
@@ -332,9 +339,9 @@ class IdSpace:
         for name in ("special", "marker"):
             block = self._blocks[name]
             for i in range(block.offset, block.offset + block.size):
-                string = self._strings[i]
+                string = self._string(i)
                 tokens[i] = string
-                reserved.add(string)  # type: ignore[arg-type]
+                reserved.add(string)
         text = self._blocks["text"]
         for string, local in self._text.get_vocab().items():
             if 0 <= local < text.size:
@@ -410,7 +417,7 @@ class IdSpace:
 
     def decode(self, ids: Sequence[int], *, skip_special_tokens: bool = False) -> str:
         """The text of ``ids``; see :meth:`chemtok.ChemTokenizer.decode`."""
-        kinds, strings, size = self._kinds, self._strings, self._size
+        kinds, size = self._kinds, self._size
         text_offset = self._blocks["text"].offset
         byte_offset = self._blocks["byte"].offset
         out: list[str] = []
@@ -444,6 +451,6 @@ class IdSpace:
             run_kind = -1
             if kind == _SPECIAL and skip_special_tokens:
                 continue
-            out.append(strings[token_id])  # type: ignore[arg-type]
+            out.append(self._string(token_id))
         flush()
         return "".join(out)

@@ -341,12 +341,13 @@ def test_readme_hf_example(index: int, monkeypatch: pytest.MonkeyPatch, tmp_path
     exec(compile(block, f"README.md Hugging Face block {index}", "exec"), {"__name__": "readme"})
 
 
-def test_auto_tokenizer_after_plain_import_chemtok(tmp_path) -> None:
-    """`import chemtok` (not chemtok.hf) is enough: the class registers when transformers loads."""
+def test_auto_tokenizer_after_import_chemtok_hf(tmp_path: Path) -> None:
+    """The README's one line, `import chemtok.hf`, is what AutoTokenizer needs (no trust_remote_code)."""
     HFChemTokenizer().save_pretrained(tmp_path)
     code = (
         "import sys, chemtok\n"
-        "assert 'transformers' not in sys.modules\n"
+        "assert 'transformers' not in sys.modules  # import chemtok stays light\n"
+        "import chemtok.hf\n"
         "from transformers import AutoTokenizer\n"
         f"tok = AutoTokenizer.from_pretrained({str(tmp_path)!r})\n"
         "print(type(tok).__name__, tok('[START_SMILES]CCO[END_SMILES]', add_special_tokens=False)['input_ids'])\n"

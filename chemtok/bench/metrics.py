@@ -52,6 +52,10 @@ import functools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chemtok.smiles import SmilesLexer
 
 __all__ = [
     "Alignment",
@@ -99,7 +103,7 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 @functools.lru_cache(maxsize=1)
-def _smiles_lexer() -> object:
+def _smiles_lexer() -> SmilesLexer:
     from chemtok.grammar import load_smiles_grammar
     from chemtok.smiles import SmilesLexer
 
@@ -121,15 +125,15 @@ def smiles_lexeme_spans(smiles: str) -> list[Span]:
     from chemtok.base import NoRule
 
     lexer = _smiles_lexer()
-    top = lexer.top  # type: ignore[attr-defined]
-    bracket_open = lexer.grammar.bracket_open  # type: ignore[attr-defined]
+    top = lexer.top
+    bracket_open = lexer.grammar.bracket_open
     spans: list[Span] = []
     pos, n = 0, len(smiles)
     while pos < n:
         end = pos + 1  # a character no rule covers is a unit of its own
         if smiles.startswith(bracket_open, pos):
             with contextlib.suppress(NoRule):  # an unclosed bracket: "[" alone is the unit
-                end = lexer.bracket_parts(smiles, pos)[0]  # type: ignore[attr-defined]
+                end = lexer.bracket_parts(smiles, pos)[0]
         else:
             m = top.match(smiles, pos)
             if m:

@@ -37,7 +37,7 @@ _MEGATRON_UINT16_LIMIT = 65500
 
 def _bytes_of(array: np.ndarray) -> memoryview:
     """The bytes of a contiguous array, without the copy ``tobytes()`` makes."""
-    return memoryview(array).cast("B")  # type: ignore[arg-type]
+    return array.data.cast("B")
 
 
 class _NpyStream:

@@ -219,20 +219,28 @@ def _encode_arrow(encoder: Encoder, texts: ArrowTexts) -> Encoded | None:
     return Encoded(np.arange(len(texts)), flat, offsets - offsets[0], [])
 
 
+def _read_texts(texts: list[str | None]) -> list[str]:
+    """``texts`` of records that were all read (an unreadable one is in ``chunk.problems``)."""
+    read = [t for t in texts if t is not None]
+    if len(read) != len(texts):  # pragma: no cover - the readers keep problems and None together
+        raise RuntimeError("an unreadable record is missing from chunk.problems")
+    return read
+
+
 def encode_chunk(encoder: Encoder, chunk: Chunk, path: str, policy: str) -> Encoded:
     import numpy as np
 
-    if isinstance(chunk.texts, ArrowTexts) and not chunk.problems:
-        fast = _encode_arrow(encoder, chunk.texts)
+    texts = chunk.texts
+    if isinstance(texts, ArrowTexts):
+        fast = _encode_arrow(encoder, texts) if not chunk.problems else None
         if fast is not None:
             return fast
-        chunk.texts = chunk.texts.to_list()
-    texts = chunk.texts
+        texts = chunk.texts = texts.to_list()
     numbers = chunk.numbers
     if policy == "raise":
         # Encode up to the first unreadable record; stop at the first failure.
         end = min(chunk.problems) if chunk.problems else len(texts)
-        pieces, failures = encoder.encode_checked(texts[:end], stop_at_first=True)  # type: ignore[arg-type]
+        pieces, failures = encoder.encode_checked(_read_texts(texts[:end]), stop_at_first=True)
         kept, ids, offsets = join_pieces(pieces)
         if failures:
             index, err = failures[0]
@@ -243,13 +251,14 @@ def encode_chunk(encoder: Encoder, chunk: Chunk, path: str, policy: str) -> Enco
             return Encoded(kept, ids, offsets, [], stop, end)
         return Encoded(kept, ids, offsets, [])
     if chunk.problems:
-        valid = [i for i, t in enumerate(texts) if t is not None]
-        pieces, found = encoder.encode_checked([texts[i] for i in valid], stop_at_first=False)  # type: ignore[misc]
+        present = [(i, t) for i, t in enumerate(texts) if t is not None]
+        valid = [i for i, _ in present]
+        pieces, found = encoder.encode_checked([t for _, t in present], stop_at_first=False)
         kept_valid, ids, offsets = join_pieces(pieces)
         kept = np.asarray(valid, dtype=np.int64)[kept_valid]
         found = [(valid[i], err) for i, err in found]
     else:
-        pieces, found = encoder.encode_checked(texts, stop_at_first=False)  # type: ignore[arg-type]
+        pieces, found = encoder.encode_checked(_read_texts(texts), stop_at_first=False)
         kept, ids, offsets = join_pieces(pieces)
     bad = [(i, failure_of(err, numbers[i], path, texts[i])) for i, err in found]
     bad += [(i, failure_of(None, numbers[i], path, None, why)) for i, (why, _) in chunk.problems.items()]

@@ -18,7 +18,7 @@ import re
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, overload
+from typing import IO, TYPE_CHECKING, Any, overload
 
 from chemtok.io.formats import InputError, UsageError, label
 
@@ -45,7 +45,7 @@ class Chunk:
     """
 
     numbers: Sequence[int]
-    texts: list[str | None]
+    texts: list[str | None] | ArrowTexts
     problems: dict[int, tuple[str, bytes | None]] = field(default_factory=dict)
     #: Set on the last chunk of an input that could not be read to its end (corrupt
     #: gzip, an I/O error): the problem of its last record, which stands for the rest.
@@ -67,9 +67,9 @@ class Chunk:
 _INNER_SPACE = re.compile(r"[^\S\n]")
 
 
-def _position(raw: object) -> int | None:
+def _position(raw: IO[bytes]) -> int | None:
     try:
-        return int(raw.tell())  # type: ignore[attr-defined]
+        return int(raw.tell())
     except (AttributeError, OSError, ValueError):  # a pipe
         return None
 
@@ -148,7 +148,8 @@ def _read_generic(path: str, fmt: str, column: str | None, chunk_size: int, *, s
     ``skip``: leave out records numbered up to ``skip`` (already given by the Arrow reader).
     """
     numbers: list[int] = []  # the current chunk's, appended to as records arrive
-    chunk = Chunk(numbers, [])
+    texts: list[str | None] = []
+    chunk = Chunk(numbers, texts)
     records = read_records(path, column=column, format=fmt)
     last = 0
     while True:
@@ -161,9 +162,9 @@ def _read_generic(path: str, fmt: str, column: str | None, chunk_size: int, *, s
             break
         except (OSError, EOFError, zlib.error, InputError) as err:
             fault = str(err) if isinstance(err, InputError) else f"cannot read {label(path)}: {err}"
-            chunk.problems[len(chunk.texts)] = (fault, None)
+            chunk.problems[len(texts)] = (fault, None)
             numbers.append(last + 1)
-            chunk.texts.append(None)
+            texts.append(None)
             chunk.fault = fault
             yield chunk
             return
@@ -171,14 +172,14 @@ def _read_generic(path: str, fmt: str, column: str | None, chunk_size: int, *, s
             raise UsageError(str(err)) from None
         last = record.number
         if record.text is None:
-            chunk.problems[len(chunk.texts)] = (record.error or "unreadable record", record.raw)
+            chunk.problems[len(texts)] = (record.error or "unreadable record", record.raw)
         numbers.append(record.number)
-        chunk.texts.append(record.text)
-        if len(chunk.texts) >= chunk_size:
+        texts.append(record.text)
+        if len(texts) >= chunk_size:
             yield chunk
-            numbers = []
-            chunk = Chunk(numbers, [])
-    if chunk.texts:
+            numbers, texts = [], []
+            chunk = Chunk(numbers, texts)
+    if texts:
         yield chunk
 
 
@@ -265,7 +266,7 @@ def _read_table_arrow(path: str, fmt: str, column: str | None, chunk_size: int) 
                 consumed = _position(raw) if source is handle else None
                 for start in range(0, len(array), chunk_size):
                     part = array.slice(start, chunk_size)
-                    yield Chunk(range(given + 1, given + 1 + len(part)), ArrowTexts(part), consumed=consumed)  # type: ignore[arg-type]
+                    yield Chunk(range(given + 1, given + 1 + len(part)), ArrowTexts(part), consumed=consumed)
                     given += len(part)
             return
     except (pa.ArrowException, OSError, EOFError, zlib.error, KeyError):

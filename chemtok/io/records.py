@@ -29,7 +29,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from chemtok.io.formats import FORMATS, InputError, detect_format
 
@@ -61,18 +61,23 @@ def open_input(path: str | Path) -> IO[bytes]:
     if str(path) == "-":
         stream: IO[bytes] = sys.stdin.buffer
         head = stream.peek(2)[:2] if hasattr(stream, "peek") else b""
-    else:
-        file = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
-        head = file.peek(2)[:2]
-        stream = file
-    if head == b"\x1f\x8b":
-        unzipped = gzip.GzipFile(fileobj=stream)
-        if stream is not sys.stdin.buffer:
-            # GzipFile(fileobj=...) leaves the file open when it closes (a ResourceWarning:
-            # unclosed file); as its myfileobj it is closed with it, as gzip.open does.
-            unzipped.myfileobj = stream  # type: ignore[assignment]
-        return unzipped  # type: ignore[return-value]
-    return stream
+        if head == GZIP_MAGIC:
+            return binary_io(gzip.GzipFile(fileobj=stream))
+        return stream
+    file = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
+    if file.peek(2)[:2] != GZIP_MAGIC:
+        return file
+    file.close()
+    # gzip.open opens (and closes with itself) its own file: no unclosed-file ResourceWarning.
+    return binary_io(gzip.open(path, "rb"))
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def binary_io(stream: gzip.GzipFile) -> IO[bytes]:
+    """A ``GzipFile`` as the ``IO[bytes]`` it implements (typeshed types it as ``BufferedIOBase``)."""
+    return cast("IO[bytes]", stream)
 
 
 def decode_record(number: int, raw: bytes) -> Record:

@@ -32,14 +32,16 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from chemtok.errors import ChemtokError
 from chemtok.io import Record
+from chemtok.io.records import GZIP_MAGIC
 
 __all__ = [
     "read_sdf",
@@ -57,7 +59,6 @@ SDF_SUFFIXES = (".sdf", ".sd", ".mol")
 
 #: Bytes read at a time while splitting; a molblock may span several reads.
 _READ_SIZE = 1 << 16
-_GZIP_MAGIC = b"\x1f\x8b"
 # RDKit prefixes each logged line with a "[hh:mm:ss] " time stamp.
 _TIMESTAMP = re.compile(r"^\[\d\d:\d\d:\d\d\] ", re.MULTILINE)
 # An SD data header: "> <NAME>" with anything (a registry number, "(1)") around it.
@@ -116,7 +117,7 @@ class SdfBlock:
         return self.molblock.split(b"\n", 1)[0]
 
 
-def _lines(handle: IO[bytes]) -> Iterator[bytes]:
+def _lines(handle: Readable) -> Iterator[bytes]:
     """The lines of ``handle`` without their ends, for LF, CRLF and CR-only files alike."""
     pending = b""
     while True:
@@ -158,7 +159,7 @@ def _block_of(number: int, lines: list[bytes]) -> SdfBlock:
     return SdfBlock(number, b"\n".join(lines[: end + 1]), properties)
 
 
-def split_molblocks(handle: IO[bytes]) -> Iterator[SdfBlock]:
+def split_molblocks(handle: Readable) -> Iterator[SdfBlock]:
     """Split an uncompressed SD stream into molecules, one per ``$$$$``-terminated record.
 
     The last record may lack its ``$$$$``; whitespace after the last ``$$$$`` is not
@@ -215,10 +216,18 @@ def rdkit_messages() -> Iterator[list[str]]:
                 messages.extend(line.strip() for line in text.splitlines() if line.strip())
 
 
+class Readable(Protocol):
+    """What the SD splitter reads from: a binary file, a ``GzipFile``, a :class:`_Prepended`."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def seek(self, offset: int, /) -> object: ...
+
+
 class _Prepended:
     """A readable stream: ``head`` then the rest of ``stream``."""
 
-    def __init__(self, head: bytes, stream: IO[bytes]) -> None:
+    def __init__(self, head: bytes, stream: Readable) -> None:
         self._head = head
         self._stream = stream
 
@@ -231,14 +240,18 @@ class _Prepended:
             return head[:size]
         return head + self._stream.read(size - len(head))
 
+    def seek(self, offset: int, /) -> int:
+        """Not supported: the caller's stream is read once, front to back."""
+        raise io.UnsupportedOperation("an SD stream without peek() cannot seek")
 
-def _open(source: str | Path | IO[bytes], stack: contextlib.ExitStack) -> IO[bytes]:
+
+def _open(source: str | Path | IO[bytes], stack: contextlib.ExitStack) -> Readable:
     """A binary stream over ``source``, gzip decompressed by magic bytes or ``.gz`` suffix.
 
     Handles opened here are closed by ``stack``; a caller's handle is left open.
     """
     if isinstance(source, (str, Path)):
-        handle: IO[bytes] = stack.enter_context(open(source, "rb"))  # noqa: SIM115 - closed by the stack
+        handle: Readable = stack.enter_context(open(source, "rb"))  # noqa: SIM115 - closed by the stack
         by_suffix = str(source).lower().endswith(".gz")
     else:
         handle, by_suffix = source, False
@@ -246,9 +259,9 @@ def _open(source: str | Path | IO[bytes], stack: contextlib.ExitStack) -> IO[byt
         head = handle.peek(2)[:2]
     else:  # read the magic bytes and put them back in front (the caller's handle stays open)
         head = handle.read(2)
-        handle = _Prepended(head, handle)  # type: ignore[assignment]
-    if head == _GZIP_MAGIC or (by_suffix and head):
-        unpacked: IO[bytes] = gzip.GzipFile(fileobj=handle)  # type: ignore[assignment]
+        handle = _Prepended(head, handle)
+    if head == GZIP_MAGIC or (by_suffix and head):
+        unpacked = gzip.GzipFile(fileobj=handle)
         stack.callback(unpacked.close)
         return unpacked
     return handle

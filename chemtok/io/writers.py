@@ -451,13 +451,13 @@ class JsonlWriter(Writer):
         self._token_json: dict[int, str] = {}
         self._stdout = str(path) == "-"
         if self._stdout:
-            self._out: IO[bytes] = sys.stdout.buffer
+            self._out: IO[bytes] | gzip.GzipFile = sys.stdout.buffer
         else:
             with self._aborting():
                 self._out = self._set.open_temp(self.path)
                 if self.path.name.lower().endswith(".gz"):
                     self._gzip = gzip.GzipFile(fileobj=self._out, mode="wb", compresslevel=6, mtime=0)
-                    self._out = self._gzip  # type: ignore[assignment]
+                    self._out = self._gzip
         self._source_json = [json.dumps(s, ensure_ascii=False) for s in self.sources]
         self._id_text: Any = None
 
