@@ -37,6 +37,8 @@ __all__ = [
     "Engine",
     "ON_ERROR_POLICIES",
     "ENGINES",
+    "ROUTER_ALIASES",
+    "ROUTER_MODALITY",
     "Tokenizer",
     "GrammarTokenizer",
     "NoRule",
@@ -52,6 +54,13 @@ ON_ERROR_POLICIES: tuple[OnError, ...] = ("raise", "skip", "fallback")
 #: native when the compiled core is importable, else the reference.
 Engine = Literal["auto", "native", "python"]
 ENGINES: tuple[Engine, ...] = ("auto", "native", "python")
+#: The router's modality (:class:`~chemtok.ChemTokenizer`): scientific text with
+#: ``[START_*]`` markers. Its one name (``ChemTokenizer.name``, ``get_tokenizer``,
+#: ``--modality``, the io and bench groups); not the text model's ``"text"``.
+ROUTER_MODALITY = "mixed"
+#: Other names accepted for :data:`ROUTER_MODALITY` where users type one
+#: (:func:`chemtok.get_tokenizer`, the command line's ``--modality``).
+ROUTER_ALIASES = ("chem",)
 
 
 def rows_to_arrays(rows: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,9 @@ so ``--modality smiles`` means the same model everywhere.
 Example:
     >>> import chemtok
     >>> chemtok.list_tokenizers()
-    ['chem', 'dna', 'inchi', 'protein', 'smiles', 'text']
+    ['dna', 'inchi', 'mixed', 'protein', 'smiles', 'text']
+    >>> chemtok.get_tokenizer("chem") is chemtok.get_tokenizer("mixed")  # an alias of the router
+    True
     >>> chemtok.get_tokenizer("smiles").tokenize("ClCBr")
     ['Cl', 'C', 'Br']
 """
@@ -20,15 +22,29 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from chemtok.base import ROUTER_ALIASES, ROUTER_MODALITY
 from chemtok.errors import UnknownTokenizerError
+from chemtok.idspace import MODALITY_ORDER
 
 if TYPE_CHECKING:
     from chemtok.base import Engine
 
-__all__ = ["MODALITIES", "get_tokenizer", "list_tokenizers", "load_tokenizer"]
+__all__ = ["MODALITIES", "canonical_modality", "get_tokenizer", "list_tokenizers", "load_tokenizer"]
 
-#: Modalities :func:`load_tokenizer` builds; ``mixed`` is the marker router over text.
-MODALITIES = ("smiles", "inchi", "protein", "dna", "text", "mixed")
+#: Modalities :func:`load_tokenizer` builds (the command line's ``--modality`` values):
+#: the grammar modalities, the text model, and the marker router over text
+#: (:data:`~chemtok.base.ROUTER_MODALITY`, ``"mixed"``).
+MODALITIES = (*MODALITY_ORDER, "text", ROUTER_MODALITY)
+
+
+def canonical_modality(name: str) -> str:
+    """``name`` with the router's aliases (:data:`~chemtok.base.ROUTER_ALIASES`) resolved.
+
+    Example:
+        >>> canonical_modality("chem"), canonical_modality("smiles")
+        ('mixed', 'smiles')
+    """
+    return ROUTER_MODALITY if name in ROUTER_ALIASES else name
 
 
 def _factories() -> dict[str, Callable[[], Any]]:
@@ -39,7 +55,7 @@ def _factories() -> dict[str, Callable[[], Any]]:
     from chemtok.text import TextTokenizer
 
     return {
-        "chem": ChemTokenizer,
+        ROUTER_MODALITY: ChemTokenizer,
         "dna": DnaTokenizer,
         "inchi": InchiTokenizer,
         "protein": ProteinTokenizer,
@@ -53,13 +69,19 @@ def list_tokenizers() -> list[str]:
     return sorted(_factories())
 
 
-@functools.cache
 def get_tokenizer(name: str) -> Any:
     """Return the default tokenizer registered as ``name`` (one instance per process).
+
+    ``name`` is one of :func:`list_tokenizers` or an alias of the router (``"chem"``).
 
     Raises:
         UnknownTokenizerError: ``name`` is not registered; the message lists the names.
     """
+    return _default_tokenizer(canonical_modality(name))
+
+
+@functools.cache
+def _default_tokenizer(name: str) -> Any:
     factories = _factories()
     if name not in factories:
         raise UnknownTokenizerError(f"no tokenizer named {name!r}; choose one of {sorted(factories)}")
@@ -78,7 +100,7 @@ def load_tokenizer(
     """The tokenizer for ``modality``, optionally with a saved text model from ``tokenizer_dir``.
 
     Args:
-        modality: one of :data:`MODALITIES`.
+        modality: one of :data:`MODALITIES` (or a router alias, ``"chem"``).
         tokenizer_dir: a directory holding a Hugging Face ``tokenizer.json`` (or the
             file itself), the text model of ``text`` or ``mixed``; the grammar
             modalities always use the built-in grammars and vocabularies.
@@ -100,6 +122,7 @@ def load_tokenizer(
     """
     import chemtok
 
+    modality = canonical_modality(modality)
     if modality not in MODALITIES:
         raise ValueError(f"unknown modality {modality!r}; choose one of {', '.join(MODALITIES)}")
     policy: dict[str, Any] = {} if on_error == "raise" else {"on_error": on_error}
@@ -108,9 +131,9 @@ def load_tokenizer(
     if tokenizer_dir is not None:
         path = Path(tokenizer_dir)
         file = path / "tokenizer.json" if path.is_dir() else path
-        if modality not in ("text", "mixed"):
+        if modality not in ("text", ROUTER_MODALITY):
             raise ValueError(
-                f"--tokenizer loads a text model (tokenizer.json) for --modality text or mixed; "
+                f"--tokenizer loads a text model (tokenizer.json) for --modality text or {ROUTER_MODALITY}; "
                 f"--modality {modality} always uses chemtok's built-in {modality} grammar"
             )
         if not file.is_file():
@@ -133,7 +156,7 @@ def load_tokenizer(
             smiles = chemtok.SmilesTokenizer(engine=engine_name, model=smiles_model, **policy)
         else:
             smiles = smiles_model
-        if modality == "mixed":
+        if modality == ROUTER_MODALITY:
             return chemtok.ChemTokenizer(
                 text=text_model, smiles=smiles, strict_markers=strict_markers, engine=engine_name, **policy
             )

@@ -42,7 +42,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chemtok.base import Engine, GrammarTokenizer, OnError, check_on_error, rows_to_arrays
+from chemtok.base import ROUTER_MODALITY, Engine, GrammarTokenizer, OnError, check_on_error, rows_to_arrays
 from chemtok.batch import encode_rows
 from chemtok.errors import DataFileError
 from chemtok.grammar import load_markers, markers_from_table
@@ -91,7 +91,7 @@ class ChemTokenizer:
         ['text', 'marker', 'protein', 'marker', 'text']
     """
 
-    name = "chem"
+    name = ROUTER_MODALITY
 
     def __init__(
         self,

@@ -1066,3 +1066,11 @@ def test_a_failing_row_of_an_arrow_read_tsv_keeps_its_number(policy: str, tmp_pa
     ids, offsets = np.load(tmp_path / "m.npy"), np.load(tmp_path / "m.offsets.npy")
     good = [t for t in texts if "\u00a7" not in t]
     assert [ids[a:b].tolist() for a, b in itertools.pairwise(offsets)] == [smiles_tok.encode(t) for t in good]
+
+
+def test_router_alias_chem_is_the_mixed_modality(capsys: pytest.CaptureFixture[str]) -> None:
+    text = "Ethanol [START_SMILES]CCO[END_SMILES]"
+    outputs = [run(["inspect", "--modality", name, text], capsys) for name in ("mixed", "chem")]
+    assert outputs[0][0] == 0 and outputs[0] == outputs[1]
+    assert chemtok.get_tokenizer("chem") is chemtok.get_tokenizer("mixed")
+    assert chemtok.ChemTokenizer.name == "mixed"

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chemtok.base import ROUTER_MODALITY
 from chemtok.bench.metrics import Span, inchi_layer_spans, smiles_lexeme_spans
 from chemtok.io.formats import infer_modality
 
@@ -48,7 +49,7 @@ __all__ = [
 MODALITIES = ("smiles", "inchi", "protein", "dna", "text")
 #: Summary groups, in display order: ``reactions`` are SMILES inputs from ``.rsmi``
 #: files; text inputs are ``mixed`` when some record has a marker, else ``text``.
-GROUPS = ("smiles", "reactions", "inchi", "protein", "dna", "mixed", "text")
+GROUPS = ("smiles", "reactions", "inchi", "protein", "dna", ROUTER_MODALITY, "text")
 #: Name of chemtok's own rows (atom-level SMILES, the default model).
 CHEMTOK = "chemtok"
 #: Name of the rows of chemtok's compact SMILES model (``SmilesTokenizer(model="compact")``).
@@ -98,7 +99,7 @@ def group_of(spec_path: str, modality: str, has_markers: bool = False) -> str:
     if modality == "smiles" and Path(stripped_name(spec_path)).suffix == ".rsmi":
         return "reactions"
     if modality == "text" and has_markers:
-        return "mixed"
+        return ROUTER_MODALITY
     return modality
 
 

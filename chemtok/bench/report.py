@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chemtok.base import ROUTER_MODALITY
 from chemtok.bench.inputs import CHEMTOK, GROUPS, Baseline
 from chemtok.bench.metrics import percentile, rate
 from chemtok.bench.plots import plot_results
@@ -160,7 +161,7 @@ def summarize(rows: Sequence[dict[str, Any]], lengths: Mapping[tuple[str, str], 
             "intact_alignment": pooled_rate(aligned, "intact_alignment", "alignment_tokens"),
             "layer_alignment": pooled_rate(layered, "layer_alignment", "layer_alignment_tokens"),
         }
-        if group in ("mixed", "text"):
+        if group in (ROUTER_MODALITY, "text"):
             for key in ("marker_tokens", "inside_tokens", "outside_tokens", "crossing_tokens"):
                 entry["mean_" + key] = rate(sum(r[key] for r in members), records)
         out.append(entry)
@@ -309,7 +310,7 @@ def summary_tables(summary: Sequence[dict[str, Any]]) -> list[str]:
             "llrrrrrrr",
         )
     )
-    text = [s for s in summary if s["group"] == "mixed"]
+    text = [s for s in summary if s["group"] == ROUTER_MODALITY]
     if text:
         lines += ["", "### Mixed text (inputs with markers): where the tokens go (mean per record)", ""]
         lines.extend(
@@ -344,7 +345,7 @@ def _detail_table(group: str, rows: Sequence[dict[str, Any]]) -> list[str]:
         ]
     elif group == "inchi":
         extra = [("layer", lambda r: _fmt_pct(r["layer_alignment"]))]
-    elif group == "mixed":
+    elif group == ROUTER_MODALITY:
         extra = [
             ("markers", lambda r: _fmt_num(r.get("mean_marker_tokens"))),
             ("inside", lambda r: _fmt_num(r.get("mean_inside_tokens"))),

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chemtok.base import ROUTER_MODALITY
 from chemtok.bench.inputs import (
     CHEMTOK,
     COMPACT,
@@ -307,7 +308,7 @@ def compact_smiles() -> Any | None:
 
 def _router(name: str, smiles_model: Any) -> RouterRunner:
     """chemtok's router with its own text model (``chemtok`` or ``chemtok-compact`` rows on text)."""
-    return RouterRunner(name, load_tokenizer("mixed", smiles_model=smiles_model, on_error="fallback", strict_markers=False))
+    return RouterRunner(name, load_tokenizer(ROUTER_MODALITY, smiles_model=smiles_model, on_error="fallback", strict_markers=False))
 
 
 def _hybrid(baseline: Baseline, smiles: Any | None) -> RouterRunner:
@@ -353,7 +354,7 @@ def select_runners(
         wanted.append((COMPACT + ":text", _router, (COMPACT, compact)))
     for name, tok in extra.items():
         kind = getattr(tok, "name", None)
-        if modality == "text" and kind == "chem":
+        if modality == "text" and kind == ROUTER_MODALITY:
             wanted.append((name + ":text", RouterRunner, (name, tok)))
         elif kind == modality:
             wanted.append((name + ":" + modality, ModalityRunner, (name, tok)))
@@ -462,7 +463,7 @@ def run_benchmark(
         segments: list[list[Any]] | None = None
         if mod == "text":
             if router is None:
-                router = load_tokenizer("mixed", strict_markers=False)
+                router = load_tokenizer(ROUTER_MODALITY, strict_markers=False)
             segments = [split_segments(router, text) for text in texts]
         units = [record_units(mod, text, segments[i] if segments else None) for i, text in enumerate(texts)]
         plain_segments = [[(s.modality, s.start, s.end) for s in segs] for segs in segments] if segments else None

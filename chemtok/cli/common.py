@@ -16,7 +16,9 @@ import time
 from collections.abc import Sequence
 from typing import IO, Any
 
+from chemtok.base import ON_ERROR_POLICIES, ROUTER_ALIASES, ROUTER_MODALITY
 from chemtok.io.formats import INPUT_FORMATS, MODALITIES, InputError, UsageError, label
+from chemtok.registry import canonical_modality
 
 __all__ = [
     "EXIT_FAILED",
@@ -26,10 +28,13 @@ __all__ = [
     "MODALITIES",
     "ON_ERROR_CHOICES",
     "PROG",
+    "ROUTER_ALIASES",
+    "ROUTER_MODALITY",
     "Formatter",
     "InputError",
     "Progress",
     "UsageError",
+    "canonical_modality",
     "check_inputs",
     "choose_column",
     "err",
@@ -40,7 +45,7 @@ __all__ = [
     "visible",
 ]
 
-ON_ERROR_CHOICES = ("raise", "skip", "fallback")
+ON_ERROR_CHOICES = ON_ERROR_POLICIES
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -12,7 +12,10 @@ from chemtok.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     MODALITIES,
+    ROUTER_ALIASES,
+    ROUTER_MODALITY,
     Formatter,
+    canonical_modality,
     err,
     load_tokenizer,
     visible,
@@ -32,7 +35,10 @@ def add_parser(sub: Any) -> None:
         formatter_class=Formatter,
     )
     p.add_argument("string", metavar="STRING", help="the string to tokenize ('-' reads it from standard input)")
-    p.add_argument("--modality", choices=MODALITIES, default="mixed", help="default: mixed (the marker router)")
+    p.add_argument(
+        "--modality", type=canonical_modality, choices=MODALITIES, default=ROUTER_MODALITY,
+        help=f"default: {ROUTER_MODALITY} (the marker router; alias: {', '.join(ROUTER_ALIASES)})",
+    )
     p.add_argument("--tokenizer", metavar="DIR", help="tokenizer.json for the text model (text or mixed)")
     p.add_argument("--strict-markers", action=argparse.BooleanOptionalAction, default=True, help="mixed: fail on bad markers (default)")
     p.add_argument("--engine", choices=("auto", "native", "python"), default="auto", help="tokenizer engine")
@@ -74,8 +80,11 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(lines[1:3]), file=sys.stderr)
         if isinstance(error, MarkerError):
             print("  Markers must pair up; --no-strict-markers keeps unknown or unbalanced markers as text.", file=sys.stderr)
-        elif args.modality != "mixed":
-            print("  Is this the right --modality? (default: mixed, text with [START_SMILES]-style markers)", file=sys.stderr)
+        elif args.modality != ROUTER_MODALITY:
+            print(
+                f"  Is this the right --modality? (default: {ROUTER_MODALITY}, text with [START_SMILES]-style markers)",
+                file=sys.stderr,
+            )
         return EXIT_FAILED
     width = max(60, min(120, shutil.get_terminal_size((80, 24)).columns))
     print(f"{args.modality}: {len(spans)} tokens, {len(text)} characters")

@@ -19,6 +19,7 @@ from chemtok.cli.common import (
     Formatter,
     Progress,
     UsageError,
+    canonical_modality,
     check_inputs,
     choose_column,
     err,
@@ -89,7 +90,7 @@ def add_parser(sub: Any) -> None:
         help="output file; its extension picks the format (.parquet .jsonl .jsonl.gz .npy .bin, '-' = JSON Lines on stdout)",
     )
     p.add_argument(
-        "--modality", choices=MODALITIES,
+        "--modality", type=canonical_modality, choices=MODALITIES,
         help="what the records are; 'mixed' = text with [START_SMILES]...[END_SMILES]-style markers (default: from the extension or --column)",
     )
     p.add_argument("--column", metavar="NAME", help="the column (CSV/TSV/Parquet) or field (JSON Lines) holding the records")

@@ -28,7 +28,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from chemtok.base import ROUTER_MODALITY
 from chemtok.errors import ChemtokError, TokenizationError
+from chemtok.idspace import MODALITY_ORDER
+from chemtok.registry import MODALITIES
 
 __all__ = [
     "ColumnChoice",
@@ -43,7 +46,7 @@ __all__ = [
 ]
 
 #: The modalities a column can be chosen for (the CLI's ``--modality`` values).
-COLUMN_MODALITIES = ("smiles", "inchi", "protein", "dna", "text", "mixed")
+COLUMN_MODALITIES = MODALITIES
 
 #: The largest share of a failing record's characters that may be foreign to the
 #: grammar for ``--on-error fallback`` to be recommended (and only when no other grammar
@@ -61,7 +64,7 @@ COLUMN_MODALITIES = ("smiles", "inchi", "protein", "dna", "text", "mixed")
 FALLBACK_MAX_FOREIGN = 0.10
 
 #: Modalities whose tokenizers have byte fallback; the text model has no fallback.
-_GRAMMAR_MODALITIES = ("smiles", "inchi", "protein", "dna")
+_GRAMMAR_MODALITIES = MODALITY_ORDER
 
 # Words of a header name: "smiles"/"inchi" anywhere (case-insensitive, so "InChIKey" is
 # inchi + Key and "canonicalsmiles" is canonical + smiles), else camelCase parts, runs
@@ -197,7 +200,7 @@ def column_modalities(name: str) -> frozenset[str]:
     elif words & _NUCLEOTIDE_ALONE:
         found.add("dna")
     if words & _TEXT_WORDS:
-        found.update(("text", "mixed"))
+        found.update(("text", ROUTER_MODALITY))
     return frozenset(found)
 
 
@@ -211,7 +214,7 @@ def modality_of_column(name: str | None) -> str | None:
     if not name:
         return None
     found = column_modalities(name)
-    if found == {"text", "mixed"}:
+    if found == {"text", ROUTER_MODALITY}:
         return None
     return next(iter(found)) if len(found) == 1 else None
 
@@ -293,7 +296,7 @@ def _tokenizer(tokenizer_or_modality: Any) -> Any:
     if isinstance(tokenizer_or_modality, str):
         from chemtok.registry import get_tokenizer
 
-        return get_tokenizer("chem" if tokenizer_or_modality == "mixed" else tokenizer_or_modality)
+        return get_tokenizer(tokenizer_or_modality)
     return tokenizer_or_modality
 
 

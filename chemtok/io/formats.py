@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from chemtok.io.columns import modality_of_column
+from chemtok.registry import MODALITIES as _REGISTRY_MODALITIES
 
 __all__ = [
     "FORMATS",
@@ -31,8 +32,8 @@ __all__ = [
     "resolve_modality",
 ]
 
-#: Values of ``--modality``; ``mixed`` is the marker router over text.
-MODALITIES = ("smiles", "inchi", "protein", "dna", "text", "mixed")
+#: Values of ``--modality`` (:data:`chemtok.registry.MODALITIES`; ``mixed`` is the marker router).
+MODALITIES = _REGISTRY_MODALITIES
 
 #: Formats by file extension (after removing ``.gz``).
 FORMATS = {
