@@ -98,7 +98,15 @@ class Tokenizer(Protocol):
 
     def get_vocab(self) -> dict[str, int]: ...
 
-    def id_to_token(self, token_id: int) -> str: ...
+    def id_to_token(self, token_id: int) -> str:
+        """The token string of an id, checked by :func:`check_token_id` in every tokenizer.
+
+        An int (or ``operator.index``-able, e.g. a numpy integer) below ``len(self)``;
+        negative ids do not count from the end. Out of range: ``DecodeError``; not an
+        integer (``bool`` included): ``TypeError``. ``HFChemTokenizer.convert_ids_to_tokens``
+        keeps the same contract and gives the namespaced strings of :meth:`get_vocab`.
+        """
+        ...
 
     def __len__(self) -> int: ...
 

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 
 from chemtok.errors import TokenizationError
 from chemtok.text import first_uncovered, strip_surrogates
-from chemtok.vocab import byte_of_token
+from chemtok.vocab import byte_of_token, is_surrogate
 
 if TYPE_CHECKING:
     from chemtok.base import GrammarTokenizer, OnError
@@ -217,7 +217,7 @@ def text_encoding(tok: TextTokenizer, text: str, policy: OnError) -> Encoding:
         raise RuntimeError("chemtok: the text model round trip failed only in encode_with_offsets; please report")
     offsets = tile_text_model_offsets(model_input, enc.offsets)
     if bad >= 0:  # "skip": the surrogates belong to no token
-        offsets = _map_to_original(offsets, [i for i, ch in enumerate(text) if not "\ud800" <= ch <= "\udfff"])
+        offsets = _map_to_original(offsets, [i for i, ch in enumerate(text) if not is_surrogate(ch)])
     return Encoding(ids, list(enc.tokens), offsets, [tok.name] * len(ids))
 
 

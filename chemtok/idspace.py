@@ -36,7 +36,7 @@ from chemtok.errors import DataFileError, DecodeError
 from chemtok.grammar import load_markers, markers_from_table
 from chemtok.specials import SPECIAL_ROLES
 from chemtok.text import first_uncovered
-from chemtok.vocab import BYTE_TOKENS, byte_of_token
+from chemtok.vocab import BYTE_TOKENS, byte_of_token, is_surrogate
 
 if TYPE_CHECKING:
     from chemtok.base import GrammarTokenizer
@@ -388,7 +388,7 @@ class IdSpace:
                 byte_offset = self._blocks["byte"].offset
                 plain_start = 0
                 for i, ch in enumerate(run):
-                    if "\ud800" <= ch <= "\udfff":
+                    if is_surrogate(ch):
                         if i > plain_start:
                             runs.append(TextRun(start + plain_start, run[plain_start:i], None))
                         ids = tuple(byte_offset + b for b in ch.encode("utf-8", "surrogatepass"))

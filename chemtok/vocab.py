@@ -29,6 +29,7 @@ __all__ = [
     "Vocabulary",
     "byte_token",
     "byte_of_token",
+    "is_surrogate",
     "load_vocab_file",
     "read_vocabulary_file",
     "write_vocabulary_file",
@@ -48,6 +49,19 @@ def byte_token(value: int) -> str:
 def byte_of_token(token: str) -> int | None:
     """Return the byte a fallback token stands for, or ``None`` for any other token."""
     return _BYTE_OF_TOKEN.get(token)
+
+
+def is_surrogate(char: str) -> bool:
+    """Whether ``char`` is a lone surrogate (U+D800 to U+DFFF), the one code point UTF-8 cannot encode.
+
+    Python strings hold them (``surrogateescape``-decoded bytes, unpaired JSON escapes);
+    no text model takes them and byte fallback spells them with ``surrogatepass``.
+
+    Example:
+        >>> is_surrogate("\\ud83d"), is_surrogate("C")
+        (True, False)
+    """
+    return "\ud800" <= char <= "\udfff"
 
 
 def fallback_tokens(char: str) -> list[str]:

@@ -61,6 +61,7 @@ from chemtok.cli.common import (
 )
 from chemtok.errors import ChemtokError
 from chemtok.io.guards import Terminated
+from chemtok.text import first_uncovered
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main", "version_line"]
 
@@ -115,14 +116,6 @@ def build_parser(bench: Any = None) -> argparse.ArgumentParser:
 
 
 
-def _has_surrogates(arg: str) -> bool:
-    try:
-        arg.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
 def _command_of(argv: Sequence[str]) -> str | None:
     for arg in argv:
         if not arg.startswith("-"):
@@ -141,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args_list = list(sys.argv[1:] if argv is None else argv)
     for position, arg in enumerate(args_list, 1):
-        if _has_surrogates(arg):
+        if first_uncovered(arg) >= 0:  # a lone surrogate
             try:
                 shown = os.fsencode(arg)  # the bytes as given (Python decoded them with surrogateescape)
             except UnicodeEncodeError:
