@@ -24,7 +24,6 @@ from chemtok.errors import DataFileError as DataFileError
 from chemtok.errors import DecodeError as DecodeError
 from chemtok.errors import GrammarError as GrammarError
 from chemtok.errors import MarkerError as MarkerError
-from chemtok.errors import RoundTripError as RoundTripError
 from chemtok.errors import TokenizationError as TokenizationError
 from chemtok.errors import UnknownTokenizerError as UnknownTokenizerError
 
@@ -63,7 +62,6 @@ __all__ = [
     "DecodeError",
     "GrammarError",
     "MarkerError",
-    "RoundTripError",
     "TokenizationError",
     "UnknownTokenizerError",
     "SmilesTokenizer",

@@ -446,7 +446,17 @@ class GrammarTokenizer:
         """The vocabulary to save beside the options; ``None`` when it is the shipped one."""
         return None
 
-    def _save_options(self, directory: Any) -> dict[str, Any]:
+    def save_options(self, directory: Any) -> dict[str, Any]:
+        """Write the files a saved copy needs into ``directory``; return the options (JSON).
+
+        The :class:`chemtok.persist.Saveable` hook :meth:`save` calls through
+        :func:`chemtok.persist.save`; :meth:`from_options` reads the options back.
+
+        Example:
+            >>> import chemtok, tempfile
+            >>> chemtok.ProteinTokenizer().save_options(tempfile.mkdtemp())
+            {'on_error': 'raise'}
+        """
         options: dict[str, Any] = {"on_error": self.on_error}
         vocabulary = self._custom_vocabulary()
         if vocabulary is not None:
@@ -456,13 +466,14 @@ class GrammarTokenizer:
 
     @classmethod
     def _saved_vocabulary(cls, directory: Any, options: Any) -> Vocabulary | None:
-        """The vocabulary :meth:`_save_options` wrote, or ``None`` for the shipped one."""
+        """The vocabulary :meth:`save_options` wrote, or ``None`` for the shipped one."""
         if "vocabulary_file" not in options.table:
             return None
         return read_vocabulary_file(Path(directory) / options.get("vocabulary_file", str), name=cls.name)
 
     @classmethod
-    def _from_options(cls, directory: Any, options: Any, *, engine: Engine) -> Any:
+    def from_options(cls, directory: Any, options: Any, *, engine: Engine) -> Any:
+        """Rebuild a tokenizer from what :meth:`save_options` wrote (``options``: a checked table reader)."""
         return cls(on_error=read_on_error(options), engine=engine)
 
     # -- portable export (chemtok.export) -----------------------------------------------

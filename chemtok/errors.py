@@ -22,7 +22,6 @@ __all__ = [
     "TokenizationError",
     "MarkerError",
     "DecodeError",
-    "RoundTripError",
     "UnknownTokenizerError",
 ]
 
@@ -162,10 +161,6 @@ class DecodeError(ChemtokError, ValueError):
 
     def __reduce__(self) -> tuple[type[DecodeError], tuple[int, str]]:
         return (type(self), (self.position, self.reason))
-
-
-class RoundTripError(ChemtokError, ValueError):
-    """A round trip that must be exact was not (raised by strict validators)."""
 
 
 class UnknownTokenizerError(ChemtokError, ValueError):

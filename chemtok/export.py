@@ -97,7 +97,6 @@ FORMAT_VERSION = 1
 #: refuses unknown top-level keys but ignores unknown keys inside ``model``.
 METADATA_KEY = "chemtok"
 _UNK = "<unk>"
-_DIGITS = "[0-9]"
 
 
 # -- regex building blocks (Oniguruma syntax, as used by tokenizers) ------------------

@@ -114,7 +114,7 @@ class InchiTokenizer(GrammarTokenizer):
         return {**super()._init_kwargs(), "vocabulary": self._custom_vocabulary()}
 
     @classmethod
-    def _from_options(cls, directory: Path, options: Any, *, engine: Engine) -> InchiTokenizer:
+    def from_options(cls, directory: Path, options: Any, *, engine: Engine) -> InchiTokenizer:
         vocabulary = cls._saved_vocabulary(directory, options)
         return cls(on_error=read_on_error(options), engine=engine, vocabulary=vocabulary)
 

@@ -19,16 +19,27 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
 
 from chemtok.errors import DataFileError
 
 if TYPE_CHECKING:
     from chemtok.base import Engine
+    from chemtok.grammar import TableReader
 
 T = TypeVar("T")
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "STATE_FILE", "load", "read_json", "read_json_file", "save", "write_json"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "STATE_FILE",
+    "Saveable",
+    "load",
+    "read_json",
+    "read_json_file",
+    "save",
+    "write_json",
+]
 
 #: The state file every saved directory holds.
 STATE_FILE = "chemtok_tokenizer.json"
@@ -71,6 +82,26 @@ def write_json(path: Path, data: Any) -> Path:
     return path
 
 
+class Saveable(Protocol):
+    """What :func:`save` and :func:`load` ask of a tokenizer class.
+
+    ``save_options(directory)`` writes the files the saved copy needs (a base model's
+    ``tokenizer.json``, a compact model, a custom vocabulary) into ``directory`` and
+    returns the JSON options; the classmethod ``from_options(directory, options, *,
+    engine)`` rebuilds the tokenizer from them (``options`` is a
+    :class:`~chemtok.grammar.TableReader` over the saved ``options`` object, so a wrong
+    key is a ``DataFileError`` naming it). ``fingerprint`` must survive the round trip.
+    """
+
+    @property
+    def fingerprint(self) -> str: ...
+
+    def save_options(self, directory: Path) -> dict[str, Any]: ...
+
+    @classmethod
+    def from_options(cls, directory: Path, options: TableReader, *, engine: Engine) -> Saveable: ...
+
+
 def _classes() -> dict[str, type]:
     from chemtok.inchi import InchiTokenizer
     from chemtok.router import ChemTokenizer
@@ -82,11 +113,11 @@ def _classes() -> dict[str, type]:
     return {cls.__name__: cls for cls in classes}
 
 
-def save(tok: Any, directory: str | Path) -> Path:
+def save(tok: Saveable, directory: str | Path) -> Path:
     """Write ``tok`` into ``directory`` (created if needed); return the directory.
 
-    The tokenizer's ``_save_options(directory)`` writes any files it needs and
-    returns its options; this writes the state file around them.
+    The tokenizer's ``save_options(directory)`` (:class:`Saveable`) writes any files it
+    needs and returns its options; this writes the state file around them.
     """
     from chemtok import __version__
 
@@ -94,7 +125,7 @@ def save(tok: Any, directory: str | Path) -> Path:
         raise TypeError(f"cannot save a {type(tok).__name__}; saveable: {sorted(_classes())}")
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)
-    options = tok._save_options(target)
+    options = tok.save_options(target)
     state = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -150,12 +181,12 @@ def load(directory: str | Path, *, engine: Engine = "auto", expect: type | None 
     )
     classes = _classes()
     name = top.get("class", str, lambda v: None if v in classes else f"must be one of {sorted(classes)}")
-    cls: Any = classes[name]
+    cls: type[Saveable] = classes[name]
     if expect is not None and not issubclass(cls, expect):
         raise DataFileError(label, "class", f"holds a {name}, not a {expect.__name__}; load it with chemtok.load")
     fingerprint = top.get("fingerprint", str)
     options = top.section("options")
-    tok = cls._from_options(root, options, engine=engine)
+    tok = cls.from_options(root, options, engine=engine)
     if tok.fingerprint != fingerprint:
         raise DataFileError(
             label,

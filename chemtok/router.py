@@ -308,7 +308,7 @@ class ChemTokenizer:
 
         return load(directory, engine=engine, expect=cls)
 
-    def _save_options(self, directory: Path) -> dict[str, Any]:
+    def save_options(self, directory: Path) -> dict[str, Any]:
         options: dict[str, Any] = {"on_error": self.on_error, "strict_markers": self.strict_markers}
         options["markers"] = None if self.markers == load_markers() else self.markers.as_dict()
         options["text"] = None
@@ -322,7 +322,7 @@ class ChemTokenizer:
         return options
 
     @classmethod
-    def _from_options(cls, directory: Path, options: Any, *, engine: Engine) -> ChemTokenizer:
+    def from_options(cls, directory: Path, options: Any, *, engine: Engine) -> ChemTokenizer:
         from chemtok.base import read_on_error
         from chemtok.persist import load
 

@@ -294,8 +294,8 @@ class SmilesTokenizer(GrammarTokenizer):
         rebuild, args = super().__reduce__()
         return (rebuild, args, {"model": self.model})
 
-    def _save_options(self, directory: Path) -> dict[str, Any]:
-        options = super()._save_options(directory)
+    def save_options(self, directory: Path) -> dict[str, Any]:
+        options = super().save_options(directory)
         if self.compact_model is None or self.model in SHIPPED_MODELS:
             options["model"] = self.model
         else:
@@ -304,7 +304,7 @@ class SmilesTokenizer(GrammarTokenizer):
         return options
 
     @classmethod
-    def _from_options(cls, directory: Path, options: Any, *, engine: Engine) -> SmilesTokenizer:
+    def from_options(cls, directory: Path, options: Any, *, engine: Engine) -> SmilesTokenizer:
         vocabulary = cls._saved_vocabulary(directory, options)
         if "model_file" not in options.table:
             choices = ["atom", *SHIPPED_MODELS]
