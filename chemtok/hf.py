@@ -224,6 +224,7 @@ class HFChemTokenizer(PreTrainedTokenizer):
                 f"chemtok's id space is closed and cannot take new tokens {unknown[:5]}; extend the base "
                 "text model's tokenizer.json instead and build with HFChemTokenizer.from_base(path)"
             )
+        # transformers accepts a mixed list at run time but types it as all-str or all-AddedToken.
         return int(super()._add_tokens(list(new_tokens), special_tokens=special_tokens))  # type: ignore[arg-type]
 
     # -- tokenizing ---------------------------------------------------------------------
