@@ -19,11 +19,12 @@ The policies, per call or per instance:
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, overload, runtime_checkable
 
 from chemtok.errors import DecodeError, TokenizationError
+from chemtok.reasons import reason_messages
 from chemtok.vocab import Vocabulary, byte_of_token, fallback_tokens, read_vocabulary_file, write_vocabulary_file
 
 if TYPE_CHECKING:
@@ -163,6 +164,20 @@ class GrammarTokenizer:
                     RuntimeWarning,
                     stacklevel=3,
                 )
+
+    @property
+    def reason_messages(self) -> Mapping[str, str]:
+        """The message of each refusal reason code (:mod:`chemtok.reasons`) of this grammar.
+
+        Both engines word a ``TokenizationError`` from this table; subclasses whose
+        messages name grammar values (InChI prefixes, a sequence alphabet) override it.
+
+        Example:
+            >>> import chemtok
+            >>> chemtok.SmilesTokenizer().reason_messages["bracket_not_closed"]
+            'bracket atom is not closed'
+        """
+        return reason_messages()
 
     @property
     def engine(self) -> str:
