@@ -243,11 +243,16 @@ class GrammarTokenizer:
             >>> tok.decode(tok.encode("CC(=O)O")) == "CC(=O)O"
             True
         """
-        if self._native is not None:
+        native = self._native
+        if native is not None:
+            # The common call first, with nothing re-checked: the policy was checked when
+            # set (and the core checks it again), and the core takes exactly a str.
+            if on_error is None and type(text) is str:
+                return native.encode(text, self.on_error)
             policy = self.on_error if on_error is None else check_on_error(on_error)
             if not isinstance(text, str):
                 raise TypeError(f"{type(self).__name__}.encode expects str, got {type(text).__name__}")
-            return self._native.encode(text, policy)
+            return native.encode(text, policy)
         table = self.vocabulary.token_to_id
         return [table[token] for token in self.tokenize(text, on_error=on_error)]
 

@@ -756,7 +756,15 @@ fn check_toy_merges(rng: &mut Rng, merges: &[(String, String)], texts: usize) {
             .collect();
         let mut buffer: Vec<u32> = vec![7, 7];
         buffer.extend(unit_names.iter().map(|u| ids[u.as_str()]));
+        let units_of_text = buffer.clone();
         table.apply(&mut buffer, 2);
+        // The word cache: the same words again (now cached on this thread), and merged
+        // afresh, give the same ids.
+        for apply in [Merges::apply, Merges::apply_uncached] {
+            let mut again = units_of_text.clone();
+            apply(&table, &mut again, 2);
+            assert_eq!(again, buffer, "cached and fresh merges differ on {unit_names:?}");
+        }
         assert_eq!(&buffer[..2], &[7, 7], "ids before the mark are kept");
         let got: Vec<String> = buffer[2..].iter().map(|&i| tokens[i as usize].clone()).collect();
         assert_eq!(got, expected, "units {unit_names:?}");

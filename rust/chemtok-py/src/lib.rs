@@ -25,6 +25,7 @@ use chemtok_core::{
 use numpy::PyArray1;
 use pyo3::buffer::PyUntypedBuffer;
 use pyo3::exceptions::{PyBufferError, PyKeyError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
@@ -176,6 +177,18 @@ fn str_bytes<'a>(text: &'a Bound<'_, PyString>) -> PyResult<Cow<'a, [u8]>> {
 /// The policy named by `on_error`, or the reference's `ValueError`.
 #[inline]
 fn policy(on_error: &Bound<'_, PyAny>) -> PyResult<OnError> {
+    // The policy names as Python interns them (string literals, the tokenizers'
+    // defaults): a pointer comparison, no string read, on the per-call path.
+    let py = on_error.py();
+    if on_error.is(intern!(py, "raise")) {
+        return Ok(OnError::Raise);
+    }
+    if on_error.is(intern!(py, "fallback")) {
+        return Ok(OnError::Fallback);
+    }
+    if on_error.is(intern!(py, "skip")) {
+        return Ok(OnError::Skip);
+    }
     if let Ok(name) = on_error.cast::<PyString>() {
         if let Some(policy) = name.to_str().ok().and_then(OnError::parse) {
             return Ok(policy);
