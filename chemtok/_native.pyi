@@ -19,7 +19,7 @@ class Engine:
         self,
         kind: str,
         modality: str,
-        grammar: Mapping[str, Any],
+        spec: str,
         tokens: Iterable[str],
         compact: Mapping[str, Any] | None = None,
     ) -> None: ...
@@ -47,6 +47,7 @@ class Engine:
         npt.NDArray[np.uint8],
         list[tuple[int, int, str]],
     ]: ...
+    def reason(self, code: str) -> str: ...
     @property
     def modality(self) -> str: ...
     @property

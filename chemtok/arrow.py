@@ -19,7 +19,8 @@ Two paths give the same result:
   protocol (no Python string per row), encodes the rows in parallel with the GIL
   released, and hands back flat numpy arrays that become the ``ids`` list array without
   a copy. Only a failed row's text becomes a Python string, to write its message here
-  (the core returns the row, position and reason; the message is formatted once, by
+  (the core returns the row, position and reason code; the code's message comes from
+  the one table in :mod:`chemtok.reasons`, and the rest of the message from
   :class:`~chemtok.errors.TokenizationError`).
 * the **reference path**, for every other tokenizer with ``encode_batch`` (the router,
   the text model, the Python engine): ``encode_batch`` over the rows, and on a batch
@@ -154,8 +155,8 @@ def _encode_native(pa: Any, engine: Any, chunk: Any, policy: str, num_threads: i
     rows = [row for row, _, _ in failures]
     # The same message tok.encode(text) raises: TokenizationError formats it.
     messages = [
-        str(TokenizationError(chunk[row].as_py(), position, engine.modality, reason))
-        for row, position, reason in failures
+        str(TokenizationError(chunk[row].as_py(), position, engine.modality, engine.reason(code)))
+        for row, position, code in failures
     ]
     return _list_array(pa, np, ids, row_offsets, status == _ROW_OK), _sparse_strings(pa, np, len(chunk), rows, messages)
 

@@ -19,11 +19,12 @@ The policies, per call or per instance:
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, overload, runtime_checkable
 
 from chemtok.errors import DecodeError, TokenizationError
+from chemtok.reasons import reason_messages
 from chemtok.vocab import Vocabulary, byte_of_token, fallback_tokens, read_vocabulary_file, write_vocabulary_file
 
 if TYPE_CHECKING:
@@ -182,6 +183,20 @@ class GrammarTokenizer:
                 )
 
     @property
+    def reason_messages(self) -> Mapping[str, str]:
+        """The message of each refusal reason code (:mod:`chemtok.reasons`) of this grammar.
+
+        Both engines word a ``TokenizationError`` from this table; subclasses whose
+        messages name grammar values (InChI prefixes, a sequence alphabet) override it.
+
+        Example:
+            >>> import chemtok
+            >>> chemtok.SmilesTokenizer().reason_messages["bracket_not_closed"]
+            'bracket atom is not closed'
+        """
+        return reason_messages()
+
+    @property
     def engine(self) -> str:
         """The engine in use: ``"native"`` or ``"python"``."""
         return "python" if self._native is None else "native"
@@ -245,11 +260,16 @@ class GrammarTokenizer:
             >>> tok.decode(tok.encode("CC(=O)O")) == "CC(=O)O"
             True
         """
-        if self._native is not None:
+        native = self._native
+        if native is not None:
+            # The common call first, with nothing re-checked: the policy was checked when
+            # set (and the core checks it again), and the core takes exactly a str.
+            if on_error is None and type(text) is str:
+                return native.encode(text, self.on_error)
             policy = self.on_error if on_error is None else check_on_error(on_error)
             if not isinstance(text, str):
                 raise TypeError(f"{type(self).__name__}.encode expects str, got {type(text).__name__}")
-            return self._native.encode(text, policy)
+            return native.encode(text, policy)
         table = self.vocabulary.token_to_id
         return [table[token] for token in self.tokenize(text, on_error=on_error)]
 

@@ -148,7 +148,7 @@ def _alt(*alternatives: str) -> str:
 
 def _smiles_patterns(tok: Any, unit: Vocabulary) -> list[str]:
     g = tok.grammar
-    lexer = tok._lexer
+    lexer = tok.lexer
     tokens = unit.tokens
     bracket_open, bracket_close = re.escape(g.bracket_open), re.escape(g.bracket_close)
     not_bracket = f"[^{bracket_open}{bracket_close}]"

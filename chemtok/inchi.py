@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from chemtok.base import Engine, GrammarTokenizer, NoRule, OnError, read_on_error
 from chemtok.grammar import InchiGrammar, load_inchi_grammar, load_markers
+from chemtok.reasons import REASONS, reason_messages
 from chemtok.smiles import _alternation, _dedupe
 from chemtok.vocab import Vocabulary, load_vocab_file, require_tokens
 
@@ -118,12 +120,22 @@ class InchiTokenizer(GrammarTokenizer):
         vocabulary = cls._saved_vocabulary(directory, options)
         return cls(on_error=read_on_error(options), engine=engine, vocabulary=vocabulary)
 
+    @property
+    def reason_messages(self) -> Mapping[str, str]:
+        """The refusal messages, naming this grammar's prefixes (see :mod:`chemtok.reasons`).
+
+        Example:
+            >>> InchiTokenizer().reason_messages["inchi_prefix"]
+            "an InChI starts with one of ['InChI=1S', 'InChI=1B', 'InChI=1']"
+        """
+        return reason_messages(prefixes=repr(list(self.grammar.prefixes)))
+
     def _lex_at(self, text: str, pos: int, out: list[str]) -> int:
         lx = self._lexer
         if pos == 0:
             m = lx.prefix.match(text)
             if not m:
-                raise NoRule(0, f"an InChI starts with one of {list(self.grammar.prefixes)}")
+                raise NoRule(0, self.reason_messages["inchi_prefix"])
             out.append(m.group())
             return m.end()
         char = text[pos]
@@ -149,4 +161,4 @@ class InchiTokenizer(GrammarTokenizer):
         if char in lx.punctuation:
             out.append(char)
             return pos + 1
-        raise NoRule(pos, "not an element symbol, number, layer tag or InChI punctuation")
+        raise NoRule(pos, REASONS["inchi_no_rule"])

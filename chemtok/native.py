@@ -7,8 +7,9 @@ tokens, the same ids and the same ``TokenizationError`` (position and reason) as
 reference, which ``tests/test_native.py`` checks on random and real inputs.
 
 Nothing is copied into Rust by hand: :meth:`NativeEngine.for_tokenizer` hands over the
-tokenizer's grammar (``grammar.as_dict()`` plus the derived tables the reference itself
-uses) and its vocabulary's token list in id order. For a compact SMILES model
+tokenizer's :func:`engine_spec` as JSON (``grammar.as_dict()``, the derived tables the
+reference itself uses and the messages of its reason codes, :mod:`chemtok.reasons`)
+and its vocabulary's token list in id order. For a compact SMILES model
 (``SmilesTokenizer(model=...)``) it also hands over the atom-level vocabulary, the merges
 in rank order and the :class:`~chemtok.compact.WordRules`; the core lexes atom-level
 units, splits them into merge words and applies the merges as
@@ -30,6 +31,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from chemtok.grammar import InchiGrammar, SequenceGrammar, SmilesGrammar
@@ -37,7 +39,7 @@ from chemtok.grammar import InchiGrammar, SequenceGrammar, SmilesGrammar
 if TYPE_CHECKING:
     from chemtok import _native
 
-__all__ = ["available", "supports", "NativeEngine"]
+__all__ = ["available", "supports", "engine_spec", "engine_spec_json", "NativeEngine"]
 
 _CompiledEngine: type[_native.Engine] | None
 try:
@@ -117,7 +119,9 @@ class NativeEngine(_EngineBase):
             Arrow ``string`` (``large=False``) or ``large_string`` array, read from its
             buffers in place; ``status`` uint8 per row (0 encoded, 1 null, 2 refused,
             3 outside the buffers), ``failures`` ``(row, position, reason)`` of the
-            refused rows, whose ids are empty. Used by :mod:`chemtok.arrow`.
+            refused rows (``reason`` a reason code), whose ids are empty. Used by
+            :mod:`chemtok.arrow`.
+        reason(code) -> str: the message of a reason code (:mod:`chemtok.reasons`).
 
     ``on_error`` is ``"raise"``, ``"fallback"`` or ``"skip"`` (see :mod:`chemtok.base`);
     ``num_threads=None`` uses every core. Refused input raises
@@ -135,7 +139,7 @@ class NativeEngine(_EngineBase):
                 or :class:`~chemtok.sequence.SequenceTokenizer` (protein, DNA); its
                 ``grammar``, ``vocabulary.tokens`` and ``name`` are read, and for a
                 SMILES tokenizer with merges (a compact model) also ``merges``,
-                ``unit_vocabulary.tokens`` and its word rules.
+                ``unit_vocabulary.tokens`` and ``word_rules``.
 
         Raises:
             ImportError: the compiled core is not built.
@@ -146,28 +150,75 @@ class NativeEngine(_EngineBase):
         kind, problem = _kind(tok)
         if kind is None:
             raise TypeError(f"no native engine for {tok!r}: {problem}")
-        grammar = tok.grammar
-        spec: dict[str, Any] = dict(grammar.as_dict())
-        # Derived tables are handed over as the reference computes them, so that the
-        # Rust side never re-derives (and never disagrees about) a table.
-        if kind == "smiles":
-            spec["chiralities"] = tuple(grammar.chiralities)
-            spec["bracket_symbols"] = tuple(grammar.bracket_symbols)
-        else:
-            spec["symbols"] = tuple(grammar.symbols)
         compact = None
         merges = getattr(tok, "merges", None)
         if kind == "smiles" and merges:
-            from chemtok.compact import WordRules
-
-            # The rules the reference splits words with (SmilesTokenizer._word_rules).
-            rules = getattr(tok, "_word_rules", None)
-            if not isinstance(rules, WordRules):
-                rules = WordRules.for_grammar(grammar)
+            rules = tok.word_rules  # the rules the reference splits merge words with
             compact = {
                 "unit_tokens": tuple(tok.unit_vocabulary.tokens),
                 "merges": tuple(merges),
                 "separators": tuple(sorted(rules.separators)),
                 "groups": tuple(rules.groups),
             }
+        spec = engine_spec_json(tok)
         return cls(kind, tok.name, spec, tuple(tok.vocabulary.tokens), compact)
+
+
+def engine_spec(tok: Any) -> dict[str, Any]:
+    """Return the spec the Rust core builds ``tok``'s lexer from, as plain data.
+
+    The grammar's ``as_dict()``, the derived tables the reference itself lexes with
+    (so that Rust never re-derives, and never disagrees about, a table) and
+    ``reasons``, the tokenizer's :attr:`~chemtok.base.GrammarTokenizer.reason_messages`
+    (the core returns reason codes; this is the one table their messages come from).
+    :meth:`NativeEngine.for_tokenizer` hands it over as JSON, which the core's spec
+    structs deserialize (serde); the Rust unit tests read the same JSON for the
+    shipped grammars (``scripts/write_native_specs.py``).
+
+    Args:
+        tok: a tokenizer :func:`supports` accepts.
+
+    Raises:
+        TypeError: the core cannot run ``tok``.
+
+    Example:
+        >>> import chemtok
+        >>> spec = engine_spec(chemtok.DnaTokenizer())
+        >>> spec["name"], spec["symbols"][:4]
+        ('dna', ['A', 'C', 'G', 'T'])
+        >>> spec["reasons"]["sequence_no_rule"]
+        'not a letter of the dna alphabet ACGTURYSWKMBDHVN-%.'
+    """
+    kind, problem = _kind(tok)
+    if kind is None:
+        raise TypeError(f"no native engine for {tok!r}: {problem}")
+    grammar = tok.grammar
+    spec: dict[str, Any] = {key: _plain(value) for key, value in grammar.as_dict().items()}
+    if kind == "smiles":
+        spec["chiralities"] = list(grammar.chiralities)
+        spec["bracket_symbols"] = list(grammar.bracket_symbols)
+    else:
+        spec["symbols"] = list(grammar.symbols)
+    spec["reasons"] = dict(tok.reason_messages)
+    return spec
+
+
+def engine_spec_json(tok: Any, *, indent: int | None = None) -> str:
+    """Return :func:`engine_spec` of ``tok`` as the JSON text the Rust core reads.
+
+    Example:
+        >>> import chemtok
+        >>> import json
+        >>> json.loads(engine_spec_json(chemtok.InchiTokenizer()))["layer_separator"]
+        '/'
+    """
+    return json.dumps(engine_spec(tok), sort_keys=True, ensure_ascii=False, indent=indent)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with tuples as lists (JSON's arrays), recursively."""
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from chemtok.base import Engine, GrammarTokenizer, NoRule, OnError
 from chemtok.grammar import SequenceGrammar, load_markers, load_sequence_grammar
+from chemtok.reasons import reason_messages
 from chemtok.vocab import Vocabulary
 
 __all__ = ["SequenceTokenizer", "ProteinTokenizer", "DnaTokenizer"]
@@ -50,10 +52,20 @@ class SequenceTokenizer(GrammarTokenizer):
             kwargs["grammar_name"] = self.grammar.name
         return kwargs
 
+    @property
+    def reason_messages(self) -> Mapping[str, str]:
+        """The refusal messages, naming this alphabet (see :mod:`chemtok.reasons`).
+
+        Example:
+            >>> DnaTokenizer().reason_messages["sequence_no_rule"]
+            'not a letter of the dna alphabet ACGTURYSWKMBDHVN-%.'
+        """
+        return reason_messages(name=self.name, letters=self.grammar.letters)
+
     def _lex_at(self, text: str, pos: int, out: list[str]) -> int:
         m = self._run.match(text, pos)
         if not m:
-            raise NoRule(pos, f"not a letter of the {self.name} alphabet {self.grammar.letters}")
+            raise NoRule(pos, self.reason_messages["sequence_no_rule"])
         out.extend(m.group())
         return m.end()
 

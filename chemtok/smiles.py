@@ -47,6 +47,7 @@ from chemtok.compact import (
 )
 from chemtok.errors import DataFileError
 from chemtok.grammar import SmilesGrammar, load_markers, load_smiles_grammar
+from chemtok.reasons import REASONS, bracket_repeated
 from chemtok.vocab import Vocabulary, load_vocab_file, require_tokens
 
 __all__ = ["SmilesTokenizer", "smiles_base_tokens", "SmilesLexer", "VOCAB_FILE"]
@@ -160,8 +161,8 @@ class SmilesLexer:
         m = self.symbol.match(text, i)
         if not m:
             if i >= n:
-                raise NoRule(pos, "bracket atom is not closed")
-            raise NoRule(i, "expected an element symbol inside the bracket atom")
+                raise NoRule(pos, REASONS["bracket_not_closed"])
+            raise NoRule(i, REASONS["bracket_no_symbol"])
         symbol_start = i
         props: list[tuple[str, str]] = [("symbol", m.group())]
         i = m.end()
@@ -173,11 +174,11 @@ class SmilesLexer:
             m = self.prop.match(text, i)
             if not m:
                 if i >= n:
-                    raise NoRule(pos, "bracket atom is not closed")
-                raise NoRule(i, "expected chirality, hydrogen count, charge, atom class or ']'")
+                    raise NoRule(pos, REASONS["bracket_not_closed"])
+                raise NoRule(i, REASONS["bracket_no_property"])
             kind = m.lastgroup or ""
             if kind in seen:
-                raise NoRule(i, f"a bracket atom has at most one {kind.replace('_', ' ')}")  # e.g. "atom class"
+                raise NoRule(i, REASONS[bracket_repeated(kind)])  # e.g. [CH4:1:2]
             seen.add(kind)
             props.append((kind, m.group()))
             i = m.end()
@@ -335,13 +336,33 @@ class SmilesTokenizer(GrammarTokenizer):
             out.extend(merged)
         return out
 
+    @property
+    def word_rules(self) -> WordRules:
+        """The rules that split atom-level units into merge words (compact models).
+
+        Example:
+            >>> SmilesTokenizer().word_rules.groups  # a bracket atom is never split
+            (('[', ']'), ('%(', ')'))
+        """
+        return self._word_rules
+
+    @property
+    def lexer(self) -> SmilesLexer:
+        """The compiled patterns of this tokenizer's grammar (shared per grammar).
+
+        Example:
+            >>> SmilesTokenizer().lexer.top.findall("ClCBr")
+            ['Cl', 'C', 'Br']
+        """
+        return self._lexer
+
     def _lex_at(self, text: str, pos: int, out: list[str]) -> int:
         g = self.grammar
         if text.startswith(g.bracket_open, pos):
             return self._lex_bracket(text, pos, out)
         m = self._lexer.top_run.match(text, pos)
         if not m:
-            raise NoRule(pos, "no SMILES lexeme starts here (not an organic-subset atom, bond, ring bond or branch)")
+            raise NoRule(pos, REASONS["smiles_no_lexeme"])
         vocab = self.unit_vocabulary.token_to_id
         for lexeme in self._lexer.top.findall(m.group()):
             if lexeme in vocab:

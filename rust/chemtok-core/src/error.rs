@@ -12,22 +12,12 @@ pub enum PropKind {
     AtomClass,
 }
 
-impl PropKind {
-    /// The name the reference uses in "a bracket atom has at most one {name}".
-    pub fn label(self) -> &'static str {
-        match self {
-            PropKind::Symbol => "symbol",
-            PropKind::Chirality => "chirality",
-            PropKind::Hydrogens => "hydrogen count",
-            PropKind::Charge => "charge",
-            PropKind::AtomClass => "atom class",
-        }
-    }
-}
-
-/// What the grammar expected where it stopped. [`crate::Tokenizer::reason`] spells it
-/// out with the same words as the Python reference (`chemtok/smiles.py`, `inchi.py`,
-/// `sequence.py`); the text is built only when an error is reported.
+/// What the grammar expected where it stopped: a code, never a message.
+///
+/// The English text of every code lives in one Python table, `REASONS` in
+/// `chemtok/reasons.py`, which the pure-Python reference tokenizers use too; the
+/// binding hands the code (or the message the table gives for it) to Python, so
+/// both engines word an error identically and the wording is changed in one place.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reason {
     SmilesNoLexeme,
@@ -38,6 +28,43 @@ pub enum Reason {
     InchiPrefix,
     InchiNoRule,
     SequenceNoRule,
+}
+
+impl Reason {
+    /// Every code, for tests that check the Python table covers them.
+    pub const ALL: [Reason; 12] = [
+        Reason::SmilesNoLexeme,
+        Reason::BracketNotClosed,
+        Reason::BracketNoSymbol,
+        Reason::BracketNoProperty,
+        Reason::BracketRepeated(PropKind::Symbol),
+        Reason::BracketRepeated(PropKind::Chirality),
+        Reason::BracketRepeated(PropKind::Hydrogens),
+        Reason::BracketRepeated(PropKind::Charge),
+        Reason::BracketRepeated(PropKind::AtomClass),
+        Reason::InchiPrefix,
+        Reason::InchiNoRule,
+        Reason::SequenceNoRule,
+    ];
+
+    /// The reason code, a key of `chemtok.reasons.REASONS`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::SmilesNoLexeme => "smiles_no_lexeme",
+            Reason::BracketNotClosed => "bracket_not_closed",
+            Reason::BracketNoSymbol => "bracket_no_symbol",
+            Reason::BracketNoProperty => "bracket_no_property",
+            // The reference's codes end in the regex group name of the property.
+            Reason::BracketRepeated(PropKind::Symbol) => "bracket_repeated_symbol",
+            Reason::BracketRepeated(PropKind::Chirality) => "bracket_repeated_chirality",
+            Reason::BracketRepeated(PropKind::Hydrogens) => "bracket_repeated_hydrogen_count",
+            Reason::BracketRepeated(PropKind::Charge) => "bracket_repeated_charge",
+            Reason::BracketRepeated(PropKind::AtomClass) => "bracket_repeated_atom_class",
+            Reason::InchiPrefix => "inchi_prefix",
+            Reason::InchiNoRule => "inchi_no_rule",
+            Reason::SequenceNoRule => "sequence_no_rule",
+        }
+    }
 }
 
 /// No rule of the grammar covers the input at `pos` (a byte offset).

@@ -14,43 +14,24 @@ use crate::vocab::Vocab;
 /// The InChI grammar tables, as `chemtok.grammar.InchiGrammar` holds them.
 ///
 /// `symbols` is the derived table `InchiGrammar.symbols` (elements, then D and T).
-/// `prefixes_display` is how the reference prints `list(prefixes)` in its error
-/// message (Python's repr); `None` builds it for plain ASCII prefixes.
-#[derive(Clone, Debug, Default)]
+/// Deserialized from the spec `chemtok.native.engine_spec` writes (see `SmilesSpec`).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
 pub struct InchiSpec {
     pub prefixes: Vec<String>,
     pub layer_separator: String,
     pub layer_tags: Vec<String>,
     pub symbols: Vec<String>,
     pub punctuation: Vec<String>,
-    pub prefixes_display: Option<String>,
 }
 
 #[derive(Clone, Debug)]
 pub(crate) struct InchiLexer {
     prefixes: LongestMatch<()>,
-    pub(crate) prefix_reason: String,
     separator: Box<[u8]>,
     /// Tag characters with the token `separator + tag`.
     tags: LongestMatch<Box<[u8]>>,
     symbols: LongestMatch<()>,
     punctuation: LongestMatch<()>,
-}
-
-/// Python's repr of a list of plain strings: `['InChI=1S', 'InChI=1']`.
-fn python_list_repr(items: &[String]) -> String {
-    let quoted: Vec<String> = items
-        .iter()
-        .map(|s| {
-            let escaped = s.replace('\\', "\\\\");
-            if s.contains('\'') && !s.contains('"') {
-                format!("\"{escaped}\"")
-            } else {
-                format!("'{}'", escaped.replace('\'', "\\'"))
-            }
-        })
-        .collect();
-    format!("[{}]", quoted.join(", "))
 }
 
 fn one_char(field: &str, value: &str) -> Result<(), SpecError> {
@@ -81,15 +62,8 @@ impl InchiLexer {
                 .into_boxed_slice();
             (tag.as_bytes().to_vec(), token)
         }));
-        let prefix_reason = format!(
-            "an InChI starts with one of {}",
-            spec.prefixes_display
-                .clone()
-                .unwrap_or_else(|| python_list_repr(&spec.prefixes))
-        );
         Ok(InchiLexer {
             prefixes: LongestMatch::new(spec.prefixes.iter().map(|s| (s.as_bytes().to_vec(), ()))),
-            prefix_reason,
             separator,
             tags,
             symbols: LongestMatch::new(

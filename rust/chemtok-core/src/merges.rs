@@ -13,6 +13,9 @@
 //! and the rank gives the id of the merged token (which may be an atom-level token:
 //! `1` + `2` = `12`).
 
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use rustc_hash::FxHashMap;
 
 use crate::error::SpecError;
@@ -64,6 +67,59 @@ pub(crate) struct Merges {
     classes: Vec<Class>,
     /// Size of the compact vocabulary (ids `0..len`).
     len: usize,
+    /// Names this table in the per-thread word caches (a clone shares it: same table,
+    /// same merged words).
+    table_id: u64,
+}
+
+/// Unit ids of a word -> its merged ids.
+type WordMap = FxHashMap<Box<[u32]>, Box<[u32]>>;
+
+/// Source of [`Merges::table_id`].
+static NEXT_TABLE_ID: AtomicU64 = AtomicU64::new(0);
+
+/// Words shorter than this are merged afresh: one or two rank lookups cost less than
+/// hashing the word.
+const CACHE_MIN_WORD: usize = 3;
+/// Longer words are merged afresh (rare in SMILES; keeps the cached keys small).
+const CACHE_MAX_WORD: usize = 64;
+/// A thread's cache of one table is emptied when it holds this many words, so memory
+/// stays bounded on a corpus of ever new words (a drug-like corpus has far fewer).
+const CACHE_MAX_WORDS: usize = 1 << 17;
+/// Caches of this many tables per thread at most (tables of dropped tokenizers go).
+const CACHE_MAX_TABLES: usize = 8;
+
+/// The merged ids of words seen before, per merge table, on this thread.
+///
+/// Merging a word is a pure function of its unit ids and the table, so a word met
+/// again (drug-like SMILES repeat `c1ccccc1`, `C(=O)O`, `CC` ... all the time) takes
+/// its merged ids from here instead of running the merge rounds again. One cache per
+/// thread: the batch loop's threads never share or lock anything on the hot path.
+/// Thread-locals survive `fork` as plain memory of the one thread the child has, so
+/// a forked child keeps a valid (warm) cache.
+#[derive(Default)]
+struct WordCache {
+    tables: Vec<(u64, WordMap)>,
+}
+
+impl WordCache {
+    fn table(&mut self, id: u64) -> &mut WordMap {
+        let index = match self.tables.iter().position(|(t, _)| *t == id) {
+            Some(index) => index,
+            None => {
+                if self.tables.len() >= CACHE_MAX_TABLES {
+                    self.tables.remove(0);
+                }
+                self.tables.push((id, FxHashMap::default()));
+                self.tables.len() - 1
+            }
+        };
+        &mut self.tables[index].1
+    }
+}
+
+thread_local! {
+    static WORDS: RefCell<WordCache> = RefCell::new(WordCache::default());
 }
 
 /// Open addressing over `(left, right)` keys, linear probing, load at most 1/4: the
@@ -252,6 +308,7 @@ impl Merges {
             merged,
             classes,
             len: tokens.len(),
+            table_id: NEXT_TABLE_ID.fetch_add(1, Ordering::Relaxed),
         })
     }
 
@@ -278,8 +335,30 @@ impl Merges {
     }
 
     /// Replace the unit ids `ids[mark..]` by their merged ids (`split_words`, then
-    /// `apply_merges` on each word).
+    /// `apply_merges` on each word), taking words seen before on this thread from its
+    /// word cache.
     pub(crate) fn apply(&self, ids: &mut Vec<u32>, mark: usize) {
+        let cached = WORDS.try_with(|cell| match cell.try_borrow_mut() {
+            Ok(mut cache) => {
+                self.apply_with(ids, mark, Some(cache.table(self.table_id)));
+                true
+            }
+            Err(_) => false,
+        });
+        if cached != Ok(true) {
+            // No thread-local (a thread being torn down) or already borrowed: merge afresh.
+            self.apply_with(ids, mark, None);
+        }
+    }
+
+    /// [`Merges::apply`] without the word cache: every word merged afresh (the tests
+    /// compare both paths).
+    #[cfg(test)]
+    pub(crate) fn apply_uncached(&self, ids: &mut Vec<u32>, mark: usize) {
+        self.apply_with(ids, mark, None);
+    }
+
+    fn apply_with(&self, ids: &mut Vec<u32>, mark: usize, mut cache: Option<&mut WordMap>) {
         let end = ids.len();
         let mut read = mark;
         let mut write = mark;
@@ -301,9 +380,31 @@ impl Merges {
                     read = (read + 1).min(end);
                 }
             }
-            let len = self.merge_word(&mut ids[start..read]);
-            ids.copy_within(start..start + len, write);
-            write += len;
+            let len = read - start;
+            if let Some(map) = cache
+                .as_deref_mut()
+                .filter(|_| (CACHE_MIN_WORD..=CACHE_MAX_WORD).contains(&len))
+            {
+                if let Some(merged) = map.get(&ids[start..read]) {
+                    // `merged` is no longer than the word and `write <= start`, so this
+                    // stays inside the slots already read.
+                    ids[write..write + merged.len()].copy_from_slice(merged);
+                    write += merged.len();
+                    continue;
+                }
+                let key: Box<[u32]> = ids[start..read].into();
+                let merged_len = self.merge_word(&mut ids[start..read]);
+                if map.len() >= CACHE_MAX_WORDS {
+                    map.clear();
+                }
+                map.insert(key, ids[start..start + merged_len].into());
+                ids.copy_within(start..start + merged_len, write);
+                write += merged_len;
+                continue;
+            }
+            let merged_len = self.merge_word(&mut ids[start..read]);
+            ids.copy_within(start..start + merged_len, write);
+            write += merged_len;
         }
         ids.truncate(write);
     }

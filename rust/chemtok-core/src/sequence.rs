@@ -11,27 +11,12 @@ use crate::vocab::Vocab;
 ///
 /// `symbols` is the derived table `SequenceGrammar.symbols` (the alphabet, then its
 /// lowercase letters when `keep_lowercase`, then the characters appended after it);
-/// every character of it is accepted.
-#[derive(Clone, Debug, Default)]
+/// every character of it is accepted. Deserialized from the spec
+/// `chemtok.native.engine_spec` writes (see `SmilesSpec`).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
 pub struct SequenceSpec {
     pub name: String,
-    pub alphabet: Vec<String>,
     pub symbols: Vec<String>,
-}
-
-/// The accepted characters as the reference's error message lists them
-/// (`SequenceGrammar.letters`): the alphabet, then the characters appended after it
-/// (every symbol outside the alphabet that is not the lowercase form of another).
-fn letters(spec: &SequenceSpec) -> String {
-    let mut out = spec.alphabet.concat();
-    for symbol in &spec.symbols {
-        let upper = symbol.to_uppercase();
-        let is_lowercase_form = upper != *symbol && spec.symbols.contains(&upper);
-        if !spec.alphabet.contains(symbol) && !is_lowercase_form {
-            out.push_str(symbol);
-        }
-    }
-    out
 }
 
 /// Not an accepted character.
@@ -41,7 +26,6 @@ const MISSING: u32 = u32::MAX - 1;
 
 #[derive(Clone, Debug)]
 pub(crate) struct SequenceLexer {
-    pub(crate) reason: String,
     ascii: [u32; 128],
     other: FxHashMap<Box<[u8]>, u32>,
 }
@@ -64,11 +48,7 @@ impl SequenceLexer {
                 }
             }
         }
-        Ok(SequenceLexer {
-            reason: format!("not a letter of the {} alphabet {}", spec.name, letters(spec)),
-            ascii,
-            other,
-        })
+        Ok(SequenceLexer { ascii, other })
     }
 
     #[inline]

@@ -22,7 +22,23 @@ use crate::vocab::Vocab;
 /// `chiralities` and `bracket_symbols` are the grammar's derived tables
 /// (`SmilesGrammar.chiralities`, `SmilesGrammar.bracket_symbols`), handed over as the
 /// reference computes them.
-#[derive(Clone, Debug, Default)]
+///
+/// # How a spec crosses from Python
+///
+/// Every spec struct derives `serde::Deserialize` and is read from one JSON object
+/// that Python generates (`chemtok.native.engine_spec`: the grammar's `as_dict()`
+/// plus its derived tables). The binding deserializes that JSON and the unit tests
+/// read the same JSON, generated from the shipped grammars into
+/// `rust/chemtok-core/specs/` (`tests/test_native_spec.py` keeps those files equal
+/// to what Python generates). So a new grammar field touches two places: the Python
+/// grammar dataclass and the field here (unknown keys are ignored, so Python may
+/// hand over more than a lexer reads).
+///
+/// Chosen over `#[derive(FromPyObject)]` mirror structs in the binding because the
+/// mirror would be a third copy of every field (core struct, mirror, conversion),
+/// and because the Rust tests, which cannot call Python, could not use it: with
+/// JSON they read exactly what the binding gets.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
 pub struct SmilesSpec {
     pub organic: Vec<String>,
     pub organic_aromatic: Vec<String>,

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
-use crate::error::{Failure, Reason, SpecError};
+use crate::error::{Failure, SpecError};
 use crate::inchi::{InchiLexer, InchiSpec};
 use crate::merges::{MergeSpec, Merges};
 use crate::pool::{self, Threads};
@@ -156,28 +156,6 @@ impl Tokenizer {
     /// compact vocabulary).
     pub fn vocab_size(&self) -> usize {
         self.merges.as_ref().map_or(self.vocab.len(), |m| m.vocab_len())
-    }
-
-    /// The reference's wording of `reason`.
-    pub fn reason(&self, reason: Reason) -> String {
-        match reason {
-            Reason::SmilesNoLexeme => {
-                "no SMILES lexeme starts here (not an organic-subset atom, bond, ring bond or branch)".into()
-            }
-            Reason::BracketNotClosed => "bracket atom is not closed".into(),
-            Reason::BracketNoSymbol => "expected an element symbol inside the bracket atom".into(),
-            Reason::BracketNoProperty => "expected chirality, hydrogen count, charge, atom class or ']'".into(),
-            Reason::BracketRepeated(kind) => format!("a bracket atom has at most one {}", kind.label()),
-            Reason::InchiPrefix => match &self.lexer {
-                Lexer::Inchi(lexer) => lexer.prefix_reason.clone(),
-                _ => "an InChI starts with its prefix".into(),
-            },
-            Reason::InchiNoRule => "not an element symbol, number, layer tag or InChI punctuation".into(),
-            Reason::SequenceNoRule => match &self.lexer {
-                Lexer::Sequence(lexer) => lexer.reason.clone(),
-                _ => "not a letter of the alphabet".into(),
-            },
-        }
     }
 
     /// Append the ids of `text` (UTF-8, or WTF-8 for lone surrogates) to `out`.

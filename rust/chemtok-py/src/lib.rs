@@ -1,25 +1,31 @@
 //! `chemtok._native`: the Python binding of chemtok-core (the only binding file).
 //!
-//! One class, `Engine`, built from a grammar spec (plain data from
-//! `chemtok.grammar.*.as_dict()` plus the derived tables) and the vocabulary's token
-//! list. `chemtok/native.py` subclasses it as `NativeEngine`; the methods here are the
+//! One class, `Engine`, built from a tokenizer spec (one JSON object that
+//! `chemtok.native.engine_spec` generates: the grammar's `as_dict()`, its derived
+//! tables and the messages of its reason codes) and the vocabulary's token list. `chemtok/native.py` subclasses it as `NativeEngine`; the methods here are the
 //! hot path, so they are called directly, without a Python wrapper in between.
 //!
 //! Every failure is a Python exception: refused input raises
 //! `chemtok.errors.TokenizationError(text, position, modality, reason, index)` with the
-//! reference's position (a code-point index) and reason text, and in a batch the
-//! failing text's index. `encode_arrow_buffers` raises nothing for refused rows: it
-//! returns their row, position and reason, and `chemtok/arrow.py` writes the messages.
+//! reference's position (a code-point index) and the message the spec's `reasons`
+//! table gives for the core's reason code (no English is written here: the table is
+//! `chemtok.reasons.REASONS`, formatted in Python), and in a batch the failing text's
+//! index. `encode_arrow_buffers` raises nothing for refused rows: it returns their
+//! row, position and reason code, and `chemtok/arrow.py` writes the messages.
+//!
+//! Specs are deserialized with serde from JSON rather than extracted field by field:
+//! see the doc comment of `chemtok_core::SmilesSpec` for why.
 
 use std::borrow::Cow;
 
 use chemtok_core::{
-    char_index, BatchError, Failure, FlatBatch, InchiSpec, MergeSpec, NoRule, OnError, SequenceSpec, SmilesSpec,
-    SpecError, Threads, Tokenizer,
+    char_index, BatchError, Failure, FlatBatch, InchiSpec, MergeSpec, NoRule, OnError, Reason, SequenceSpec,
+    SmilesSpec, SpecError, Threads, Tokenizer,
 };
 use numpy::PyArray1;
 use pyo3::buffer::PyUntypedBuffer;
 use pyo3::exceptions::{PyBufferError, PyKeyError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
@@ -30,7 +36,7 @@ const DETACH_SINGLE_BYTES: usize = 1 << 16;
 /// `(ids uint32, row_offsets int64)`.
 type IdArrays<'py> = (Bound<'py, PyArray1<u32>>, Bound<'py, PyArray1<i64>>);
 
-/// `(ids uint32, row_offsets int64, status uint8, failures [(row, position, reason)])`.
+/// `(ids uint32, row_offsets int64, status uint8, failures [(row, position, reason code)])`.
 type ArrowRows<'py> = (
     Bound<'py, PyArray1<u32>>,
     Bound<'py, PyArray1<i64>>,
@@ -55,9 +61,10 @@ static TOKENIZATION_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 /// Args:
 ///     kind: ``"smiles"``, ``"inchi"`` or ``"sequence"``: which lexer to build.
 ///     modality: the name reported in errors (the tokenizer's ``name``).
-///     grammar: the grammar as plain data (``Grammar.as_dict()``) plus its derived
-///         tables: ``chiralities`` and ``bracket_symbols`` (SMILES), ``symbols``
-///         (InChI, sequences).
+///     spec: a JSON object (``chemtok.native.engine_spec``): the grammar as plain
+///         data (``Grammar.as_dict()``), its derived tables (``chiralities`` and
+///         ``bracket_symbols`` for SMILES, ``symbols`` for InChI and sequences) and
+///         ``reasons``, the message of each reason code (``chemtok.reasons``).
 ///     tokens: the vocabulary's tokens in id order (the ids returned).
 ///     compact: ``None``, or for a SMILES tokenizer with learned merges a dict with
 ///         ``unit_tokens`` (the atom-level vocabulary in id order, which ``tokens``
@@ -72,18 +79,15 @@ struct Engine {
     id_objects: Vec<Py<PyAny>>,
     /// The vocabulary's own token strings, in id order.
     token_objects: Vec<Py<PyAny>>,
+    /// The message of each reason code, from the spec (`Reason::ALL` order; `None`
+    /// when the spec has none for a code this lexer never returns).
+    messages: Vec<Option<Py<PyString>>>,
     /// The constructor arguments, for pickling.
     args: Py<PyTuple>,
 }
 
 fn spec_error(err: SpecError) -> PyErr {
     PyValueError::new_err(err.0)
-}
-
-fn lookup<'py>(grammar: &Bound<'py, PyDict>, key: &str) -> PyResult<Bound<'py, PyAny>> {
-    grammar
-        .get_item(key)?
-        .ok_or_else(|| PyValueError::new_err(format!("grammar spec has no key {key:?}")))
 }
 
 /// The bytes of every str in `items` (a list, tuple or iterable of str).
@@ -129,13 +133,31 @@ fn lookup_in<'py>(dict: &Bound<'py, PyDict>, name: &str, key: &str) -> PyResult<
         .ok_or_else(|| PyValueError::new_err(format!("{name} spec has no key {key:?}")))
 }
 
-fn field<T>(grammar: &Bound<'_, PyDict>, key: &str) -> PyResult<T>
-where
-    for<'a, 'py> T: FromPyObject<'a, 'py>,
-{
-    lookup(grammar, key)?
-        .extract::<T>()
-        .map_err(|_| PyValueError::new_err(format!("grammar spec key {key:?} has the wrong type")))
+/// The spec JSON parsed, and a spec struct read from it (serde ignores the keys the
+/// lexer does not read).
+fn parse_spec(spec: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
+    let text = spec
+        .cast::<PyString>()
+        .map_err(|_| PyTypeError::new_err("spec must be a JSON str (chemtok.native.engine_spec)"))?;
+    serde_json::from_str(text.to_str()?).map_err(|err| PyValueError::new_err(format!("spec is not valid JSON: {err}")))
+}
+
+fn read_spec<T: serde::de::DeserializeOwned>(value: &serde_json::Value, kind: &str) -> PyResult<T> {
+    T::deserialize(value).map_err(|err| PyValueError::new_err(format!("{kind} spec: {err}")))
+}
+
+/// The message of each reason code (`Reason::ALL` order) from the spec's `reasons`.
+fn messages(py: Python<'_>, value: &serde_json::Value) -> Vec<Option<Py<PyString>>> {
+    Reason::ALL
+        .iter()
+        .map(|reason| {
+            value
+                .get("reasons")
+                .and_then(|table| table.get(reason.code()))
+                .and_then(serde_json::Value::as_str)
+                .map(|message| PyString::new(py, message).unbind())
+        })
+        .collect()
 }
 
 /// The bytes of a Python str: its UTF-8 (no copy), or, when it holds lone
@@ -155,6 +177,18 @@ fn str_bytes<'a>(text: &'a Bound<'_, PyString>) -> PyResult<Cow<'a, [u8]>> {
 /// The policy named by `on_error`, or the reference's `ValueError`.
 #[inline]
 fn policy(on_error: &Bound<'_, PyAny>) -> PyResult<OnError> {
+    // The policy names as Python interns them (string literals, the tokenizers'
+    // defaults): a pointer comparison, no string read, on the per-call path.
+    let py = on_error.py();
+    if on_error.is(intern!(py, "raise")) {
+        return Ok(OnError::Raise);
+    }
+    if on_error.is(intern!(py, "fallback")) {
+        return Ok(OnError::Fallback);
+    }
+    if on_error.is(intern!(py, "skip")) {
+        return Ok(OnError::Skip);
+    }
     if let Ok(name) = on_error.cast::<PyString>() {
         if let Some(policy) = name.to_str().ok().and_then(OnError::parse) {
             return Ok(policy);
@@ -291,6 +325,22 @@ fn arrow_rows<'a>(
 }
 
 impl Engine {
+    /// The message of `reason`, from the spec's `reasons` table.
+    fn message<'py>(&self, py: Python<'py>, reason: Reason) -> PyResult<Bound<'py, PyString>> {
+        Reason::ALL
+            .iter()
+            .position(|r| *r == reason)
+            .and_then(|i| self.messages.get(i))
+            .and_then(Option::as_ref)
+            .map(|m| m.bind(py).clone())
+            .ok_or_else(|| {
+                PyRuntimeError::new_err(format!(
+                    "the engine spec has no message for reason code {:?} (chemtok.native.engine_spec adds them)",
+                    reason.code()
+                ))
+            })
+    }
+
     /// The Python exception for `failure` on `text` (the Python object and its bytes).
     fn error(
         &self,
@@ -303,7 +353,10 @@ impl Engine {
         match failure {
             Failure::NoRule(NoRule { pos, reason }) => {
                 let position = char_index(bytes, pos);
-                let reason = self.core.reason(reason);
+                let reason = match self.message(py, reason) {
+                    Ok(message) => message,
+                    Err(err) => return err,
+                };
                 let class = match TOKENIZATION_ERROR.import(py, "chemtok.errors", "TokenizationError") {
                     Ok(class) => class,
                     Err(err) => return err,
@@ -390,12 +443,12 @@ fn cached<'py>(py: Python<'py>, objects: &[Py<PyAny>], id: u32) -> Bound<'py, Py
 #[pymethods]
 impl Engine {
     #[new]
-    #[pyo3(signature = (kind, modality, grammar, tokens, compact = None))]
+    #[pyo3(signature = (kind, modality, spec, tokens, compact = None))]
     fn new(
         py: Python<'_>,
         kind: &str,
         modality: &Bound<'_, PyString>,
-        grammar: &Bound<'_, PyDict>,
+        spec: &Bound<'_, PyAny>,
         tokens: &Bound<'_, PyAny>,
         compact: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
@@ -410,32 +463,10 @@ impl Engine {
             .map(|t| str_bytes(t).map(Cow::into_owned))
             .collect::<PyResult<_>>()?;
         let name = modality.to_str()?;
+        let value = parse_spec(spec)?;
         let core = match kind {
             "smiles" => {
-                let spec = SmilesSpec {
-                    organic: field(grammar, "organic")?,
-                    organic_aromatic: field(grammar, "organic_aromatic")?,
-                    wildcard: field(grammar, "wildcard")?,
-                    bonds: field(grammar, "bonds")?,
-                    dative_bonds: field(grammar, "dative_bonds")?,
-                    branch_open: field(grammar, "branch_open")?,
-                    branch_close: field(grammar, "branch_close")?,
-                    dot: field(grammar, "dot")?,
-                    reaction: field(grammar, "reaction")?,
-                    ring_digits: field(grammar, "ring_digits")?,
-                    ring_percent: field(grammar, "ring_percent")?,
-                    ring_paren_open: field(grammar, "ring_paren_open")?,
-                    ring_paren_close: field(grammar, "ring_paren_close")?,
-                    ring_paren_max_digits: field(grammar, "ring_paren_max_digits")?,
-                    bracket_open: field(grammar, "bracket_open")?,
-                    bracket_close: field(grammar, "bracket_close")?,
-                    bracket_symbols: field(grammar, "bracket_symbols")?,
-                    chiralities: field(grammar, "chiralities")?,
-                    hydrogen: field(grammar, "hydrogen")?,
-                    charge_signs: field(grammar, "charge_signs")?,
-                    charge_sign_runs: field(grammar, "charge_sign_runs")?,
-                    class_prefix: field(grammar, "class_prefix")?,
-                };
+                let spec: SmilesSpec = read_spec(&value, kind)?;
                 match compact {
                     None => Tokenizer::smiles(name, &spec, &token_bytes),
                     Some(compact) => {
@@ -444,28 +475,8 @@ impl Engine {
                     }
                 }
             }
-            "inchi" => {
-                let prefixes: Vec<String> = field(grammar, "prefixes")?;
-                // The reference prints `list(prefixes)`: use Python's own repr.
-                let display = PyList::new(py, &prefixes)?.repr()?.to_str()?.to_owned();
-                let spec = InchiSpec {
-                    prefixes,
-                    layer_separator: field(grammar, "layer_separator")?,
-                    layer_tags: field(grammar, "layer_tags")?,
-                    symbols: field(grammar, "symbols")?,
-                    punctuation: field(grammar, "punctuation")?,
-                    prefixes_display: Some(display),
-                };
-                Tokenizer::inchi(name, &spec, &token_bytes)
-            }
-            "sequence" => {
-                let spec = SequenceSpec {
-                    name: field(grammar, "name")?,
-                    alphabet: field(grammar, "alphabet")?,
-                    symbols: field(grammar, "symbols")?,
-                };
-                Tokenizer::sequence(name, &spec, &token_bytes)
-            }
+            "inchi" => Tokenizer::inchi(name, &read_spec::<InchiSpec>(&value, kind)?, &token_bytes),
+            "sequence" => Tokenizer::sequence(name, &read_spec::<SequenceSpec>(&value, kind)?, &token_bytes),
             other => {
                 return Err(PyValueError::new_err(format!(
                     "kind must be 'smiles', 'inchi' or 'sequence', got {other:?}"
@@ -480,12 +491,13 @@ impl Engine {
             })
             .collect();
         let token_objects = token_strings.iter().map(|t| t.clone().into_any().unbind()).collect();
+        let messages = messages(py, &value);
         let args = PyTuple::new(
             py,
             [
                 kind.into_pyobject(py)?.into_any(),
                 modality.clone().into_any(),
-                grammar.clone().into_any(),
+                spec.clone(),
                 tokens.clone(),
                 match compact {
                     Some(compact) => compact.clone().into_any(),
@@ -498,6 +510,7 @@ impl Engine {
             modality: modality.clone().unbind(),
             id_objects,
             token_objects,
+            messages,
             args: args.unbind(),
         })
     }
@@ -567,8 +580,9 @@ impl Engine {
     /// int64 (``length + 1`` entries, empty rows for null and refused rows) as in
     /// ``encode_batch_arrays``; ``status`` uint8 per row (0 encoded, 1 null, 2 refused,
     /// 3 offsets or validity outside the buffers); ``failures`` a list of
-    /// ``(row, position, reason)`` for the refused rows, in row order, ``position``
-    /// a code-point index into the row's text.
+    /// ``(row, position, code)`` for the refused rows, in row order, ``position``
+    /// a code-point index into the row's text and ``code`` a reason code
+    /// (``chemtok.reasons``; :meth:`reason` gives its message).
     ///
     /// Args:
     ///     length, offset: the array's ``len()`` and ``offset`` (sliced arrays).
@@ -619,7 +633,7 @@ impl Engine {
                     if let Some(code) = status.get_mut(row) {
                         *code = ROW_REFUSED;
                     }
-                    failures.append((row, char_index(bytes, pos), self.core.reason(reason)))?;
+                    failures.append((row, char_index(bytes, pos), reason.code()))?;
                 }
                 // A broken vocabulary or a lexer bug: not the row's fault, so not a row error.
                 other => {
@@ -634,6 +648,15 @@ impl Engine {
             PyArray1::from_vec(py, status),
             failures,
         ))
+    }
+
+    /// The message of reason ``code`` (``chemtok.reasons``) for this engine's grammar.
+    fn reason<'py>(&self, py: Python<'py>, code: &str) -> PyResult<Bound<'py, PyString>> {
+        let reason = Reason::ALL
+            .into_iter()
+            .find(|r| r.code() == code)
+            .ok_or_else(|| PyKeyError::new_err(format!("no reason code {code:?}")))?;
+        self.message(py, reason)
     }
 
     /// The modality reported in errors.

@@ -1,0 +1,33 @@
+"""Write the engine specs of the shipped grammars for the Rust unit tests.
+
+The Rust core builds its lexers from one JSON spec that Python generates
+(:func:`chemtok.native.engine_spec`); ``cargo test`` cannot call Python, so it reads
+the same JSON from ``rust/chemtok-core/specs/``. Run this after changing a grammar
+file, a grammar dataclass or a reason message; ``tests/test_native_spec.py`` fails
+while the files differ from what Python generates.
+
+    python scripts/write_native_specs.py
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import chemtok
+from chemtok.native import engine_spec_json
+
+SPECS = Path(__file__).resolve().parent.parent / "rust" / "chemtok-core" / "specs"
+
+
+def main() -> int:
+    SPECS.mkdir(parents=True, exist_ok=True)
+    for name in ("smiles", "inchi", "protein", "dna"):
+        tok = chemtok.get_tokenizer(name)
+        (SPECS / f"{name}.json").write_text(engine_spec_json(tok, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {SPECS / name}.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
