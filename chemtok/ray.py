@@ -5,7 +5,7 @@ Two entry points (``pip install "chemtok[ray]"``):
 * :func:`tokenize_dataset` adds ``ids`` (``list<uint32>``) and ``error`` columns to a
   ``ray.data.Dataset`` through :func:`chemtok.arrow.encode_arrow`, in
   ``map_batches(batch_format="pyarrow")`` on a pool of actors that each build the
-  tokenizer once. Each actor asks for half a CPU by default, so a pool on
+  tokenizer once (a dead actor is restarted and its batch retried, by Ray Data). Each actor asks for half a CPU by default, so a pool on
   ``ray.init(num_cpus=2)`` always leaves a CPU for the read tasks (two actors asking for
   one CPU each never start there: the reads wait for a CPU the actors hold). Every
   output block carries the tokenizer's description (version, grammar, vocabulary
@@ -73,8 +73,9 @@ METADATA_FILE = "_chemtok.json"
 METADATA_KEY = "chemtok"
 #: The glob of the part files of :func:`tokenize_files_ray`.
 PART_PATTERN = "part-*.parquet"
-#: Restarts of a dead actor and retries of a task on a dead worker: a worker killed by
-#: the OOM killer or a lost node is retried; a crash on every attempt stops the run.
+#: Retries of a task whose worker died (the OOM killer, a lost node); a crash on every
+#: attempt stops the run. (Ray Data's actor pools restart dead actors and retry their
+#: tasks by themselves: :func:`tokenize_dataset` keeps its defaults.)
 _RETRIES = 3
 
 
@@ -506,6 +507,4 @@ def tokenize_dataset(
         batch_size=batch_size,
         num_cpus=num_cpus,
         concurrency=concurrency,
-        max_restarts=_RETRIES,
-        max_task_retries=_RETRIES,
     )
