@@ -183,8 +183,8 @@ def _cluster(address: str | None, num_cpus: int | None) -> Iterator[None]:
 
 def _check_output_dir(inputs: Sequence[str], output_dir: Path, errors: str | None) -> None:
     """Refuse an input or ``--errors`` that is a file of the output folder; nothing is written yet."""
-    from chemtok.io.guards import check_not_an_output
     from chemtok.io.formats import UsageError
+    from chemtok.io.guards import check_not_an_output
 
     if output_dir.exists() and not output_dir.is_dir():
         raise UsageError(f"--engine ray writes a folder of parts: {str(output_dir)!r} is a file")
@@ -260,7 +260,6 @@ def tokenize_files_ray(
     """
     import ray
 
-    from chemtok.io.commit import OutputSet
     from chemtok.io.formats import UsageError
     from chemtok.io.writers import OutputError
 

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import ray
+from conftest import DATA
 
 import chemtok
 from chemtok.arrow import encode_arrow
@@ -28,7 +29,6 @@ from chemtok.cli import main
 from chemtok.io.pipeline import tokenize_files
 from chemtok.ray import METADATA_FILE, expand_inputs, tokenize_dataset, tokenize_files_ray
 from chemtok.registry import load_tokenizer
-from conftest import DATA
 
 SHARDS = 4
 PER_SHARD = 1500
@@ -289,3 +289,9 @@ def test_usage_errors(tmp_path: Path, shards: list[str], capsys: pytest.CaptureF
     assert code == 2 and "--engine ray" in err
     code, err = _run(["tokenize", str(tmp_path / "none-*.parquet"), "--engine", "ray", "-o", str(tmp_path / "o")], capsys)
     assert code == 2 and "matches" in err
+
+
+def test_import_chemtok_and_its_command_line_do_not_import_ray() -> None:
+    code = "import sys, chemtok, chemtok.cli, chemtok.io.pipeline; print('ray' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert done.stdout.strip() == "False"
