@@ -149,7 +149,7 @@ def main() -> None:
     best_local, best_ray = min(w for w, _ in local), min(w for w, _ in remote)
     result = {
         "chemtok": chemtok.__version__,
-        "ray": ray.__version__,
+        "ray_version": ray.__version__,
         "pyarrow": pa.__version__,
         "machine": {"cores": cores, "platform": platform.platform(), "python": platform.python_version()},
         "corpus": corpus,

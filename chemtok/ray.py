@@ -260,7 +260,7 @@ def tokenize_files_ray(
     """
     import ray
 
-    from chemtok.io.formats import UsageError
+    from chemtok.io.formats import InputError, UsageError
     from chemtok.io.writers import OutputError
 
     if "-" in inputs:
@@ -291,10 +291,14 @@ def tokenize_files_ray(
             for position, ref in enumerate(refs):
                 try:
                     shard: _Shard = ray.get(ref)
-                except ray.exceptions.RayTaskError as err:
+                except ray.exceptions.RayError as err:
                     for later in refs[position + 1 :]:
                         ray.cancel(later)
-                    raise err.cause from None  # the InputError, UsageError ... the task raised
+                    cause = getattr(err, "cause", None)
+                    if isinstance(err, ray.exceptions.RayTaskError) and isinstance(cause, Exception):
+                        raise cause from None  # the InputError, UsageError ... the task raised
+                    # A worker that died on every attempt, a lost node: nothing is kept.
+                    raise InputError(f"cannot tokenize {inputs[position]} on Ray: {err}") from None
                 shards.append(shard)
                 if shard.result.stop is not None:  # raise: the first failure in input order ends the run
                     for later in refs[position + 1 :]:
@@ -469,7 +473,8 @@ def tokenize_dataset(
         num_cpus: CPUs each actor asks for; the default half a CPU lets a pool run
             beside the read tasks on a small cluster.
         concurrency: actors in the pool (an int, or ``(min, max)`` to autoscale);
-            default: as many as whole CPUs of the cluster, at least 1.
+            default: as many as whole CPUs of the cluster (of this machine before
+            ``ray.init``), at least 1.
         batch_size: rows per call.
         num_threads: threads each actor's native engine uses.
 
@@ -496,7 +501,7 @@ def tokenize_dataset(
     metadata = json.dumps(description, ensure_ascii=False).encode("utf-8")
     shipped = tokenizer if tokenizer is None or isinstance(tokenizer, (str, os.PathLike)) else tok
     if concurrency is None:
-        cpus = int(ray.cluster_resources().get("CPU", 1)) if ray.is_initialized() else 1
+        cpus = int(ray.cluster_resources().get("CPU", 1)) if ray.is_initialized() else os.cpu_count() or 1
         concurrency = max(1, cpus)
     return ds.map_batches(
         _EncodeColumn,
