@@ -7,9 +7,11 @@ from the shared corpora, with bad records injected at known places.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
+import random
 import subprocess
 import sys
 import threading
@@ -26,6 +28,7 @@ from conftest import DATA
 import chemtok
 from chemtok.arrow import encode_arrow
 from chemtok.cli import main
+from chemtok.io.formats import InputError
 from chemtok.io.pipeline import tokenize_files
 from chemtok.ray import METADATA_FILE, expand_inputs, tokenize_dataset, tokenize_files_ray
 from chemtok.registry import load_tokenizer
@@ -151,6 +154,26 @@ def test_an_unreadable_input_fails_the_run_and_keeps_nothing(
     assert not out.exists() or list(out.iterdir()) == []
 
 
+def test_a_truncated_input_is_a_failed_record_and_a_failed_run_as_locally(
+    cluster: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rng = random.Random(0)
+    body = "".join("C" + "".join(rng.choice("CNO") for _ in range(20)) + "\n" for _ in range(20_000)).encode()
+    cut = tmp_path / "cut.smi.gz"
+    cut.write_bytes(gzip.compress(body)[:4000])
+    whole = tmp_path / "whole.smi"
+    whole.write_text("CCO\nc1ccccc1\n")
+    inputs = [str(whole), str(cut)]
+    local = _run(["tokenize", *inputs, "-o", str(tmp_path / "l.parquet"), "--on-error", "skip", "--chunk-size", "500"], capsys)
+    remote = _run(["tokenize", *inputs, "--engine", "ray", "-o", str(tmp_path / "r"), "--on-error", "skip", "--chunk-size", "500"], capsys)
+    assert local[0] == remote[0] == 1  # an input not read to its end fails the run
+    assert remote[1].splitlines()[-1] == local[1].splitlines()[-1]  # "read N, written M, failed 1 (a failed run ...)"
+    meta = json.loads((tmp_path / "r" / METADATA_FILE).read_text())
+    assert meta["per_input"][1]["records_failed"] == 1
+    assert meta["records_written"] + meta["records_failed"] == meta["records_read"]
+    assert _parts(tmp_path / "r").to_pylist() == pq.read_table(tmp_path / "l.parquet").to_pylist()
+
+
 class DiesOnce:
     """The SMILES tokenizer, except that the first call meeting ``text`` kills its process.
 
@@ -166,7 +189,8 @@ class DiesOnce:
 
     def encode_batch(self, texts: list[str], **options: Any) -> Any:
         if self.text in texts and not os.path.exists(self.flag):
-            Path(self.flag).write_text(str(os.getpid()))
+            with contextlib.suppress(OSError):  # a flag that cannot be written: it dies every time
+                Path(self.flag).write_text(str(os.getpid()))
             os._exit(1)
         return self.inner.encode_batch(texts, **options)
 
@@ -204,6 +228,16 @@ def test_a_worker_killed_mid_run_neither_loses_nor_duplicates_records(cluster: N
     assert _parts(out).to_pylist() == pq.read_table(tmp_path / "l.parquet").to_pylist()
     assert errors.read_bytes() == (tmp_path / "l.jsonl").read_bytes()
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no staging or temporary file left
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_on_every_attempt_fails_the_run_and_keeps_nothing(cluster: None, shards: list[str], tmp_path: Path) -> None:
+    victim = pq.read_table(shards[1]).column("smiles")[3].as_py()
+    tok = DiesOnce(victim, str(tmp_path / "no-such-folder" / "flag"))  # the flag cannot be written: it dies every time
+    out = tmp_path / "out"
+    with pytest.raises(InputError, match="on Ray"):
+        tokenize_files_ray(shards[:2], ["parquet"] * 2, tok, out, modality="smiles", policy="skip", column="smiles")
+    assert list(out.iterdir()) == []
 
 
 def _local_rows(texts: list[str | None], **options: Any) -> list[tuple[Any, Any]]:
