@@ -60,6 +60,8 @@ outputs (by extension of -o):
   .bin        OUT.bin + OUT.idx in Megatron-LM's indexed-dataset layout
   The chemtok version, modality, grammar and vocabulary fingerprint go into the
   Parquet metadata (key "chemtok") or OUT.meta.json.
+  --engine ray: -o names a folder: OUT/part-NNNNN.parquet (input NNNNN, the Parquet
+  columns above) and OUT/_chemtok.json (totals and counts per input, fingerprint).
 
 Every record keeps its 1-based number in its input; empty lines are records with no
 tokens. written + failed == read, always. Exit status: 0 success, 1 a failed run
