@@ -246,7 +246,8 @@ def tokenize_files_ray(
         committed files (the parts, the metadata, the errors file last).
 
     Raises:
-        UsageError: standard input, or the output folder clashes with an input.
+        UsageError: standard input, or an output "folder" that is a file.
+        OutputClashError: an input or ``errors`` is a file of the output folder.
         InputError: an input could not be opened (nothing kept).
         OutputError: the output could not be committed (nothing kept).
 
@@ -267,6 +268,7 @@ def tokenize_files_ray(
         raise UsageError("--engine ray reads files, not standard input")
     out = Path(output_dir)
     _check_output_dir(inputs, out, errors)
+    created = not out.exists()
     out.mkdir(exist_ok=True)
     sources = list(inputs)
     options: dict[str, Any] = {
@@ -325,6 +327,9 @@ def tokenize_files_ray(
             raise OutputError(f"cannot write {out}: {err}; nothing was kept, older files are unchanged", counts) from err
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+            if created and not any(out.iterdir()):  # a run that kept nothing leaves no folder
+                with contextlib.suppress(OSError):
+                    out.rmdir()
     raise AssertionError("unreachable")  # pragma: no cover - mypy: the with block returns or raises
 
 
@@ -468,8 +473,9 @@ def tokenize_dataset(
             (``"smiles"``, ``"chem"`` ...), a path (a ``tokenizer.json`` text model for
             ``text``/``mixed``, a ``chemtok train smiles`` folder for ``smiles``), or a
             tokenizer object (pickled to the actors). Each actor builds it once.
-        on_error: override the tokenizer's policy (``raise``: refused rows are
-            reported in ``error``; ``fallback``; ``skip``).
+        on_error: override the tokenizer's policy: ``raise`` (the default policy): a
+            refused row has null ids and its message in ``error``; ``fallback``:
+            byte-fallback tokens, lossless; ``skip``: uncovered characters dropped (lossy).
         num_cpus: CPUs each actor asks for; the default half a CPU lets a pool run
             beside the read tasks on a small cluster.
         concurrency: actors in the pool (an int, or ``(min, max)`` to autoscale);
