@@ -339,3 +339,14 @@ def test_import_chemtok_and_its_command_line_do_not_import_ray() -> None:
     code = "import sys, chemtok, chemtok.cli, chemtok.io.pipeline; print('ray' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.slow
+def test_ray_address_joins_a_running_cluster(cluster: None, shards: list[str], tmp_path: Path) -> None:
+    address = ray.get_runtime_context().gcs_address
+    out = tmp_path / "out"
+    args = [sys.executable, "-m", "chemtok", "tokenize", shards[0], "--column", "smiles", "--engine", "ray", "--ray-address", address, "-o", str(out), "--on-error", "skip"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((out / METADATA_FILE).read_text())["records_read"] == PER_SHARD
+    assert ray.cluster_resources()["CPU"] == 2  # the cluster is still up: joining does not stop it
