@@ -61,6 +61,8 @@ outputs (by extension of -o):
   .bin        OUT.bin + OUT.idx in Megatron-LM's indexed-dataset layout
   The chemtok version, modality, grammar and vocabulary fingerprint go into the
   Parquet metadata (key "chemtok") or OUT.meta.json.
+  --engine ray: -o names a folder: OUT/part-NNNNN.parquet (input NNNNN, the Parquet
+  columns above) and OUT/_chemtok.json (totals and counts per input, fingerprint).
 
 Every record keeps its 1-based number in its input; empty lines are records with no
 tokens. written + failed == read, always. Exit status: 0 success, 1 a failed run
@@ -124,7 +126,17 @@ def add_parser(sub: Any) -> None:
         "--strict-markers", action=argparse.BooleanOptionalAction, default=True,
         help="mixed: unknown, unclosed or nested markers fail the record (default); --no-strict-markers keeps them as text",
     )
-    p.add_argument("--engine", choices=("auto", "native", "python"), default="auto", help="tokenizer engine (default: native when built)")
+    p.add_argument(
+        "--engine", choices=("auto", "native", "python", "ray"), default="auto",
+        help="tokenizer engine (default: native when built); ray: run on Ray (native engine when built), "
+        "one task per input file, -o names an output folder of part-NNNNN.parquet files + _chemtok.json "
+        '(pip install "chemtok[ray]")',
+    )
+    p.add_argument(
+        "--ray-address", metavar="ADDRESS",
+        help="--engine ray: join this running cluster (as ray.init(address=...)); default: start a local "
+        "cluster for the run and stop it after",
+    )
     p.add_argument(
         "--smiles-model", default="atom", metavar="MODEL",
         help="SMILES model for smiles and mixed: atom (default), compact (shipped learned merges), or a directory from 'chemtok train smiles'",
@@ -145,6 +157,10 @@ def run(args: argparse.Namespace) -> int:
     from chemtok.io.writers import check_run_paths, output_format
 
     inputs: list[str] = list(args.inputs)
+    if args.engine == "ray":
+        return _run_ray(args)
+    if args.ray_address:
+        raise UsageError("--ray-address needs --engine ray")
     formats = check_inputs(inputs, args.input_format, args.column)
     args.column, by_column = choose_column(inputs, formats, args.column, args.modality)
     try:
@@ -174,6 +190,45 @@ def run(args: argparse.Namespace) -> int:
         return _run_tokenize(args, tok, modality, inputs, formats)
 
 
+def _run_ray(args: argparse.Namespace) -> int:
+    """``--engine ray``: the same checks, then :func:`chemtok.ray.tokenize_files_ray` into a folder."""
+    from chemtok.io.formats import resolve_modality
+    from chemtok.io.guards import OutputClashError
+
+    try:
+        from chemtok.ray import expand_inputs
+    except ImportError as error:  # pragma: no cover - ray is in .[dev]
+        raise UsageError(f'--engine ray needs Ray: pip install "chemtok[ray]" ({error})') from None
+    inputs = expand_inputs(args.inputs)
+    if "-" in inputs:
+        raise UsageError("--engine ray reads files, not standard input")
+    if args.tokens:
+        raise UsageError("--tokens needs a JSON Lines output; --engine ray writes Parquet parts")
+    if args.output == "-" or args.output.lower().endswith(tuple(OUTPUT_SUFFIXES)):
+        raise UsageError(f"--engine ray writes a folder of Parquet parts: -o names a folder (e.g. out/), not {args.output!r}")
+    if args.errors and not Path(args.errors).resolve().parent.is_dir():
+        raise UsageError(f"the directory of --errors {args.errors!r} does not exist")
+    formats = check_inputs(inputs, args.input_format, args.column)
+    args.column, by_column = choose_column(inputs, formats, args.column, args.modality)
+    modality = resolve_modality(args.modality or by_column, inputs, column=args.column, input_format=args.input_format)
+    try:
+        from chemtok.ray import _check_output_dir
+
+        _check_output_dir(inputs, Path(args.output), args.errors or None)
+    except OutputClashError as error:
+        raise UsageError(str(error)) from None
+    args.inputs = inputs
+    with interrupt_on_sigterm():
+        tok = load_tokenizer(
+            modality, args.tokenizer, engine="auto", strict_markers=args.strict_markers, smiles_model=args.smiles_model
+        )
+        return _run_tokenize(args, tok, modality, inputs, formats)
+
+
+#: Output file extensions (as :data:`chemtok.io.writers.OUTPUT_FORMATS`, without importing it).
+OUTPUT_SUFFIXES = (".parquet", ".jsonl", ".jsonl.gz", ".npy", ".bin")
+
+
 class _ThreadsEnv:
     """Point the text model's thread pool (``RAYON_NUM_THREADS``) at ``--jobs`` for the run."""
 
@@ -201,7 +256,8 @@ def _run_tokenize(args: argparse.Namespace, tok: Any, modality: str, inputs: lis
 
     policy = args.on_error
     started = time.monotonic()
-    show_progress = sys.stderr.isatty() if args.progress is None else args.progress
+    on_ray = args.engine == "ray"
+    show_progress = False if on_ray else sys.stderr.isatty() if args.progress is None else args.progress
     progress = Progress(sys.stderr, "tokenize") if show_progress else None
     stop_counting = threading.Event()
     if progress is not None:
@@ -221,21 +277,39 @@ def _run_tokenize(args: argparse.Namespace, tok: Any, modality: str, inputs: lis
             err(f"skipped record {failure.record} of {label(failure.source)}: {failure.error}")
 
     try:
-        result = tokenize_files(
-            inputs,
-            formats,
-            tok,
-            args.output,
-            modality=modality,
-            policy=policy,
-            column=args.column,
-            chunk_size=args.chunk_size,
-            num_threads=args.jobs,
-            errors=args.errors,
-            with_tokens=args.tokens,
-            on_failure=on_failure,
-            on_progress=progress.update if progress is not None else None,
-        )
+        if on_ray:
+            from chemtok.ray import tokenize_files_ray
+
+            result = tokenize_files_ray(
+                inputs,
+                formats,
+                tok,
+                args.output,
+                modality=modality,
+                policy=policy,
+                column=args.column,
+                chunk_size=args.chunk_size,
+                num_threads=args.jobs,
+                errors=args.errors,
+                on_failure=on_failure,
+                address=args.ray_address,
+            )
+        else:
+            result = tokenize_files(
+                inputs,
+                formats,
+                tok,
+                args.output,
+                modality=modality,
+                policy=policy,
+                column=args.column,
+                chunk_size=args.chunk_size,
+                num_threads=args.jobs,
+                errors=args.errors,
+                with_tokens=args.tokens,
+                on_failure=on_failure,
+                on_progress=progress.update if progress is not None else None,
+            )
     except BrokenPipeError:
         # The reader of standard output went away (e.g. `| head`): what it read is all
         # it wanted, so this is a quiet success (as `cat` and `zcat` do).
@@ -258,7 +332,11 @@ def _run_tokenize(args: argparse.Namespace, tok: Any, modality: str, inputs: lis
         _print_stop(stop, args.output, counts.read)
         return EXIT_FAILED
     elapsed = time.monotonic() - started
-    where = "standard output" if args.output == "-" else result.paths[0].name
+    if on_ray:
+        parts = sum(1 for p in result.paths if p.suffix == ".parquet")
+        where = f"{parts} parts in {args.output}"
+    else:
+        where = "standard output" if args.output == "-" else result.paths[0].name
     rate = counts.read / elapsed if elapsed > 0 else 0.0
     err(
         f"read {counts.read}, written {counts.written}, failed {counts.failed} "

@@ -53,6 +53,7 @@ __all__ = [
     "RunResult",
     "describe_tokenizer",
     "encode_chunk",
+    "failure_entry",
     "encode_chunks",
     "tokenize_files",
 ]
@@ -83,6 +84,23 @@ def describe_tokenizer(tok: Any, modality: str) -> dict[str, Any]:
         "vocab_size": tok.vocab_size,
         "vocab_fingerprint": tok.fingerprint,
         "engine": engine,
+    }
+
+
+def failure_entry(failure: Failure) -> dict[str, Any]:
+    """The line of the ``--errors`` file for one failed record (one format for every engine).
+
+    Example:
+        >>> failure_entry(Failure(2, "mols.smi", "cannot tokenize '§'", 2, "CC§", "smiles"))["record"]
+        2
+    """
+    return {
+        "record": failure.record,
+        "input": failure.source,
+        "error": failure.error,
+        "position": failure.position,
+        "modality": failure.modality,
+        "text": failure.text,
     }
 
 
@@ -284,6 +302,8 @@ def tokenize_files(
     with_tokens: bool = False,
     on_failure: Callable[[Failure], None] | None = None,
     on_progress: Callable[[int, int | None], None] | None = None,
+    sources: Sequence[str] | None = None,
+    source_offset: int = 0,
 ) -> RunResult:
     """Tokenize every record of ``inputs`` into ``output`` (its extension picks the writer).
 
@@ -299,6 +319,9 @@ def tokenize_files(
         on_progress: called after each chunk with the records read so far and the bytes
             of the input files read so far (compressed bytes for gzip; ``None`` when a
             reader does not say), for a progress display without a second pass.
+        sources: the input names the output lists (its ``source`` column), when
+            ``inputs`` are one shard of a larger run (:mod:`chemtok.ray`); default ``inputs``.
+        source_offset: the index in ``sources`` of ``inputs[0]``.
 
     Raises:
         OutputClashError: an input or ``errors`` is one of the files the run writes
@@ -336,15 +359,7 @@ def tokenize_files(
     def report(failure: Failure) -> None:
         counts.failed += 1
         if errors_file is not None:
-            entry = {
-                "record": failure.record,
-                "input": failure.source,
-                "error": failure.error,
-                "position": failure.position,
-                "modality": failure.modality,
-                "text": failure.text,
-            }
-            errors_file.write(json.dumps(entry, ensure_ascii=False).encode("utf-8") + b"\n")
+            errors_file.write(json.dumps(failure_entry(failure), ensure_ascii=False).encode("utf-8") + b"\n")
         if on_failure is not None:
             on_failure(failure)
 
@@ -352,7 +367,7 @@ def tokenize_files(
         writer = open_writer(
             output,
             metadata=metadata,
-            sources=list(inputs),
+            sources=list(inputs if sources is None else sources),
             vocab_size=tok.vocab_size,
             with_tokens=with_tokens,
             token_of=tok.id_to_token,
@@ -374,7 +389,7 @@ def tokenize_files(
                 faults.append(chunk.fault)
             if len(done.kept):
                 records = chunk.number_array()[done.kept]
-                background.write(records, source_index, done.ids, done.offsets)
+                background.write(records, source_offset + source_index, done.ids, done.offsets)
                 counts.written += len(records)
                 counts.tokens += int(done.offsets[-1] - done.offsets[0])
             if source_index != current:
