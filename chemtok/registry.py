@@ -7,7 +7,7 @@ so ``--modality smiles`` means the same model everywhere.
 Example:
     >>> import chemtok
     >>> chemtok.list_tokenizers()
-    ['chem', 'dna', 'inchi', 'protein', 'smiles', 'text']
+    ['chem', 'dna', 'inchi', 'protein', 'selfies', 'smiles', 'text']
     >>> chemtok.get_tokenizer("smiles").tokenize("ClCBr")
     ['Cl', 'C', 'Br']
 """
@@ -28,12 +28,13 @@ if TYPE_CHECKING:
 __all__ = ["MODALITIES", "get_tokenizer", "list_tokenizers", "load_tokenizer"]
 
 #: Modalities :func:`load_tokenizer` builds; ``mixed`` is the marker router over text.
-MODALITIES = ("smiles", "inchi", "protein", "dna", "text", "mixed")
+MODALITIES = ("smiles", "inchi", "protein", "dna", "selfies", "text", "mixed")
 
 
 def _factories() -> dict[str, Callable[[], Any]]:
     from chemtok.inchi import InchiTokenizer
     from chemtok.router import ChemTokenizer
+    from chemtok.selfies import SelfiesTokenizer
     from chemtok.sequence import DnaTokenizer, ProteinTokenizer
     from chemtok.smiles import SmilesTokenizer
     from chemtok.text import TextTokenizer
@@ -43,6 +44,7 @@ def _factories() -> dict[str, Callable[[], Any]]:
         "dna": DnaTokenizer,
         "inchi": InchiTokenizer,
         "protein": ProteinTokenizer,
+        "selfies": SelfiesTokenizer,
         "smiles": SmilesTokenizer,
         "text": TextTokenizer,
     }
@@ -74,6 +76,7 @@ def load_tokenizer(
     strict_markers: bool = True,
     smiles_model: Any = "atom",
     on_error: str = "raise",
+    markers: str | None = None,
 ) -> Any:
     """The tokenizer for ``modality``, optionally with a saved text model from ``tokenizer_dir``.
 
@@ -88,6 +91,8 @@ def load_tokenizer(
             smiles``, or a SMILES tokenizer, for ``smiles`` and the SMILES segments
             of ``mixed``.
         on_error: the grammar tokenizers' default policy (``raise`` or ``fallback``).
+        markers: ``mixed``: the marker dialect (``galactica``, ``tags``, ``naturelm``,
+            ``biot5``) or the path of a marker table; ``None`` is Galactica's.
 
     Example:
         >>> load_tokenizer("smiles").tokenize("CC(=O)O")
@@ -102,6 +107,8 @@ def load_tokenizer(
 
     if modality not in MODALITIES:
         raise ValueError(f"unknown modality {modality!r}; choose one of {', '.join(MODALITIES)}")
+    if markers is not None and modality != "mixed":
+        raise ValueError(f"--markers chooses the markers of --modality mixed; --modality {modality} has none")
     policy: dict[str, Any] = {} if on_error == "raise" else {"on_error": on_error}
     engine_name = cast("Engine", engine)  # each tokenizer's constructor checks it
     text_model = None
@@ -126,6 +133,7 @@ def load_tokenizer(
             "inchi": chemtok.InchiTokenizer,
             "protein": chemtok.ProteinTokenizer,
             "dna": chemtok.DnaTokenizer,
+            "selfies": chemtok.SelfiesTokenizer,
         }
         if modality in classes:
             return classes[modality](engine=engine_name, **policy)
@@ -135,10 +143,17 @@ def load_tokenizer(
             smiles = smiles_model
         if modality == "mixed":
             return chemtok.ChemTokenizer(
-                text=text_model, smiles=smiles, strict_markers=strict_markers, engine=engine_name, **policy
+                text=text_model,
+                smiles=smiles,
+                strict_markers=strict_markers,
+                engine=engine_name,
+                markers=markers,
+                **policy,
             )
         return smiles
     except ImportError as err:  # engine="native" without the native core
         raise ValueError(str(err)) from None
+    except chemtok.DataFileError as err:  # --markers names no dialect, or a broken table file
+        raise ValueError(f"--markers {markers}: {err}") from None
     except RecursionError:  # a deeply nested --smiles-model file
         raise ValueError(f"--smiles-model {smiles_model}: the model file is nested too deeply to read") from None
