@@ -107,8 +107,16 @@ def load_tokenizer(
 
     if modality not in MODALITIES:
         raise ValueError(f"unknown modality {modality!r}; choose one of {', '.join(MODALITIES)}")
-    if markers is not None and modality != "mixed":
-        raise ValueError(f"--markers chooses the markers of --modality mixed; --modality {modality} has none")
+    table = None
+    if markers is not None:
+        if modality != "mixed":
+            raise ValueError(f"--markers chooses the markers of --modality mixed; --modality {modality} has none")
+        from chemtok.grammar import load_markers
+
+        try:
+            table = load_markers(markers)
+        except chemtok.ChemtokError as err:  # no such dialect, or a broken table file
+            raise ValueError(f"--markers {markers}: {err}") from None
     policy: dict[str, Any] = {} if on_error == "raise" else {"on_error": on_error}
     engine_name = cast("Engine", engine)  # each tokenizer's constructor checks it
     text_model = None
@@ -147,13 +155,11 @@ def load_tokenizer(
                 smiles=smiles,
                 strict_markers=strict_markers,
                 engine=engine_name,
-                markers=markers,
+                markers=table,
                 **policy,
             )
         return smiles
     except ImportError as err:  # engine="native" without the native core
         raise ValueError(str(err)) from None
-    except chemtok.DataFileError as err:  # --markers names no dialect, or a broken table file
-        raise ValueError(f"--markers {markers}: {err}") from None
     except RecursionError:  # a deeply nested --smiles-model file
         raise ValueError(f"--smiles-model {smiles_model}: the model file is nested too deeply to read") from None

@@ -19,6 +19,7 @@ from chemtok.cli.common import (
     Formatter,
     Progress,
     UsageError,
+    add_markers_option,
     check_inputs,
     choose_column,
     err,
@@ -123,6 +124,7 @@ def add_parser(sub: Any) -> None:
         "--strict-markers", action=argparse.BooleanOptionalAction, default=True,
         help="mixed: unknown, unclosed or nested markers fail the record (default); --no-strict-markers keeps them as text",
     )
+    add_markers_option(p)
     p.add_argument("--engine", choices=("auto", "native", "python"), default="auto", help="tokenizer engine (default: native when built)")
     p.add_argument(
         "--smiles-model", default="atom", metavar="MODEL",
@@ -168,7 +170,8 @@ def run(args: argparse.Namespace) -> int:
     # removes every temporary file, and main() exits 143.
     with interrupt_on_sigterm(), _ThreadsEnv(args.jobs):
         tok = load_tokenizer(
-            modality, args.tokenizer, engine=args.engine, strict_markers=args.strict_markers, smiles_model=args.smiles_model
+            modality, args.tokenizer, engine=args.engine, strict_markers=args.strict_markers, smiles_model=args.smiles_model,
+            markers=args.markers,
         )
         return _run_tokenize(args, tok, modality, inputs, formats)
 
