@@ -322,9 +322,11 @@ class IdSpace:
             return None if local is None else local + self._blocks["text"].offset
         if modality == "special":
             return self._special_id.get(token)
-        if modality in ("marker", "appended_marker"):
-            local = self._marker_id.get(token)
-            return None if local is None or self.namespace_of(local) != modality else local
+        if modality == "marker":  # every marker, in either marker block
+            return self._marker_id.get(token)
+        if modality == "appended_marker":
+            found = self._marker_id.get(token)
+            return None if found is None or self.namespace_of(found) != modality else found
         if modality == "byte":
             value = byte_of_token(token)
             return None if value is None else self._blocks["byte"].offset + value
