@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import re
+
 from chemtok.base import Engine, GrammarTokenizer, NoRule, OnError
 from chemtok.grammar import SelfiesGrammar, load_markers, load_selfies_grammar
 from chemtok.vocab import Vocabulary

@@ -129,7 +129,7 @@ def test_dialect_tables_are_data() -> None:
 
 
 def test_unknown_dialect_lists_the_names() -> None:
-    with pytest.raises(chemtok.DataFileError, match="biot5.*galactica.*naturelm.*tags") as info:
+    with pytest.raises(chemtok.DataFileError, match=r"biot5.*galactica.*naturelm.*tags") as info:
         chemtok.ChemTokenizer(markers="smolinstruct")
     assert isinstance(info.value, ValueError)
     with pytest.raises(TypeError, match="dialect name"):
