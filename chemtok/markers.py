@@ -125,7 +125,7 @@ class Segment:
 
     Attributes:
         modality: ``"marker"`` for a marker itself, otherwise the modality of the
-            content (``"text"``, ``"smiles"``, ``"inchi"``, ``"protein"``, ``"dna"``).
+            content (``"text"``, ``"smiles"``, ``"inchi"``, ``"protein"``, ``"dna"``, ``"selfies"``).
         start: index of the first character in the input.
         end: index after the last character.
         text: ``input[start:end]``.

@@ -365,8 +365,6 @@ class ChemTokenizer:
                 raise DataFileError(options.label, "options.base_special_tokens", "expected an object of role to token string")
             kwargs["base_special_tokens"] = roles
         for name in MODALITY_ORDER:
-            if name not in options.table:  # saved before the modality existed: its default
-                continue
             kwargs[name] = load(directory / options.get(name, str), engine=engine, expect=_DEFAULT_MODALITIES[name])
         return cls(**kwargs)
 

@@ -73,6 +73,8 @@ class SelfiesLexer:
         self.body = re.compile(g.atom_body_pattern)
         self.bond = re.compile("|".join(re.escape(b) for b in g.atom_bonds))
         self.digits = re.compile("[0-9]+")
+        #: Any bracketed symbol or dot: the fast path when every symbol is a token.
+        self.symbols = re.compile(f"{re.escape(g.open)}[^{re.escape(g.open + g.close)}]*{re.escape(g.close)}|{re.escape(g.dot)}")
         self.element = re.compile(g.element_pattern)
         bonds = "".join(re.escape(b) for b in sorted({*g.branch_bonds, *g.ring_stereo}))
         self.structure = re.compile(f"[{bonds}]*(?:{re.escape(g.branch)}|{re.escape(g.ring)})")
@@ -155,6 +157,16 @@ class SelfiesTokenizer(GrammarTokenizer):
         self.special_tokens = load_markers().special_tokens
         self._lexer = _lexer(self.grammar)
         self._start_engine()
+
+    def _tokenize_reference(self, text: str, policy: str) -> list[str]:
+        # Most SELFIES are only vocabulary symbols: one findall. The matches cover the
+        # whole text exactly when their lengths add up to it; otherwise (a spelled
+        # atom, a refusal) the symbol-by-symbol loop decides.
+        symbols = self._lexer.symbols.findall(text)
+        vocab = self.vocabulary.token_to_id
+        if sum(map(len, symbols)) == len(text) and all(symbol in vocab for symbol in symbols):
+            return symbols
+        return super()._tokenize_reference(text, policy)
 
     def _lex_at(self, text: str, pos: int, out: list[str]) -> int:
         g = self.grammar
