@@ -31,6 +31,7 @@ from chemtok.errors import UnknownTokenizerError as UnknownTokenizerError
 from chemtok.inchi import InchiTokenizer as InchiTokenizer
 from chemtok.markers import Segment as Segment
 from chemtok.router import ChemTokenizer as ChemTokenizer
+from chemtok.selfies import SelfiesTokenizer as SelfiesTokenizer
 from chemtok.sequence import DnaTokenizer as DnaTokenizer
 from chemtok.sequence import ProteinTokenizer as ProteinTokenizer
 from chemtok.smiles import SmilesTokenizer as SmilesTokenizer
@@ -68,6 +69,7 @@ __all__ = [
     "InchiTokenizer",
     "ProteinTokenizer",
     "DnaTokenizer",
+    "SelfiesTokenizer",
     "TextTokenizer",
     "ChemTokenizer",
     "Segment",

@@ -45,6 +45,12 @@ runs, digit runs and punctuation, exactly as chemtok's lexer sees them; (2) keep
 element+count or a number that is in the vocabulary, otherwise split the element from
 its count, and keep the count whole if the vocabulary has it, else one digit per token.
 
+SELFIES, two steps: (1) a symbol the vocabulary holds is one piece; any other is cut
+into ``[``, its body and ``]``; ``.`` is a piece; (2) a body is spelled as chemtok
+spells it: bond prefix, isotope (whole if the vocabulary has it, else digits), element
+(an ``H`` followed by a digit is the H count), chirality, charge (whole if the
+vocabulary has it, else its sign and digits).
+
 Protein and DNA: one ``Split`` isolating each character of the alphabet.
 
 What cannot be expressed: nothing for valid input of the atom-level models (the tests
@@ -261,6 +267,39 @@ def _inchi_patterns(tok: Any) -> list[str]:
     return [lex, spell]
 
 
+# -- SELFIES --------------------------------------------------------------------------
+
+
+def _selfies_patterns(tok: Any) -> list[str]:
+    g = tok.grammar
+    tokens = tok.vocabulary.tokens
+    open_, close = _escape(g.open), _escape(g.close)
+    not_bracket = f"[^{open_}{close}]"
+    whole = [t for t in tokens if t.startswith(g.open) and t.endswith(g.close) and len(t) > 2]
+    lex = _alt(
+        _trie(whole),  # a symbol the vocabulary has: one piece
+        open_,  # otherwise "[", the body, "]"
+        f"{not_bracket}+(?={close})",
+        close,
+        _escape(g.dot),
+    )
+    numbers = [t for t in tokens if t.isascii() and t.isdigit()]
+    signs = _char_class(g.charge_signs)
+    charges = [t[1:] for t in tokens if len(t) > 1 and t[0] in g.charge_signs and t[1:].isdigit()]
+    spell = _alt(
+        rf"\A(?:{open_}{not_bracket}*{close}|{_escape(g.dot)}|{open_}|{close})\z",  # whole symbols, dots, brackets
+        r"\A" + _char_class(g.atom_bonds),  # a bond prefix
+        "(?<![0-9])" + _trie(numbers) + "(?=[A-Z])",  # an isotope the vocabulary has (else digits, below)
+        _escape(g.hydrogen) + "[0-9]",  # an H count, before the element H
+        _trie(g.elements),
+        _trie(g.chirality),
+        signs + _trie(charges) + "(?![0-9])",  # a charge the vocabulary has
+        signs,  # else its sign, then digits
+        "[0-9]",
+    )
+    return [lex, spell]
+
+
 # -- sequences -------------------------------------------------------------------------
 
 
@@ -273,10 +312,10 @@ def _sequence_patterns(tok: Any) -> list[str]:
 
 def _check_exportable(tok: GrammarTokenizer) -> Vocabulary:
     """The vocabulary that decides spellings; refuse models that cannot be exported."""
-    if not isinstance(tok, GrammarTokenizer) or tok.name not in ("smiles", "inchi", "protein", "dna"):
+    if not isinstance(tok, GrammarTokenizer) or tok.name not in ("smiles", "inchi", "protein", "dna", "selfies"):
         raise TypeError(
-            f"tokenizer.json export covers SmilesTokenizer, InchiTokenizer, ProteinTokenizer and "
-            f"DnaTokenizer, got {type(tok).__name__}; for the router use chemtok.hf.HFChemTokenizer"
+            f"tokenizer.json export covers SmilesTokenizer, InchiTokenizer, ProteinTokenizer, "
+            f"DnaTokenizer and SelfiesTokenizer, got {type(tok).__name__}; for the router use chemtok.hf.HFChemTokenizer"
         )
     unit: Vocabulary = getattr(tok, "unit_vocabulary", tok.vocabulary)
     if unit is not tok.vocabulary:
@@ -300,6 +339,8 @@ def pre_tokenizer_patterns(tok: GrammarTokenizer) -> list[str]:
         return _smiles_patterns(tok, unit)
     if tok.name == "inchi":
         return _inchi_patterns(tok)
+    if tok.name == "selfies":
+        return _selfies_patterns(tok)
     return _sequence_patterns(tok)
 
 

@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,17 +36,20 @@ __all__ = [
     "SmilesGrammar",
     "InchiGrammar",
     "SequenceGrammar",
+    "SelfiesGrammar",
     "load_smiles_grammar",
+    "load_selfies_grammar",
     "load_inchi_grammar",
     "load_sequence_grammar",
     "load_markers",
     "markers_from_table",
+    "MARKER_DIALECTS",
     "read_grammar_file",
     "TableReader",
 ]
 
 #: Grammar versions this release understands, per grammar name.
-SUPPORTED_VERSIONS = {"smiles": {1}, "inchi": {1}, "protein": {1}, "dna": {1}, "markers": {1}}
+SUPPORTED_VERSIONS = {"smiles": {1}, "inchi": {1}, "protein": {1}, "dna": {1}, "selfies": {1}, "markers": {1}}
 ELEMENT_COUNT = 118
 
 T = TypeVar("T")
@@ -405,25 +409,198 @@ def load_sequence_grammar(name: str, path: str | None = None) -> SequenceGrammar
     return SequenceGrammar(name, version, alphabet, top.get("keep_lowercase", bool), appended)
 
 
+def _longest_first(items: tuple[str, ...]) -> str:
+    return "|".join(re.escape(x) for x in sorted(items, key=lambda x: (-len(x), x)))
+
+
+@dataclass(frozen=True)
+class SelfiesGrammar:
+    """The SELFIES tables of ``grammars/selfies.toml``."""
+
+    name: str
+    version: int
+    open: str
+    close: str
+    dot: str
+    atom_bonds: tuple[str, ...]
+    branch_bonds: tuple[str, ...]
+    branch: str
+    ring: str
+    max_length: int
+    ring_stereo: tuple[str, ...]
+    special: tuple[str, ...]
+    chirality: tuple[str, ...]
+    hydrogen: str
+    charge_signs: tuple[str, ...]
+    elements: tuple[str, ...]
+    atoms: tuple[str, ...]
+    isotope_max: int
+    charge_max: int
+
+    @property
+    def tag(self) -> str:
+        """``name@version``, recorded in vocabularies and golden files."""
+        return f"{self.name}@{self.version}"
+
+    def bracket(self, body: str) -> str:
+        """``body`` written as a symbol: ``bracket("=O") == "[=O]"``."""
+        return f"{self.open}{body}{self.close}"
+
+    @functools.cached_property
+    def structure_symbols(self) -> tuple[str, ...]:
+        """Every branch, ring and special symbol, bracketed: ``[Branch1]`` ... ``[nop]``."""
+        lengths = range(1, self.max_length + 1)
+        prefixes = ("", *self.branch_bonds)
+        branches = [self.bracket(f"{b}{self.branch}{n}") for n in lengths for b in prefixes]
+        rings = [self.bracket(f"{b}{self.ring}{n}") for n in lengths for b in prefixes]
+        stereo = [
+            self.bracket(f"{x}{y}{self.ring}{n}")
+            for n in lengths
+            for x in self.ring_stereo
+            for y in self.ring_stereo
+            if not (x == y == self.ring_stereo[0])
+        ]
+        return (*branches, *rings, *stereo, *(self.bracket(s) for s in self.special))
+
+    @functools.cached_property
+    def element_pattern(self) -> str:
+        """The regex alternation of the element symbols, longest first (``Cl`` before ``C``)."""
+        return _longest_first(self.elements)
+
+    @functools.cached_property
+    def atom_body_pattern(self) -> str:
+        """The regex of an atom symbol between its brackets, one named group per part.
+
+        Groups ``bond``, ``isotope``, ``element``, ``chirality``, ``hydrogen`` (``H`` and
+        one digit) and ``charge`` (a sign and a number without a leading zero); the
+        tokenizer, the vocabulary check and the export all use this one pattern.
+        """
+
+        return (
+            f"(?P<bond>{_longest_first(self.atom_bonds)})?"
+            "(?P<isotope>[0-9]+)?"
+            f"(?P<element>{self.element_pattern})"
+            f"(?P<chirality>{_longest_first(self.chirality)})?"
+            f"(?P<hydrogen>{re.escape(self.hydrogen)}[0-9])?"
+            f"(?P<charge>[{re.escape(''.join(self.charge_signs))}][1-9][0-9]*)?"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {field: getattr(self, field) for field in self.__dataclass_fields__}
+
+
 @functools.cache
-def load_markers(path: str | None = None) -> MarkerTable:
-    """Load the shipped marker table, or a custom one from ``path`` (cached per path).
+def load_selfies_grammar(path: str | None = None) -> SelfiesGrammar:
+    """Load and check the SELFIES grammar (cached per path).
+
+    Example:
+        >>> g = load_selfies_grammar()
+        >>> g.tag, g.bracket("=O"), g.structure_symbols[0]
+        ('selfies@1', '[=O]', '[Branch1]')
+    """
+    label, table = read_grammar_file("selfies", path)
+    top = TableReader(label, table)
+    version = top.header("selfies")
+    symbols = top.section("symbols")
+    atoms = top.section("atoms")
+    vocab = top.section("vocabulary")
+    elements = atoms.strings("elements")
+    problem = _check_elements(list(elements))
+    if problem:
+        raise GrammarError(label, "atoms.elements", problem)
+    one_char = lambda v: None if len(v) == 1 else "must be one character"  # noqa: E731
+    positive = lambda v: None if v >= 1 else "must be at least 1"  # noqa: E731
+    grammar = SelfiesGrammar(
+        name="selfies",
+        version=version,
+        open=symbols.get("open", str, one_char),
+        close=symbols.get("close", str, one_char),
+        dot=symbols.get("dot", str, one_char),
+        atom_bonds=symbols.strings("atom_bonds"),
+        branch_bonds=symbols.strings("branch_bonds"),
+        branch=symbols.get("branch", str, lambda v: None if v.isalpha() else "must be letters"),
+        ring=symbols.get("ring", str, lambda v: None if v.isalpha() else "must be letters"),
+        max_length=symbols.get("max_length", int, lambda v: None if 1 <= v <= 9 else "must be 1 to 9"),
+        ring_stereo=symbols.strings("ring_stereo"),
+        special=symbols.strings("special", allow_empty=True),
+        chirality=atoms.strings("chirality"),
+        hydrogen=atoms.get("hydrogen", str, one_char),
+        charge_signs=atoms.strings("charge_signs"),
+        elements=elements,
+        atoms=vocab.strings("atoms"),
+        isotope_max=vocab.get("isotope_max", int, positive),
+        charge_max=vocab.get("charge_max", int, positive),
+    )
+    for key, values in (
+        ("symbols.atom_bonds", grammar.atom_bonds),
+        ("symbols.branch_bonds", grammar.branch_bonds),
+        ("symbols.ring_stereo", grammar.ring_stereo),
+        ("atoms.charge_signs", grammar.charge_signs),
+    ):
+        problem = _single_chars(values)
+        if problem:
+            raise GrammarError(label, key, problem)
+    body = re.compile(grammar.atom_body_pattern)
+    matches = {a: body.fullmatch(a) for a in grammar.atoms}
+    bad = [a for a, m in matches.items() if m is None or m.group("bond") is not None]
+    if bad:
+        raise GrammarError(label, "vocabulary.atoms", f"not atom symbols without bond or brackets: {bad}")
+    return grammar
+
+
+#: The shipped marker dialects: name -> file in ``grammars/`` (without ``.toml``).
+MARKER_DIALECTS = {
+    "galactica": "markers",
+    "tags": "markers_tags",
+    "naturelm": "markers_naturelm",
+    "biot5": "markers_biot5",
+}
+
+
+@functools.cache
+def load_markers(name: str | None = None) -> MarkerTable:
+    """Load a shipped marker dialect by name, or a custom table from a file (cached).
+
+    Args:
+        name: ``None`` or ``"galactica"`` for Galactica's ``[START_SMILES]`` table
+            (``grammars/markers.toml``); ``"tags"`` (``<SMILES>...</SMILES>``, as
+            SMolInstruct and Intern-S1 write them), ``"naturelm"`` (``<mol>``,
+            ``<protein>``, ``<dna>``, ``<rna>``) or ``"biot5"`` (``<bom>``/``<eom>``
+            around SELFIES, ``<bop>``/``<eop>`` around proteins); or the path of a
+            custom table, TOML (``.toml``) or JSON (``.json``, e.g. written by
+            :meth:`~chemtok.markers.MarkerTable.as_dict`).
 
     A custom table may change the markers and the unknown-marker pattern, not the
     special tokens: every modality vocabulary starts with the shipped ones.
 
     Raises:
-        GrammarError: the shipped ``grammars/markers.toml`` is broken.
-        DataFileError: a custom table is unreadable or wrong; names the file and key.
+        GrammarError: a shipped table is broken.
+        DataFileError: ``name`` is neither a dialect nor a readable file (the message
+            lists the dialects), or a custom table is wrong; names the file and key.
 
     Example:
         >>> from chemtok.grammar import load_markers
         >>> load_markers().pairs[0].start
         '[START_SMILES]'
+        >>> load_markers("biot5").pairs[0].start, load_markers("biot5").pairs[0].modality
+        ('<bom>', 'selfies')
     """
-    error: FileError = GrammarError if path is None else DataFileError
-    label, table = read_grammar_file("markers", path, error=error)
-    return markers_from_table(label, table, shipped=path is None)
+    if name is None or name in MARKER_DIALECTS:
+        file = MARKER_DIALECTS[name or "galactica"]
+        label, table = read_grammar_file(file, None, error=GrammarError)
+        return markers_from_table(label, table, shipped=True)
+    path = Path(name)
+    if not (path.suffix in (".toml", ".json") or path.exists() or len(path.parts) > 1):
+        raise DataFileError(
+            name, None, f"no marker dialect named {name!r}; choose one of {sorted(MARKER_DIALECTS)}, "
+            "or give the path of a marker table (.toml or .json)"
+        )
+    if path.suffix == ".json":
+        from chemtok.persist import read_json_file
+
+        return markers_from_table(str(path), read_json_file(path))
+    label, table = read_grammar_file("markers", path, error=DataFileError)
+    return markers_from_table(label, table)
 
 
 def markers_from_table(label: str, table: Any, *, shipped: bool = False, prefix: str = "") -> MarkerTable:
@@ -449,6 +626,10 @@ def markers_from_table(label: str, table: Any, *, shipped: bool = False, prefix:
     version = top.header("markers")
     specials = top.strings("special_tokens")
     pattern = top.get("unknown_marker_pattern", str, check_marker_pattern)
+    if shipped:
+        dialect = top.get("dialect", str, lambda v: None if v in MARKER_DIALECTS else f"must be one of {list(MARKER_DIALECTS)}")
+    else:
+        dialect = top.get("dialect", str, _check_dialect_name) if "dialect" in table else "custom"
     pairs = []
     for i, entry in enumerate(top.get("pairs", list, lambda v: None if v else "must not be empty")):
         if not isinstance(entry, dict):
@@ -458,18 +639,34 @@ def markers_from_table(label: str, table: Any, *, shipped: bool = False, prefix:
             "modality", str, lambda v: None if v in MODALITIES else f"must be one of {list(MODALITIES)}"
         )
         nonempty = lambda v: None if v else "a marker must not be empty"  # noqa: E731
-        pairs.append(MarkerPair(item.get("start", str, nonempty), item.get("end", str, nonempty), modality))
+        pad = item.get("pad", str, _check_pad) if "pad" in entry else ""
+        appended = item.get("appended", bool) if "appended" in entry else False
+        pairs.append(
+            MarkerPair(item.get("start", str, nonempty), item.get("end", str, nonempty), modality, pad, appended)
+        )
     seen: set[str] = set(specials)
     for pair in pairs:
         for marker in (pair.start, pair.end):
             if marker in seen:
                 raise error(label, f"{prefix}pairs", f"marker {marker!r} is listed twice")
             seen.add(marker)
-    if not shipped and specials != load_markers().special_tokens:
+    if not (shipped and dialect == "galactica") and specials != load_markers().special_tokens:
         raise error(
             label,
             f"{prefix}special_tokens",
             f"must be {list(load_markers().special_tokens)}, the special tokens every modality "
             "vocabulary starts with; a custom table may change the markers, not the special tokens",
         )
-    return MarkerTable(version, specials, tuple(pairs), pattern, source=label)
+    return MarkerTable(version, specials, tuple(pairs), pattern, source=label, dialect=dialect)
+
+
+def _check_dialect_name(name: str) -> str | None:
+    if not name or not all(ch.isalnum() or ch in "-_" for ch in name):
+        return f"must be a name of letters, digits, '-' and '_', got {name!r}"
+    return None
+
+
+def _check_pad(pad: str) -> str | None:
+    if not pad.isspace():
+        return f"must be whitespace characters (what a dataset writes between a marker and its content), got {pad!r}"
+    return None

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from chemtok.errors import DataFileError
-from chemtok.idspace import MODALITY_ORDER
 from chemtok.router import ChemTokenizer, default_chem_tokenizer
 from chemtok.text import TextTokenizer
 
@@ -168,7 +167,7 @@ def write_saved_files(
         "vocab_size": len(chem),
         "text_model": base_name or "chemtok default",
         "smiles_model": smiles_model,
-        "blocks": {name: list(chem.block(name)) for name in ("special", "marker", "text", "byte", *MODALITY_ORDER)},
+        "blocks": {name: list(chem.block(name)) for name in chem.namespaces},
     }
     if chem.has_base:  # the roles may come from files that are not copied along
         manifest["base_special_tokens"] = chem.base_special_tokens

@@ -2,9 +2,10 @@
 
 One :class:`IdSpace` lays out every id a :class:`~chemtok.ChemTokenizer` can emit, as
 blocks (namespaces) in a fixed order: by default the special tokens, the markers, the
-text vocabulary, 256 byte-fallback tokens, then the SMILES, InChI, protein and DNA
-vocabularies (:data:`MODALITY_ORDER`); over a base text model its ids come first and
-unchanged. Each namespace has ids of its own, so SMILES ``C`` (carbon) and protein
+text vocabulary, 256 byte-fallback tokens, then the SMILES, InChI, protein, DNA and
+SELFIES vocabularies (:data:`MODALITY_ORDER`), then the ``appended_marker`` block (markers
+added to a table after its ids were first shipped, such as ``[START_SELFIES]``); over a
+base text model its ids come first and unchanged. Each namespace has ids of its own, so SMILES ``C`` (carbon) and protein
 ``C`` (cysteine) are different ids. The router dispatches segments to their tokenizers
 and asks the id space for the global id of each local one.
 
@@ -15,7 +16,7 @@ Example:
     >>> tok = chemtok.ChemTokenizer()
     >>> space = IdSpace(load_markers(), tok.text, tok.modalities, has_base=False, base_special_tokens={})
     >>> space.namespaces
-    ('special', 'marker', 'text', 'byte', 'smiles', 'inchi', 'protein', 'dna')
+    ('special', 'marker', 'text', 'byte', 'smiles', 'inchi', 'protein', 'dna', 'selfies', 'appended_marker')
     >>> space.token_to_id("C", "smiles") != space.token_to_id("C", "protein")
     True
     >>> space.decode(tok.encode("[START_SMILES]CCO[END_SMILES]"))
@@ -46,7 +47,8 @@ if TYPE_CHECKING:
 __all__ = ["IdSpace", "MODALITY_ORDER", "TextRun"]
 
 #: Order of the modality namespaces in the id space.
-MODALITY_ORDER = ("smiles", "inchi", "protein", "dna")
+#: New modalities are appended, so that no earlier id moves.
+MODALITY_ORDER = ("smiles", "inchi", "protein", "dna", "selfies")
 
 # Kinds of ids in the unified space, used by decode.
 _SPECIAL, _MARKER, _TEXT, _BYTE, _PIECE = range(5)
@@ -133,7 +135,8 @@ class IdSpace:
 
     def _build(self) -> None:
         specials = self._markers.special_tokens
-        marker_tokens = self._markers.markers
+        marker_tokens = self._markers.first_markers
+        appended_markers = self._markers.appended_markers
         # Roles the base model fills keep its ids; chemtok appends tokens for the rest.
         base_role_ids = self._base_role_ids()
         own = [t for i, t in enumerate(specials) if i >= len(SPECIAL_ROLES) or SPECIAL_ROLES[i] not in base_role_ids]
@@ -159,6 +162,8 @@ class IdSpace:
                     f"{list(specials)} and the 256 byte-fallback tokens"
                 )
             blocks.append((name, local[local_skip:], _PIECE))
+        if appended_markers:
+            blocks.append(("appended_marker", appended_markers, _MARKER))
 
         self._blocks: dict[str, _Block] = {}
         self._kinds: list[int] = []
@@ -173,6 +178,9 @@ class IdSpace:
         self._size = offset
         self._special_id = {t: self._blocks["special"].offset + i for i, t in enumerate(own)}
         self._marker_id = {t: self._blocks["marker"].offset + i for i, t in enumerate(marker_tokens)}
+        if appended_markers:
+            late = self._blocks["appended_marker"].offset
+            self._marker_id.update({t: late + i for i, t in enumerate(appended_markers)})
         # Each special token of the local vocabularies (and each role) -> its global id.
         text_offset = self._blocks["text"].offset
         local_special_ids = [
@@ -267,13 +275,17 @@ class IdSpace:
             digest.update(self._modalities[name].fingerprint.encode())
         for marker in self._markers.markers:
             digest.update(marker.encode() + b"\x00")
+        if self._markers.dialect != "galactica":  # what each marker routes to
+            digest.update(f"dialect:{self._markers.dialect}\n".encode())
+            for pair in self._markers.pairs:
+                digest.update(f"{pair.start}\x00{pair.modality}\x00{pair.pad}\n".encode())
         for role, token in sorted(self._base_special_tokens.items()):  # roles kept on base ids
             digest.update(f"role:{role}:{self._role_ids[role]}:{token}\n".encode())
         return digest.hexdigest()
 
     def block(self, name: str) -> tuple[int, int]:
         """``(offset, size)`` of a namespace: ``special``, ``marker``, ``text``, ``byte``,
-        ``smiles``, ``inchi``, ``protein`` or ``dna``."""
+        ``smiles``, ``inchi``, ``protein``, ``dna``, ``selfies`` or ``appended_marker``."""
         b = self._blocks[name]
         return b.offset, b.size
 
@@ -317,8 +329,11 @@ class IdSpace:
             return None if local is None else local + self._blocks["text"].offset
         if modality == "special":
             return self._special_id.get(token)
-        if modality == "marker":
+        if modality == "marker":  # every marker, in either marker block
             return self._marker_id.get(token)
+        if modality == "appended_marker":
+            found = self._marker_id.get(token)
+            return None if found is None or self.namespace_of(found) != modality else found
         if modality == "byte":
             value = byte_of_token(token)
             return None if value is None else self._blocks["byte"].offset + value
@@ -336,7 +351,9 @@ class IdSpace:
         size = self._size
         tokens: list[str | None] = [None] * size
         reserved: set[str] = set()
-        for name in ("special", "marker"):
+        for name in ("special", "marker", "appended_marker"):
+            if name not in self._blocks:
+                continue
             block = self._blocks[name]
             for i in range(block.offset, block.offset + block.size):
                 string = self._string(i)

@@ -35,16 +35,26 @@ __all__ = [
 ]
 
 #: Modalities a marker pair may name.
-MODALITIES = ("text", "smiles", "inchi", "protein", "dna")
+MODALITIES = ("text", "smiles", "inchi", "protein", "dna", "selfies")
 
 
 @dataclass(frozen=True)
 class MarkerPair:
-    """One ``[START_X]``/``[END_X]`` pair and the modality of what it encloses."""
+    """One ``[START_X]``/``[END_X]`` pair and the modality of what it encloses.
+
+    Attributes:
+        pad: characters a dataset writes between a marker and its content
+            (SMolInstruct's ``<SMILES> CCO </SMILES>``); they are read as text around
+            the content, so the content still goes whole to its modality.
+        appended: the pair was added to a table after its ids were first shipped; its
+            markers get ids after every modality block, so no earlier id moves.
+    """
 
     start: str
     end: str
     modality: str
+    pad: str = ""
+    appended: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,9 @@ class MarkerTable:
     """Special tokens and marker pairs of ``grammars/markers.toml`` (or a custom table).
 
     Attributes:
+        dialect: the name of a shipped table (``"galactica"``, ``"tags"``,
+            ``"naturelm"``, ``"biot5"``; see :data:`chemtok.grammar.MARKER_DIALECTS`), or
+            what a custom table calls itself (``"custom"`` by default).
         source: the file the table came from (for error messages; not compared).
     """
 
@@ -60,15 +73,29 @@ class MarkerTable:
     pairs: tuple[MarkerPair, ...]
     unknown_marker_pattern: str
     source: str = field(default="grammars/markers.toml", compare=False)
+    dialect: str = "galactica"
 
     @property
     def tag(self) -> str:
-        return f"markers@{self.version}"
+        """``markers@1`` for Galactica's table (and custom ones), ``markers-tags@1`` for a dialect."""
+        if self.dialect in ("galactica", "custom"):
+            return f"markers@{self.version}"
+        return f"markers-{self.dialect}@{self.version}"
 
     @property
     def markers(self) -> tuple[str, ...]:
         """Every marker string, start and end, in file order."""
         return tuple(m for pair in self.pairs for m in (pair.start, pair.end))
+
+    @property
+    def first_markers(self) -> tuple[str, ...]:
+        """The markers of the pairs that are not ``appended``: the id space's ``marker`` block."""
+        return tuple(m for pair in self.pairs if not pair.appended for m in (pair.start, pair.end))
+
+    @property
+    def appended_markers(self) -> tuple[str, ...]:
+        """The markers of ``appended`` pairs: ids after every modality block."""
+        return tuple(m for pair in self.pairs if pair.appended for m in (pair.start, pair.end))
 
     def as_dict(self) -> dict[str, Any]:
         """The table in the shape of ``markers.toml``; :func:`chemtok.grammar.markers_from_table` reads it back."""
@@ -77,8 +104,18 @@ class MarkerTable:
             "version": self.version,
             "special_tokens": list(self.special_tokens),
             "unknown_marker_pattern": self.unknown_marker_pattern,
-            "pairs": [{"start": p.start, "end": p.end, "modality": p.modality} for p in self.pairs],
+            "dialect": self.dialect,
+            "pairs": [_pair_dict(p) for p in self.pairs],
         }
+
+
+def _pair_dict(pair: MarkerPair) -> dict[str, Any]:
+    entry: dict[str, Any] = {"start": pair.start, "end": pair.end, "modality": pair.modality}
+    if pair.pad:
+        entry["pad"] = pair.pad
+    if pair.appended:
+        entry["appended"] = True
+    return entry
 
 
 
@@ -88,7 +125,7 @@ class Segment:
 
     Attributes:
         modality: ``"marker"`` for a marker itself, otherwise the modality of the
-            content (``"text"``, ``"smiles"``, ``"inchi"``, ``"protein"``, ``"dna"``).
+            content (``"text"``, ``"smiles"``, ``"inchi"``, ``"protein"``, ``"dna"``, ``"selfies"``).
         start: index of the first character in the input.
         end: index after the last character.
         text: ``input[start:end]``.
@@ -143,20 +180,39 @@ class MarkerMatcher:
             events.append((start_index, start_index + len(pair.start), pair, True))
             events.append((end_index, end_index + len(pair.end), pair, False))
         events.sort(key=lambda e: e[0])
-        stack: list[str] = ["text"]
+        stack: list[MarkerPair | None] = [None]
         pos = 0
         for begin, finish, pair, opening in events:
             if begin > pos:
-                segments.append(Segment(stack[-1], pos, begin, text[pos:begin]))
+                self._content(segments, stack[-1], text, pos, begin)
             segments.append(Segment("marker", begin, finish, text[begin:finish]))
             if opening:
-                stack.append(pair.modality)
+                stack.append(pair)
             else:
                 stack.pop()
             pos = finish
         if pos < len(text):
-            segments.append(Segment(stack[-1], pos, len(text), text[pos:]))
+            self._content(segments, stack[-1], text, pos, len(text))
         return segments
+
+    def _content(self, segments: list[Segment], pair: MarkerPair | None, text: str, start: int, end: int) -> None:
+        """Append the content ``text[start:end]`` inside ``pair`` (``None``: outside markers).
+
+        A pair's ``pad`` characters at either end of its content are text segments of
+        their own: ``<SMILES> CCO </SMILES>`` gives text ``" "``, SMILES ``CCO``, text ``" "``.
+        """
+        modality = "text" if pair is None else pair.modality
+        if pair is None or not pair.pad or modality == "text":
+            segments.append(Segment(modality, start, end, text[start:end]))
+            return
+        core_start, core_end = start, end
+        while core_start < end and text[core_start] in pair.pad:
+            core_start += 1
+        while core_end > core_start and text[core_end - 1] in pair.pad:
+            core_end -= 1
+        for kind, a, b in (("text", start, core_start), (modality, core_start, core_end), ("text", core_end, end)):
+            if b > a:
+                segments.append(Segment(kind, a, b, text[a:b]))
 
     def _matched_markers(self, text: str) -> list[tuple[int, int, MarkerPair]]:
         """Pair start and end markers: ``(start marker index, end marker index, pair)``.

@@ -105,11 +105,14 @@ class Saveable(Protocol):
 def _classes() -> dict[str, type]:
     from chemtok.inchi import InchiTokenizer
     from chemtok.router import ChemTokenizer
+    from chemtok.selfies import SelfiesTokenizer
     from chemtok.sequence import DnaTokenizer, ProteinTokenizer
     from chemtok.smiles import SmilesTokenizer
     from chemtok.text import TextTokenizer
 
-    classes: list[type] = [SmilesTokenizer, InchiTokenizer, ProteinTokenizer, DnaTokenizer, TextTokenizer, ChemTokenizer]
+    classes: list[type] = [
+        SmilesTokenizer, InchiTokenizer, ProteinTokenizer, DnaTokenizer, SelfiesTokenizer, TextTokenizer, ChemTokenizer,
+    ]  # fmt: skip
     return {cls.__name__: cls for cls in classes}
 
 

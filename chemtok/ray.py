@@ -470,7 +470,7 @@ def tokenize_dataset(
         modality: what the records are (a :data:`chemtok.registry.MODALITIES` value);
             builds the tokenizer when ``tokenizer`` is ``None``.
         tokenizer: ``None`` (the built-in tokenizer of ``modality``), a registry name
-            (``"smiles"``, ``"chem"`` ...), a path (a ``tokenizer.json`` text model for
+            (``"smiles"``, ``"mixed"`` ...), a path (a ``tokenizer.json`` text model for
             ``text``/``mixed``, a ``chemtok train smiles`` folder for ``smiles``), or a
             tokenizer object (pickled to the actors). Each actor builds it once.
         on_error: override the tokenizer's policy: ``raise`` (the default policy): a

@@ -7,7 +7,7 @@ so ``--modality smiles`` means the same model everywhere.
 Example:
     >>> import chemtok
     >>> chemtok.list_tokenizers()
-    ['dna', 'inchi', 'mixed', 'protein', 'smiles', 'text']
+    ['dna', 'inchi', 'mixed', 'protein', 'selfies', 'smiles', 'text']
     >>> chemtok.get_tokenizer("chem") is chemtok.get_tokenizer("mixed")  # an alias of the router
     True
     >>> chemtok.get_tokenizer("smiles").tokenize("ClCBr")
@@ -50,6 +50,7 @@ def canonical_modality(name: str) -> str:
 def _factories() -> dict[str, Callable[[], Any]]:
     from chemtok.inchi import InchiTokenizer
     from chemtok.router import ChemTokenizer
+    from chemtok.selfies import SelfiesTokenizer
     from chemtok.sequence import DnaTokenizer, ProteinTokenizer
     from chemtok.smiles import SmilesTokenizer
     from chemtok.text import TextTokenizer
@@ -59,6 +60,7 @@ def _factories() -> dict[str, Callable[[], Any]]:
         "dna": DnaTokenizer,
         "inchi": InchiTokenizer,
         "protein": ProteinTokenizer,
+        "selfies": SelfiesTokenizer,
         "smiles": SmilesTokenizer,
         "text": TextTokenizer,
     }
@@ -96,6 +98,7 @@ def load_tokenizer(
     strict_markers: bool = True,
     smiles_model: Any = "atom",
     on_error: str = "raise",
+    markers: str | None = None,
 ) -> Any:
     """The tokenizer for ``modality``, optionally with a saved text model from ``tokenizer_dir``.
 
@@ -110,6 +113,8 @@ def load_tokenizer(
             smiles``, or a SMILES tokenizer, for ``smiles`` and the SMILES segments
             of ``mixed``.
         on_error: the grammar tokenizers' default policy (``raise`` or ``fallback``).
+        markers: ``mixed``: the marker dialect (``galactica``, ``tags``, ``naturelm``,
+            ``biot5``) or the path of a marker table; ``None`` is Galactica's.
 
     Example:
         >>> load_tokenizer("smiles").tokenize("CC(=O)O")
@@ -125,6 +130,16 @@ def load_tokenizer(
     modality = canonical_modality(modality)
     if modality not in MODALITIES:
         raise ValueError(f"unknown modality {modality!r}; choose one of {', '.join(MODALITIES)}")
+    table = None
+    if markers is not None:
+        if modality != ROUTER_MODALITY:
+            raise ValueError(f"--markers chooses the markers of --modality mixed; --modality {modality} has none")
+        from chemtok.grammar import load_markers
+
+        try:
+            table = load_markers(markers)
+        except chemtok.ChemtokError as err:  # no such dialect, or a broken table file
+            raise ValueError(f"--markers {markers}: {err}") from None
     policy: dict[str, Any] = {} if on_error == "raise" else {"on_error": on_error}
     engine_name = cast("Engine", engine)  # each tokenizer's constructor checks it
     text_model = None
@@ -149,6 +164,7 @@ def load_tokenizer(
             "inchi": chemtok.InchiTokenizer,
             "protein": chemtok.ProteinTokenizer,
             "dna": chemtok.DnaTokenizer,
+            "selfies": chemtok.SelfiesTokenizer,
         }
         if modality in classes:
             return classes[modality](engine=engine_name, **policy)
@@ -158,7 +174,12 @@ def load_tokenizer(
             smiles = smiles_model
         if modality == ROUTER_MODALITY:
             return chemtok.ChemTokenizer(
-                text=text_model, smiles=smiles, strict_markers=strict_markers, engine=engine_name, **policy
+                text=text_model,
+                smiles=smiles,
+                strict_markers=strict_markers,
+                engine=engine_name,
+                markers=table,
+                **policy,
             )
         return smiles
     except ImportError as err:  # engine="native" without the native core

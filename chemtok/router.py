@@ -2,15 +2,18 @@
 
 Markers come from ``grammars/markers.toml`` (Galactica's ``[START_SMILES]`` ...
 ``[END_SMILES]``, ``[START_I_SMILES]``, ``[START_AMINO]``, ``[START_DNA]``,
-``[START_REF]``, ``<work>``, plus ``[START_INCHI]``). Text outside markers goes to the
+``[START_REF]``, ``<work>``, plus ``[START_INCHI]`` and ``[START_SELFIES]``), or from
+another dialect by name (``markers="tags"``, ``"naturelm"``, ``"biot5"``; see
+:func:`chemtok.grammar.load_markers`). Text outside markers goes to the
 text model; each marked span goes to its modality's tokenizer; markers are tokens of
 their own.
 
 The id space (laid out by :class:`chemtok.idspace.IdSpace`), in order:
 
 * by default: special tokens, markers, the text vocabulary, 256 byte-fallback
-  tokens, then the SMILES, InChI, protein and DNA vocabularies, each in its own
-  namespace (SMILES ``C`` and cysteine ``C`` are different ids);
+  tokens, then the SMILES, InChI, protein, DNA and SELFIES vocabularies, each in its
+  own namespace (SMILES ``C`` and cysteine ``C`` are different ids), then markers
+  added to the table later (``[START_SELFIES]``), so that no earlier id moves;
 * with a base text model (``ChemTokenizer(text=TextTokenizer.from_file(...))`` or
   :meth:`ChemTokenizer.from_base`): the base model's ids unchanged, then the special
   tokens the base lacks, markers, byte fallback and modality vocabularies appended
@@ -45,10 +48,11 @@ from typing import TYPE_CHECKING, Any
 from chemtok.base import ROUTER_MODALITY, Engine, GrammarTokenizer, OnError, check_on_error, rows_to_arrays
 from chemtok.batch import encode_rows
 from chemtok.errors import DataFileError
-from chemtok.grammar import load_markers, markers_from_table
+from chemtok.grammar import MARKER_DIALECTS, load_markers, markers_from_table
 from chemtok.idspace import MODALITY_ORDER, IdSpace, TextRun
 from chemtok.inchi import InchiTokenizer
 from chemtok.markers import MarkerMatcher, MarkerTable, Segment
+from chemtok.selfies import SelfiesTokenizer
 from chemtok.sequence import DnaTokenizer, ProteinTokenizer
 from chemtok.smiles import SmilesTokenizer
 from chemtok.specials import find_special_tokens
@@ -69,13 +73,18 @@ class ChemTokenizer:
     Args:
         text: the text model; default: chemtok's byte-level BPE. Passing one (e.g. a
             base LLM's ``tokenizer.json``) keeps its ids first and unchanged.
-        smiles, inchi, protein, dna: modality tokenizers to use instead of the defaults.
+        smiles, inchi, protein, dna, selfies: modality tokenizers to use instead of the defaults.
         on_error: ``"raise"`` (default), ``"fallback"`` or ``"skip"``, applied inside
             every segment; see :mod:`chemtok.base`.
         strict_markers: raise :class:`~chemtok.errors.MarkerError` on unknown, unclosed,
             unopened or nested markers (default). ``False`` tokenizes such markers as
             ordinary content of the segment they stand in.
-        markers: a marker table to use instead of ``grammars/markers.toml``.
+        markers: the marker dialect: ``"galactica"`` (default, ``[START_SMILES]``),
+            ``"tags"`` (``<SMILES>``, ``<SELFIES>``, ``<IUPAC>``, ... as SMolInstruct
+            and Intern-S1 write them), ``"naturelm"`` (``<mol>``, ``<protein>``, ...),
+            ``"biot5"`` (``<bom>``/``<eom>`` around SELFIES, ``<bop>``/``<eop>``), the
+            path of a table file, or a :class:`~chemtok.markers.MarkerTable`. The
+            dialect is saved with the tokenizer and is part of its fingerprint.
         engine: engine of the default modality tokenizers (``"auto"``, ``"native"``,
             ``"python"``).
         base_special_tokens: with a base ``text`` model, which of its tokens serve as
@@ -101,9 +110,10 @@ class ChemTokenizer:
         inchi: GrammarTokenizer | None = None,
         protein: GrammarTokenizer | None = None,
         dna: GrammarTokenizer | None = None,
+        selfies: GrammarTokenizer | None = None,
         on_error: OnError = "raise",
         strict_markers: bool = True,
-        markers: MarkerTable | None = None,
+        markers: MarkerTable | str | None = None,
         engine: Engine = "auto",
         base_special_tokens: Mapping[str, str | None] | None = None,
     ) -> None:
@@ -117,13 +127,19 @@ class ChemTokenizer:
             "inchi": inchi,
             "protein": protein,
             "dna": dna,
+            "selfies": selfies,
             "on_error": on_error,
             "strict_markers": strict_markers,
             "markers": markers,
             "engine": engine,
         }
         self.strict_markers = strict_markers
-        self.markers = markers if markers is not None else load_markers()
+        if markers is not None and not isinstance(markers, (MarkerTable, str)):
+            raise TypeError(
+                f"markers must be a dialect name ({', '.join(MARKER_DIALECTS)}), a table file's path or a "
+                f"MarkerTable, got {type(markers).__name__}"
+            )
+        self.markers = markers if isinstance(markers, MarkerTable) else load_markers(markers)
         self.has_base = text is not None
         self.text = text if text is not None else TextTokenizer()
         if base_special_tokens is not None and not self.has_base:
@@ -137,11 +153,11 @@ class ChemTokenizer:
         # Pickles carry the roles as resolved here: a worker must not look for config
         # files beside a base model that may not exist where it runs.
         self._inputs["base_special_tokens"] = dict(self.base_special_tokens) if self.has_base else None
+        given = {"smiles": smiles, "inchi": inchi, "protein": protein, "dna": dna, "selfies": selfies}
+        #: The tokenizer of each modality, in :data:`~chemtok.idspace.MODALITY_ORDER`.
         self.modalities: dict[str, GrammarTokenizer] = {
-            "smiles": smiles if smiles is not None else SmilesTokenizer(engine=engine),
-            "inchi": inchi if inchi is not None else InchiTokenizer(engine=engine),
-            "protein": protein if protein is not None else ProteinTokenizer(engine=engine),
-            "dna": dna if dna is not None else DnaTokenizer(engine=engine),
+            name: tok if tok is not None else _DEFAULT_MODALITIES[name](engine=engine)
+            for name, tok in ((name, given[name]) for name in MODALITY_ORDER)
         }
         self._ids = IdSpace(
             self.markers,
@@ -199,7 +215,7 @@ class ChemTokenizer:
 
     @property
     def grammar_tag(self) -> str:
-        """The grammars behind this id space, e.g. ``markers@1+smiles@1+inchi@1+protein@1+dna@1``."""
+        """The grammars behind this id space, e.g. ``markers@1+smiles@1+inchi@1+protein@1+dna@1+selfies@1``."""
         return "+".join([self.markers.tag, *(self.modalities[n].grammar_tag for n in MODALITY_ORDER)])
 
     @functools.cached_property
@@ -310,7 +326,12 @@ class ChemTokenizer:
 
     def save_options(self, directory: Path) -> dict[str, Any]:
         options: dict[str, Any] = {"on_error": self.on_error, "strict_markers": self.strict_markers}
-        options["markers"] = None if self.markers == load_markers() else self.markers.as_dict()
+        # A shipped dialect is saved by name; any other table as its data.
+        dialect = self.markers.dialect
+        if dialect in MARKER_DIALECTS and self.markers == load_markers(dialect):
+            options["markers"] = None if dialect == "galactica" else dialect
+        else:
+            options["markers"] = self.markers.as_dict()
         options["text"] = None
         if self.has_base:
             self.text.save(directory / "text")
@@ -330,7 +351,12 @@ class ChemTokenizer:
             "on_error": read_on_error(options),
             "strict_markers": options.get("strict_markers", bool),
         }
-        if options.table.get("markers") is not None:
+        saved_markers = options.table.get("markers")
+        if isinstance(saved_markers, str):
+            kwargs["markers"] = options.get(
+                "markers", str, lambda v: None if v in MARKER_DIALECTS else f"must be one of {list(MARKER_DIALECTS)}"
+            )
+        elif saved_markers is not None:
             kwargs["markers"] = markers_from_table(options.label, options.get("markers", dict), prefix="options.markers.")
         if options.table.get("text") is not None:
             kwargs["text"] = load(directory / options.get("text", str), expect=TextTokenizer)
@@ -338,9 +364,8 @@ class ChemTokenizer:
             if not all(isinstance(role, str) and isinstance(token, str) for role, token in roles.items()):
                 raise DataFileError(options.label, "options.base_special_tokens", "expected an object of role to token string")
             kwargs["base_special_tokens"] = roles
-        expected = {"smiles": SmilesTokenizer, "inchi": InchiTokenizer, "protein": ProteinTokenizer, "dna": DnaTokenizer}
         for name in MODALITY_ORDER:
-            kwargs[name] = load(directory / options.get(name, str), engine=engine, expect=expected[name])
+            kwargs[name] = load(directory / options.get(name, str), engine=engine, expect=_DEFAULT_MODALITIES[name])
         return cls(**kwargs)
 
     @property
@@ -554,6 +579,16 @@ class ChemTokenizer:
         from chemtok.encoding import router_encoding
 
         return router_encoding(self, text, self.on_error if on_error is None else check_on_error(on_error))
+
+
+#: The default tokenizer class of each modality of :data:`~chemtok.idspace.MODALITY_ORDER`.
+_DEFAULT_MODALITIES: dict[str, type[GrammarTokenizer]] = {
+    "smiles": SmilesTokenizer,
+    "inchi": InchiTokenizer,
+    "protein": ProteinTokenizer,
+    "dna": DnaTokenizer,
+    "selfies": SelfiesTokenizer,
+}
 
 
 def _rebuild_chem(kwargs: dict[str, Any]) -> ChemTokenizer:

@@ -320,7 +320,7 @@ class TextTokenizer:
 
         return load(directory, expect=cls)
 
-    def _save_options(self, directory: Path) -> dict[str, Any]:
+    def save_options(self, directory: Path) -> dict[str, Any]:
         options: dict[str, Any] = {"on_error": self.on_error, "source": self.source}
         if not self._is_default:
             (directory / MODEL_FILE).write_text(self._tok.to_str(), encoding="utf-8")
@@ -328,7 +328,7 @@ class TextTokenizer:
         return options
 
     @classmethod
-    def _from_options(cls, directory: Path, options: Any, *, engine: Engine) -> TextTokenizer:
+    def from_options(cls, directory: Path, options: Any, *, engine: Engine) -> TextTokenizer:
         choices = ["raise", "skip"]
         on_error = options.get("on_error", str, lambda v: None if v in choices else f"must be one of {choices}")
         source = options.get("source", str)

@@ -3,7 +3,9 @@
 For a SMILES (or reaction SMILES) the check tokenizes, decodes, and asks two things:
 is the output the same string, and does RDKit read input and output as the same
 molecule (equal canonical SMILES)? For an InChI: the same string, and RDKit reads both
-to the same InChI. Strings RDKit cannot parse are reported as such, never raised.
+to the same InChI. For a SELFIES: the same string, and the ``selfies`` package decodes
+input and output to SMILES that RDKit reads as the same molecule. Strings RDKit (or the
+SELFIES decoder) cannot read are reported as such, never raised.
 
 Two limits keep a check honest:
 
@@ -23,7 +25,7 @@ Two limits keep a check honest:
   read the whole input: the report says so (``rdkit_read`` is the number of
   characters RDKit read) and counts as a disagreement, not as a parsed molecule.
 
-RDKit is imported when a check runs, not when chemtok is imported.
+RDKit (and ``selfies``) are imported when a check runs, not when chemtok is imported.
 
 Example:
     >>> from chemtok import validate
@@ -48,6 +50,7 @@ __all__ = [
     "ValidationSummary",
     "check_smiles",
     "check_inchi",
+    "check_selfies",
     "check_many",
     "rdkit_quiet",
 ]
@@ -66,13 +69,15 @@ class RoundTripReport:
 
     Attributes:
         input: the string checked.
-        modality: ``"smiles"`` or ``"inchi"``.
+        modality: ``"smiles"``, ``"inchi"`` or ``"selfies"``.
         output: ``decode(encode(input))``, or ``None`` when tokenization failed.
         exact: ``output == input``.
         parsable: RDKit could read the input.
         same_molecule: RDKit reads input and output as the same molecule (canonical
-            SMILES or InChI equal); ``None`` when RDKit cannot read the input.
-        canonical_input: RDKit's canonical form of the input (``None`` if unreadable).
+            SMILES or InChI equal; for SELFIES, the canonical SMILES of what the
+            ``selfies`` decoder makes of each); ``None`` when the input cannot be read.
+        canonical_input: RDKit's canonical form of the input (``None`` if unreadable;
+            a canonical SMILES for SELFIES).
         canonical_output: RDKit's canonical form of the output.
         error: why tokenization or RDKit failed, if it did, or why RDKit was skipped.
         status: ``"checked"``, or ``"skipped"`` when the input is longer than
@@ -224,6 +229,26 @@ def _canonical_inchi(inchi: str) -> tuple[str | None, str | None]:
         return None, f"RDKit failed: {err}"
 
 
+def _canonical_selfies(selfies: str) -> tuple[str | None, str | None]:
+    """RDKit's canonical SMILES of the molecule the ``selfies`` package decodes, or ``(None, why)``."""
+    try:
+        sf = importlib.import_module("selfies")
+    except ImportError:
+        raise ImportError(
+            "checking SELFIES needs the selfies package: pip install selfies (or chemtok[selfies])"
+        ) from None
+    try:
+        smiles = sf.decoder(selfies)
+    except Exception as err:  # selfies.DecoderError, and bare errors on odd input
+        return None, f"the selfies decoder failed: {str(err).splitlines()[0]}"
+    if not smiles:
+        return None, "the selfies decoder gives no molecule"
+    canonical, why = _canonical_smiles(smiles)
+    if canonical is None:
+        return None, f"{why} (decoded: {smiles!r})"
+    return canonical, None
+
+
 def _check(
     text: str, modality: str, tokenizer: Any, canonical: Callable[[str], tuple[str | None, str | None]], max_length: int
 ) -> RoundTripReport:
@@ -346,6 +371,28 @@ def check_inchi(inchi: str, *, tokenizer: Any = None, max_length: int = DEFAULT_
     return _check(inchi, "inchi", tokenizer, _canonical_inchi, _max_length(max_length))
 
 
+def check_selfies(selfies: str, *, tokenizer: Any = None, max_length: int = DEFAULT_MAX_LENGTH) -> RoundTripReport:
+    """Round-trip one SELFIES through ``tokenizer`` (default ``SelfiesTokenizer()``), ``selfies`` and RDKit.
+
+    The molecule check decodes input and output with ``selfies.decoder`` and compares
+    RDKit's canonical SMILES of the two. ``max_length`` as for :func:`check_smiles`.
+
+    Raises:
+        ImportError: the ``selfies`` package is not installed.
+
+    Example:
+        >>> from chemtok import validate
+        >>> report = validate.check_selfies("[C][C][O]")      # doctest: +SKIP
+        >>> report.ok, report.canonical_input                  # doctest: +SKIP
+        (True, 'CCO')
+    """
+    if tokenizer is None:
+        from chemtok.registry import get_tokenizer
+
+        tokenizer = get_tokenizer("selfies")
+    return _check(selfies, "selfies", tokenizer, _canonical_selfies, _max_length(max_length))
+
+
 def check_many(
     strings: Iterable[str], *, modality: str = "smiles", tokenizer: Any = None, max_length: int = DEFAULT_MAX_LENGTH
 ) -> ValidationSummary:
@@ -357,9 +404,10 @@ def check_many(
         >>> summary.total, summary.skipped, len(summary.failures)  # doctest: +SKIP
         (2, 1, 0)
     """
-    if modality not in ("smiles", "inchi"):
-        raise ValueError(f"modality must be 'smiles' or 'inchi', got {modality!r}")
-    check = check_smiles if modality == "smiles" else check_inchi
+    checks = {"smiles": check_smiles, "inchi": check_inchi, "selfies": check_selfies}
+    if modality not in checks:
+        raise ValueError(f"modality must be 'smiles', 'inchi' or 'selfies', got {modality!r}")
+    check = checks[modality]
     limit = _max_length(max_length)
     summary = ValidationSummary()
     for number, text in enumerate(strings, 1):

@@ -71,6 +71,27 @@ def sequence_like(name: str) -> st.SearchStrategy[str]:
 
 #: Text that contains no marker and no lone surrogate: any other Unicode.
 MARKERS = load_markers()
+@st.composite
+def selfies_symbol(draw: st.DrawFn) -> str:
+    """One SELFIES symbol of ``grammars/selfies.toml``: structure, listed atom or spelled atom."""
+    from chemtok.grammar import load_selfies_grammar
+
+    g = load_selfies_grammar()
+    kind = draw(st.integers(0, 3))
+    if kind == 0:
+        return draw(st.sampled_from(g.structure_symbols + (g.dot,)))
+    bond = draw(st.sampled_from(("",) + g.atom_bonds))
+    if kind == 1:
+        return g.bracket(bond + draw(st.sampled_from(g.atoms)))
+    isotope = draw(st.sampled_from(["", str(draw(st.integers(1, 2000)))]))
+    chirality = draw(st.sampled_from(("",) + g.chirality))
+    hydrogen = draw(st.sampled_from(["", f"{g.hydrogen}{draw(st.integers(0, 9))}"]))
+    charge = draw(st.sampled_from(["", f"{draw(st.sampled_from(g.charge_signs))}{draw(st.integers(1, 15))}"]))
+    return g.bracket(f"{bond}{isotope}{draw(st.sampled_from(g.elements))}{chirality}{hydrogen}{charge}")
+
+
+selfies_like = st.lists(selfies_symbol(), max_size=30).map("".join)
+
 plain_text = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=80).filter(
     lambda t: "[START_" not in t and "[END_" not in t and "<work>" not in t and "</work>" not in t
 )
@@ -84,6 +105,7 @@ def marked_text(draw: st.DrawFn) -> str:
         "inchi": inchi_like(),
         "protein": sequence_like("protein"),
         "dna": sequence_like("dna"),
+        "selfies": selfies_like,
         "text": plain_text,
     }
     parts = []

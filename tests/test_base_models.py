@@ -21,7 +21,6 @@ from hypothesis import strategies as st
 from strategies import plain_text
 
 import chemtok
-from chemtok.idspace import MODALITY_ORDER
 from chemtok.io import read_records
 from chemtok.specials import find_special_tokens
 
@@ -95,7 +94,7 @@ def test_len_and_num_added_tokens_agree(name: str) -> None:
     base_size = bare(name).get_vocab_size(with_added_tokens=True)
     assert tok.block("text") == (0, base_size)
     assert len(tok) == tok.vocab_size == base_size + tok.num_added_tokens
-    appended = ("special", "marker", "byte", *MODALITY_ORDER)
+    appended = [block for block in tok.namespaces if block != "text"]  # incl. selfies, appended_marker
     assert tok.num_added_tokens == sum(tok.block(block)[1] for block in appended)
     assert tok.block("marker")[0] == base_size + len(EXPECTED[name]["appended"])
 

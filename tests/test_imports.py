@@ -26,8 +26,9 @@ def test_public_names() -> None:
     assert issubclass(chemtok.TokenizationError, ValueError)
     assert issubclass(chemtok.MarkerError, chemtok.TokenizationError)
     assert chemtok.get_tokenizer("smiles") is chemtok.get_tokenizer("smiles")
+    assert isinstance(chemtok.get_tokenizer("selfies"), chemtok.SelfiesTokenizer)
     try:
-        chemtok.get_tokenizer("selfies")
+        chemtok.get_tokenizer("deepsmiles")
     except chemtok.UnknownTokenizerError as err:
         assert "choose one of" in str(err)
     else:  # pragma: no cover

@@ -24,7 +24,7 @@ def test_public_contract() -> None:
 
 def test_every_marker_pair_routes_to_its_modality() -> None:
     for pair in load_markers().pairs:
-        content = {"smiles": "CCO", "inchi": "InChI=1S/CH4/h1H4", "protein": "MKT", "dna": "ACGT", "text": "note"}[
+        content = {"smiles": "CCO", "inchi": "InChI=1S/CH4/h1H4", "protein": "MKT", "dna": "ACGT", "selfies": "[C][O]", "text": "note"}[
             pair.modality
         ]
         segments = router.split(f"x {pair.start}{content}{pair.end} y")
@@ -50,7 +50,8 @@ def test_id_space_layout_default() -> None:
     assert size == chemtok.TextTokenizer().vocab_size
     assert router.block("byte") == (offset + size, 256)
     assert router.special_token_ids["<pad>"] == 0
-    assert len(router) == sum(router.block(n)[1] for n in ("special", "marker", "text", "byte", "smiles", "inchi", "protein", "dna"))
+    assert router.namespaces[-2:] == ("selfies", "appended_marker")  # appended: earlier ids stay
+    assert len(router) == sum(router.block(n)[1] for n in router.namespaces)
 
 
 def test_text_inside_ref_and_work_may_hold_chemistry() -> None:

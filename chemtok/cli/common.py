@@ -77,6 +77,15 @@ def positive_int(text: str) -> int:
     return value
 
 
+def add_markers_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--markers NAME|FILE``, the marker dialect of ``--modality mixed`` (one spelling for every command)."""
+    parser.add_argument(
+        "--markers", default=None, metavar="NAME|FILE",
+        help="mixed: the marker dialect, galactica ([START_SMILES], the default), tags (<SMILES>, <SELFIES>, <IUPAC> ...), "
+        "naturelm (<mol>, <protein> ...), biot5 (<bom>/<eom>, <bop>/<eop>), or a marker table file (.toml or .json)",
+    )  # fmt: skip
+
+
 def load_tokenizer(modality: str, tokenizer_dir: str | None = None, **options: Any) -> Any:
     """:func:`chemtok.registry.load_tokenizer`, with its refusals as usage errors.
 

@@ -16,6 +16,7 @@ from chemtok.cli.common import (
     ROUTER_MODALITY,
     Formatter,
     canonical_modality,
+    add_markers_option,
     err,
     load_tokenizer,
     visible,
@@ -41,6 +42,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--tokenizer", metavar="DIR", help="tokenizer.json for the text model (text or mixed)")
     p.add_argument("--strict-markers", action=argparse.BooleanOptionalAction, default=True, help="mixed: fail on bad markers (default)")
+    add_markers_option(p)
     p.add_argument("--engine", choices=("auto", "native", "python"), default="auto", help="tokenizer engine")
     p.add_argument("--smiles-model", default="atom", metavar="MODEL", help="atom (default), compact, or a trained model directory")
     p.set_defaults(handler=run)
@@ -70,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
 
     text = sys.stdin.read().rstrip("\n") if args.string == "-" else args.string
     tok = load_tokenizer(
-        args.modality, args.tokenizer, engine=args.engine, strict_markers=args.strict_markers, smiles_model=args.smiles_model
+        args.modality, args.tokenizer, engine=args.engine, strict_markers=args.strict_markers, smiles_model=args.smiles_model,
+        markers=args.markers,
     )
     try:
         spans = _inspect_spans(tok, text)

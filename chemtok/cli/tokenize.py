@@ -20,6 +20,7 @@ from chemtok.cli.common import (
     Progress,
     UsageError,
     canonical_modality,
+    add_markers_option,
     check_inputs,
     choose_column,
     err,
@@ -126,6 +127,7 @@ def add_parser(sub: Any) -> None:
         "--strict-markers", action=argparse.BooleanOptionalAction, default=True,
         help="mixed: unknown, unclosed or nested markers fail the record (default); --no-strict-markers keeps them as text",
     )
+    add_markers_option(p)
     p.add_argument(
         "--engine", choices=("auto", "native", "python", "ray"), default="auto",
         help="tokenizer engine (default: native when built); ray: run on Ray (native engine when built), "
@@ -185,7 +187,8 @@ def run(args: argparse.Namespace) -> int:
     # removes every temporary file, and main() exits 143.
     with interrupt_on_sigterm(), _ThreadsEnv(args.jobs):
         tok = load_tokenizer(
-            modality, args.tokenizer, engine=args.engine, strict_markers=args.strict_markers, smiles_model=args.smiles_model
+            modality, args.tokenizer, engine=args.engine, strict_markers=args.strict_markers, smiles_model=args.smiles_model,
+            markers=args.markers,
         )
         return _run_tokenize(args, tok, modality, inputs, formats)
 
