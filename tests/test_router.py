@@ -136,7 +136,14 @@ def test_base_model_ids_stay_first(baselines_dir) -> None:
         mixed = f"{plain} [START_SMILES]Cn1cnc2c1c(=O)n(C)c(=O)n2C[END_SMILES]"
         ids = tok.encode(mixed)
         assert tok.decode(ids) == mixed
-        assert min(ids[-30:]) >= 0 and max(ids) < len(tok)
+        # The prose keeps the base model's ids, the SMILES gets chemtok's, the markers theirs.
+        enc = tok.encode_with_offsets(mixed)
+        assert enc.ids == ids
+        start, end = mixed.index("[START_SMILES]"), mixed.index("[END_SMILES]")
+        where = [
+            "text" if b <= start else "marker" if a >= end or a == start else "smiles" for a, b in enc.offsets
+        ]
+        assert [tok.namespace_of(i) for i in ids] == where, name
 
 
 @given(marked_text())
