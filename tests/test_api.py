@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
-import statistics
-import time
+import pickletools
 from pathlib import Path
 from typing import Any
 
@@ -230,10 +229,21 @@ def test_pickle_round_trip_gives_identical_ids(tokenizers: dict[str, Any], name:
     assert repr(copy) == repr(tok)
 
 
+#: Pickle opcodes that would carry a table: lists, integers (ids), strings past 255 characters.
+TABLE_OPCODES = {
+    "EMPTY_LIST", "LIST", "APPEND", "APPENDS", "BININT", "BININT1", "BININT2", "LONG1", "LONG4",
+    "BINUNICODE", "BINUNICODE8", "BINBYTES", "BINBYTES8", "BYTEARRAY8",
+}  # fmt: skip
+
+
+def _opcodes(obj: Any) -> list[tuple[str, Any]]:
+    return [(op.name, arg) for op, arg, _ in pickletools.genops(pickle.dumps(obj))]
+
+
 def test_default_tokenizers_pickle_small() -> None:
     # A default tokenizer travels as "build the default", not as its tables.
-    assert len(pickle.dumps(chemtok.ChemTokenizer())) < 2_000
-    assert len(pickle.dumps(chemtok.SmilesTokenizer(model="compact"))) < 500
+    for tok in (chemtok.ChemTokenizer(), chemtok.SmilesTokenizer(model="compact")):
+        assert {name for name, _ in _opcodes(tok)} & TABLE_OPCODES == set(), tok
 
 
 def test_a_model_from_a_path_pickles_without_the_file(tmp_path: Path) -> None:
@@ -249,30 +259,19 @@ def test_a_model_from_a_path_pickles_without_the_file(tmp_path: Path) -> None:
     assert copy.engine == "python"
 
 
-def _round_trip_seconds(obj: Any) -> float:
-    started = time.perf_counter()
-    pickle.loads(pickle.dumps(obj))
-    return time.perf_counter() - started
-
-
-def test_llama3_router_pickles_about_as_fast_as_the_bare_tokenizer(baselines_dir: Path) -> None:
-    # A ratio of two timings taken in the same run, not a wall-clock threshold: the
-    # router must not cost much more to ship to a worker than the tokenizers.Tokenizer
-    # of the same file (it carries that model plus grammars that rebuild from cache).
+def test_llama3_router_pickles_as_its_base_model_and_options(baselines_dir: Path) -> None:
+    # What shipping the router to a worker costs is what it carries: the base model's JSON,
+    # as tokenizers.Tokenizer carries it, once; no vocabulary, id space or grammar tables
+    # (they rebuild from cache).
     from tokenizers import Tokenizer
 
     path = baselines_dir / "llama3" / "tokenizer.json"
-    bare = Tokenizer.from_file(str(path))
     chem = chemtok.ChemTokenizer.from_base(path)
     text = SAMPLES["chem"]
     copy = pickle.loads(pickle.dumps(chem))
     assert copy.fingerprint == chem.fingerprint and copy.encode(text) == chem.encode(text)
-    bare_times, chem_times = [], []
-    for _ in range(5):
-        bare_times.append(_round_trip_seconds(bare))
-        chem_times.append(_round_trip_seconds(chem))
-    ratio = statistics.median(chem_times) / statistics.median(bare_times)
-    assert ratio <= 3.0, f"router pickle round trip {ratio:.2f}x the bare tokenizer's"
+    carried = [(name, arg) for name, arg in _opcodes(chem) if name in TABLE_OPCODES]
+    assert carried == [("BINUNICODE", Tokenizer.from_file(str(path)).to_str())]
 
 
 def test_hf_class_keeps_the_id_contract() -> None:

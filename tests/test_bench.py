@@ -346,14 +346,21 @@ def test_compact_rows(study: tuple[bench.BenchmarkResult, Path], corpus: dict[st
     assert list(result.lengths[(str(path), "chemtok-compact")]) == [len(compact.encode(t)) for t in texts]
     rows = {r["tokenizer"]: r for r in result.rows if r["input"] == str(path)}
     row = rows["chemtok-compact"]
-    # Whole runs of lexemes: fewer tokens, few inside one lexeme, (almost) all on boundaries;
-    # only bracket atoms spelled in parts can end inside a lexeme.
-    assert row["tokens"] < rows["chemtok"]["tokens"] and row["tokens_vs_chemtok"] < 1
-    assert row["atom_alignment"] < 0.5 and row["boundary_alignment"] > 0.98
+    # The rates are counted from compact's own spans over the grammar's lexemes, and no
+    # token cuts a lexeme: each is inside one (a bracket atom spelled in parts) or whole ones.
+    counts = [unit_alignment(compact.encode_with_offsets(t).offsets, smiles_lexeme_spans(t)) for t in texts]
+    counted = sum(a.counted for a in counts)
+    tokens = sum(len(compact.encode(t)) for t in texts)
+    assert row["tokens"] == tokens and row["tokens_vs_chemtok"] == pytest.approx(tokens / rows["chemtok"]["tokens"])
+    assert row["atom_alignment"] == pytest.approx(sum(a.inside for a in counts) / counted)
+    assert row["boundary_alignment"] == pytest.approx(sum(a.on_boundaries for a in counts) / counted)
+    assert all(a.intact == a.counted for a in counts) and row["intact_alignment"] == 1.0
     assert row["roundtrip_rate"] == 1.0
 
 
-def test_rows_carry_the_right_metrics(study: tuple[bench.BenchmarkResult, Path]) -> None:
+def test_rows_carry_the_right_metrics(
+    study: tuple[bench.BenchmarkResult, Path], corpus: dict[str, tuple[Path, list[str]]], hf: dict[str, Tokenizer]
+) -> None:
     result, _ = study
     by_group: dict[str, list[dict[str, Any]]] = {}
     for row in result.rows:
@@ -362,8 +369,17 @@ def test_rows_carry_the_right_metrics(study: tuple[bench.BenchmarkResult, Path])
     for row in by_group["smiles"]:
         assert 0 < row["atom_alignment"] <= 1 and 0 < row["boundary_alignment"] <= 1
         assert row["layer_alignment"] is None
+    inchi = corpus["inchi"][1]
+    spans: dict[str, list[list[tuple[int, int]]]] = {
+        "chemtok": [chemtok.InchiTokenizer(on_error="fallback").encode_with_offsets(t).offsets for t in inchi],
+        **{name: [tile_text_model_offsets(t, hf_spans(tok, t)[1]) for t in inchi] for name, tok in hf.items()},
+    }
     for row in by_group["inchi"]:
-        assert row["atom_alignment"] is None and 0.9 < row["layer_alignment"] <= 1
+        counts = [unit_alignment(s, inchi_layer_spans(t)) for s, t in zip(spans[row["tokenizer"]], inchi)]
+        expected = sum(a.inside for a in counts) / sum(a.counted for a in counts)
+        assert row["atom_alignment"] is None and row["layer_alignment"] == pytest.approx(expected), row["tokenizer"]
+        if row["tokenizer"] == "chemtok":  # chemtok's InChI tokens never cross a layer
+            assert row["layer_alignment"] == 1.0
     assert all(r["atom_alignment"] is None and r["layer_alignment"] is None for r in by_group["protein"])
     for row in by_group["mixed"]:
         assert row["marker_tokens"] + row["inside_tokens"] + row["outside_tokens"] + row["crossing_tokens"] == row["tokens"]

@@ -149,22 +149,22 @@ def bad_smiles(data_dir: Path, tmp_path: Path) -> tuple[Path, dict[int, str]]:
 # -- --help, --version, python -m ---------------------------------------------------------------
 
 
-def test_help_is_instant_and_imports_nothing_heavy() -> None:
+def test_help_and_version_import_nothing_outside_chemtok_and_the_standard_library() -> None:
+    # What keeps --help instant is what it imports: counted in a fresh interpreter, not timed.
     code = (
-        "import sys, time, io, contextlib\n"
-        "start = time.perf_counter()\n"
+        "import sys, io, contextlib, json\n"
+        "before = set(sys.modules)\n"
         "from chemtok.cli import main\n"
-        "for argv in (['--help'], ['tokenize', '--help'], ['validate', '--help'], ['inspect', '--help'], ['--version']):\n"
+        "for argv in (['--help'], ['tokenize', '--help'], ['validate', '--help'], ['inspect', '--help'],\n"
+        "             ['bench', '--help'], ['train', '--help'], ['--version']):\n"
         "    with contextlib.redirect_stdout(io.StringIO()):\n"
         "        assert main(argv) == 0, argv\n"
-        "elapsed = time.perf_counter() - start\n"
-        "heavy = [m for m in ('rdkit', 'numpy', 'pyarrow', 'tokenizers', 'transformers') if m in sys.modules]\n"
-        "print(','.join(heavy)); print(elapsed)\n"
+        "loaded = {m.partition('.')[0] for m in set(sys.modules) - before}\n"
+        "print(json.dumps(sorted(loaded - set(sys.stdlib_module_names))))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    heavy, elapsed = out.stdout.split("\n")[:2]
-    assert heavy == ""
-    assert float(elapsed) < 1.0
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert json.loads(out.stdout) == ["chemtok"]  # no numpy, pyarrow, rdkit, tokenizers, matplotlib...
 
 
 def test_version_and_help_in_process(capsys: pytest.CaptureFixture[str]) -> None:
@@ -722,7 +722,8 @@ def test_train_smiles_then_tokenize_with_the_model(data_dir: Path, tmp_path: Pat
     assert code == 0, err
     assert "merges over" in err and "2 held out" in err
     saved = json.loads((tmp_path / "m" / "smiles_compact.json").read_text())
-    assert 0 < len(saved["merges"]) <= 120 and saved["info"]["excluded"]
+    assert len(saved["merges"]) == saved["info"]["vocab_size"] - saved["info"]["atom_tokens"] == 120  # the whole budget
+    assert saved["info"]["excluded"]
     # The same command again gives the same model: training is deterministic.
     run(argv[:-1] + [str(tmp_path / "m2")], capsys)
     assert json.loads((tmp_path / "m2" / "smiles_compact.json").read_text())["merges"] == saved["merges"]

@@ -52,9 +52,10 @@ def test_examples_are_whole_units(smiles: str) -> None:
     assert_whole_units(smiles)
 
 
-def test_fewer_tokens_than_atom_level() -> None:
+def test_shipped_model_merges_aspirin_into_its_groups() -> None:
     aspirin = "CC(=O)Oc1ccccc1C(=O)O"
-    assert len(compact.tokenize(aspirin)) < len(atom.tokenize(aspirin)) / 3
+    assert compact.tokenize(aspirin) == ["CC(=O)O", "c1ccccc1", "C(=O)O"]  # acetoxy, the ring, the acid
+    assert_whole_units(aspirin)
 
 
 def test_spelled_brackets_never_merge_with_neighbours() -> None:
@@ -94,7 +95,10 @@ def test_training_is_deterministic_and_respects_words(data_dir) -> None:
     size = len(atom.unit_vocabulary) - 256 - 5 + 150
     first = train_compact_model(texts, size, tokenizer=atom)
     second = train_compact_model(texts, size, tokenizer=atom)
-    assert first.merges == second.merges and 0 < len(first.merges) <= 150
+    assert first.merges == second.merges
+    # The whole budget is used: 300 reactions hold more than 150 pairs seen twice.
+    assert len(first.merges) == first.info["merges"] == size - first.info["atom_tokens"] == 150
+    assert len(chemtok.SmilesTokenizer(model=first, engine="python").vocabulary) == len(atom.unit_vocabulary) + 150
     for left, right in first.merges:
         for part in (left, right):
             assert part not in RULES.separators

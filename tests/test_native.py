@@ -440,7 +440,9 @@ def test_compact_smiles_models_run_natively() -> None:
     assert native.supports(reference)
     tok = chemtok.SmilesTokenizer(model="compact", engine="native")
     assert tok.engine == "native" and chemtok.SmilesTokenizer(model="compact").engine == "native"
-    assert tok._native.vocab_size == len(reference.vocabulary) > len(reference.unit_vocabulary)
+    engine = tok.native_engine
+    assert engine is not None
+    assert engine.vocab_size == len(reference.vocabulary) > len(reference.unit_vocabulary)
     aspirin = "CC(=O)Oc1ccccc1C(=O)O"
     assert tok.tokenize(aspirin) == reference.tokenize(aspirin) == ["CC(=O)O", "c1ccccc1", "C(=O)O"]
     # A merged token that is also an atom-level token keeps the atom-level id.

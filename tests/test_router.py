@@ -125,11 +125,26 @@ def test_base_model_ids_stay_first(baselines_dir) -> None:
         plain = "Caffeine is a stimulant found in coffee; 1,3,7-trimethylxanthine."
         assert tok.encode(plain) == base.encode(plain, add_special_tokens=False).ids
         assert tok.block("text") == (0, base.get_vocab_size(with_added_tokens=True))
-        assert tok.num_added_tokens == len(tok) - base.get_vocab_size(with_added_tokens=True) > 2000
+        # The blocks tile the id space in order; what is added is every block but the base
+        # model's, each modality and marker block the size it has without a base model.
+        blocks = [tok.block(ns) for ns in tok.namespaces]
+        assert [offset for offset, _ in blocks] == [sum(size for _, size in blocks[:i]) for i in range(len(blocks))]
+        assert sum(size for _, size in blocks) == len(tok)
+        added = sum(size for ns, (_, size) in zip(tok.namespaces, blocks) if ns != "text")
+        assert tok.num_added_tokens == len(tok) - base.get_vocab_size(with_added_tokens=True) == added
+        for ns in ("marker", "byte", "smiles", "inchi", "protein", "dna"):
+            assert tok.block(ns)[1] == router.block(ns)[1], (name, ns)
         mixed = f"{plain} [START_SMILES]Cn1cnc2c1c(=O)n(C)c(=O)n2C[END_SMILES]"
         ids = tok.encode(mixed)
         assert tok.decode(ids) == mixed
-        assert min(ids[-30:]) >= 0 and max(ids) < len(tok)
+        # The prose keeps the base model's ids, the SMILES gets chemtok's, the markers theirs.
+        enc = tok.encode_with_offsets(mixed)
+        assert enc.ids == ids
+        start, end = mixed.index("[START_SMILES]"), mixed.index("[END_SMILES]")
+        where = [
+            "text" if b <= start else "marker" if a >= end or a == start else "smiles" for a, b in enc.offsets
+        ]
+        assert [tok.namespace_of(i) for i in ids] == where, name
 
 
 @given(marked_text())

@@ -58,11 +58,13 @@ def test_check_many_summary(data_dir) -> None:
     summary = validate.check_many(texts + ["FAIL"])
     assert summary.total == 201 and summary.exact == 200 and summary.same_molecule == 200
     assert summary.tokenization_failed == 1 and summary.failures[0][0] == 201
-    assert summary.as_dict()["failures"][0]["record"] == 201
+    number, failed = summary.failures[0]
+    assert (number, failed.input, failed.output, failed.exact) == (201, "FAIL", None, False)
+    assert "position 1" in (failed.error or "")
+    entry = summary.as_dict()["failures"][0]
+    assert (entry["record"], entry["input"], entry["output"], entry["error"]) == (201, "FAIL", None, failed.error)
     with pytest.raises(ValueError):
         validate.check_many([], modality="protein")
-    assert isinstance(chemtok.validate.RoundTripReport, type)
-
 
 
 def test_long_records_are_skipped_not_parsable() -> None:
