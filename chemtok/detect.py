@@ -50,7 +50,11 @@ DETECTABLE = ("inchi", "smiles", "dna", "protein")
 DEFAULT_MIN_LENGTH: Mapping[str, int] = {"smiles": 1, "inchi": 1, "protein": 20, "dna": 20}
 
 #: Characters a sequence needs right after a cue ("the protein sequence MKTAYIAK...").
-_CUED_SEQUENCE_LENGTH = 8
+_CUED_SEQUENCE_LENGTH = 10
+#: Letters almost absent from proteins (pyrrolysine O, selenocysteine U, ambiguity codes
+#: B, J, Z) but common in capitalised words: a run with one needs this many characters.
+_RARE_RESIDUES = frozenset("OUBJZ")
+_RARE_RESIDUE_LENGTH = 50
 #: Atoms a SMILES without branch, ring, bracket atom or arrow needs without a cue.
 _PLAIN_ATOMS = 8
 #: Distinct residues a protein run needs (``AAAAAAAA`` and shouted words are not proteins).
@@ -58,8 +62,10 @@ _PROTEIN_DISTINCT = 6
 
 # A cue names the modality of what follows on the same line, within the sentence.
 _SMILES_CUE = re.compile(r"\bSMILES\b[^.\n!?]{0,60}$", re.IGNORECASE)
+# "the molecule X", "compound: X": only right before the candidate ("the molecule is a ..." is prose).
+_MOLECULE_CUE = re.compile(r"\b(?:molecule|compound|structure)\s*(?::\s*|=\s*|is\s+)?[\"'`]?$", re.IGNORECASE)
 _SEQUENCE_CUE = re.compile(
-    r"\b(?:sequences?|peptides?|proteins?|seq|FASTA|DNA|RNA|primers?|oligos?|nucleotides?)\b[^.\n!?]{0,60}$",
+    r"\b(?:sequences?|peptides?|seq|FASTA|primers?|oligos?|oligonucleotides?)\b[^.\n!?]{0,60}$",
     re.IGNORECASE,
 )
 _CUE_WINDOW = 80
@@ -103,10 +109,20 @@ class _Shape:
     brackets: int = 0
     aromatic: int = 0
     arrows: int = 0
+    bonds: int = 0
+    dots: int = 0
+    bare_brackets: int = 0  # [C], [O]: element symbol only, as SELFIES writes them
 
     @property
     def structured(self) -> bool:
-        return bool(self.rings or self.branches or self.brackets or self.arrows)
+        # One bracket atom among plain capitals ("[125I]PIC", a radioligand) is not enough.
+        brackets = self.brackets >= 2 or (self.brackets == 1 and bool(self.bonds or self.dots or self.atoms == 1))
+        return bool(self.rings or self.branches or self.arrows or brackets)
+
+    @property
+    def selfies_like(self) -> bool:
+        """Only bare bracket atoms in a row (``[C][C][O]``): a SELFIES, not a SMILES."""
+        return self.atoms >= 2 and self.bare_brackets == self.atoms and not (self.rings or self.branches or self.bonds)
 
 
 class Detector:
@@ -249,7 +265,11 @@ class Detector:
             return "structure"
         if shape.atoms >= _PLAIN_ATOMS:
             return "structure"
-        if _SMILES_CUE.search(text, max(0, start - _CUE_WINDOW), start):
+        window = max(0, start - _CUE_WINDOW)
+        if _SMILES_CUE.search(text, window, start):
+            return "smiles-cue"
+        # "compound C" and "compound N,N-diethyl..." name no molecule: a letter is not enough.
+        if (shape.atoms >= 2 or shape.brackets) and _MOLECULE_CUE.search(text, window, start):
             return "smiles-cue"
         if shape.atoms < 3 and not shape.structured:
             return None  # "CC", "NO", "II" alone on a line are more likely words
@@ -293,7 +313,7 @@ class Detector:
         for part in parts:
             if part and not self._molecules(part, shape, g.bracket_open, g.bracket_close, g.dot):
                 return None
-        if shape.aromatic and not shape.rings:
+        if (shape.aromatic and not shape.rings) or shape.selfies_like:
             return None
         return shape if shape.atoms else None
 
@@ -322,6 +342,8 @@ class Detector:
                 symbol = inner.lstrip("0123456789")
                 if symbol[:1].islower():
                     shape.aromatic += 1
+                if inner.isalpha():
+                    shape.bare_brackets += 1
                 shape.brackets += 1
                 kind = "atom"
             elif token in self._atoms:
@@ -332,6 +354,7 @@ class Detector:
                 if last not in ("atom", "ring", "close", "open"):
                     return False
                 last = "bond"
+                shape.bonds += 1
                 i += 1
                 continue
             elif token == "(":
@@ -353,6 +376,7 @@ class Detector:
                 if last not in ("atom", "ring", "close") or branch_stack:
                     return False
                 current = -1
+                shape.dots += 1
                 last = "dot"
                 i += 1
                 continue
@@ -415,6 +439,8 @@ class Detector:
                 continue
             if not want_protein or not run[0].isupper() or len(distinct) < min(_PROTEIN_DISTINCT, len(letters)):
                 continue
+            if distinct & _RARE_RESIDUES and len(run) < _RARE_RESIDUE_LENGTH:
+                continue  # ETHNOPHARMACOLOGICAL, FUNCTION
             enough = len(run) >= self.min_length["protein"] and len(distinct) >= _PROTEIN_DISTINCT
             if (enough or (len(run) >= _CUED_SEQUENCE_LENGTH and has_cue())) and self._accepts(self._protein, run):
                 spans.append(Span(start, end, "protein", 1.0 if enough else 0.7, "length" if enough else "sequence-cue"))
