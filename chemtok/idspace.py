@@ -49,7 +49,7 @@ __all__ = ["IdSpace", "MODALITY_ORDER", "TextRun"]
 MODALITY_ORDER = ("smiles", "inchi", "protein", "dna")
 
 # Kinds of ids in the unified space, used by decode.
-_SPECIAL, _MARKER, _TEXT, _BYTE, _PIECE = range(5)
+_SPECIAL, _MARKER, _TEXT, _BYTE, _PIECE, _TRANSIENT = range(6)
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,9 @@ class IdSpace:
         base_special_tokens: the base model's token for each role it fills
             (:func:`~chemtok.specials.find_special_tokens`); those roles keep the
             base's ids and chemtok appends tokens for the rest.
+        transient: append a ``transient`` block after every other id: one id per
+            marker, for markers detection inserted, which :meth:`decode` drops
+            (``ChemTokenizer(detect=True)``). No other id moves.
 
     Raises:
         DataFileError: the table's special tokens are not those every vocabulary starts with.
@@ -104,7 +107,9 @@ class IdSpace:
         *,
         has_base: bool,
         base_special_tokens: Mapping[str, str],
+        transient: bool = False,
     ) -> None:
+        self._transient = transient
         self._markers = markers
         self._text = text
         self._modalities = modalities
@@ -159,6 +164,8 @@ class IdSpace:
                     f"{list(specials)} and the 256 byte-fallback tokens"
                 )
             blocks.append((name, local[local_skip:], _PIECE))
+        if self._transient:  # last, so that every other id stays where it was
+            blocks.append(("transient", marker_tokens, _TRANSIENT))
 
         self._blocks: dict[str, _Block] = {}
         self._kinds: list[int] = []
@@ -173,6 +180,9 @@ class IdSpace:
         self._size = offset
         self._special_id = {t: self._blocks["special"].offset + i for i, t in enumerate(own)}
         self._marker_id = {t: self._blocks["marker"].offset + i for i, t in enumerate(marker_tokens)}
+        self._transient_id = (
+            {t: self._blocks["transient"].offset + i for i, t in enumerate(marker_tokens)} if self._transient else {}
+        )
         # Each special token of the local vocabularies (and each role) -> its global id.
         text_offset = self._blocks["text"].offset
         local_special_ids = [
@@ -252,6 +262,11 @@ class IdSpace:
         """Id of each marker string."""
         return self._marker_id
 
+    @property
+    def transient_ids(self) -> Mapping[str, int]:
+        """Id of each marker string in the ``transient`` block (empty without one)."""
+        return self._transient_id
+
     def translation(self, modality: str) -> Sequence[int]:
         """The global id of each local id of ``modality``'s tokenizer (a list indexed by local id)."""
         return self._translate[modality]
@@ -312,6 +327,8 @@ class IdSpace:
             return self._special_id.get(token)
         if modality == "marker":
             return self._marker_id.get(token)
+        if modality == "transient":
+            return self._transient_id.get(token)
         if modality == "byte":
             value = byte_of_token(token)
             return None if value is None else self._blocks["byte"].offset + value
@@ -339,7 +356,7 @@ class IdSpace:
         for string, local in self._text.get_vocab().items():
             if 0 <= local < text.size:
                 tokens[text.offset + local] = f"text:{string}" if string in reserved else string
-        for name in ("byte", *MODALITY_ORDER):
+        for name in ("byte", *MODALITY_ORDER, *(("transient",) if self._transient else ())):
             block = self._blocks[name]
             for i in range(block.offset, block.offset + block.size):
                 tokens[i] = f"{name}:{self._strings[i]}"
@@ -442,8 +459,8 @@ class IdSpace:
                 continue
             flush()
             run_kind = -1
-            if kind == _SPECIAL and skip_special_tokens:
-                continue
+            if kind == _TRANSIENT or (kind == _SPECIAL and skip_special_tokens):
+                continue  # a transient marker was never in the text
             out.append(strings[token_id])  # type: ignore[arg-type]
         flush()
         return "".join(out)
