@@ -271,8 +271,8 @@ class Detector:
         # "compound C" and "compound N,N-diethyl..." name no molecule: a letter is not enough.
         if (shape.atoms >= 2 or shape.brackets) and _MOLECULE_CUE.search(text, window, start):
             return "smiles-cue"
-        if shape.atoms < 3 and not shape.structured:
-            return None  # "CC", "NO", "II" alone on a line are more likely words
+        if (shape.atoms < 3 and not shape.structured) or not text[start:end].strip("I"):
+            return None  # "CC", "NO" and the numerals "II", "III" alone on a line are more likely words
         line_start = text.rfind("\n", 0, start) + 1
         line_end = text.find("\n", end)
         line_end = len(text) if line_end < 0 else line_end
