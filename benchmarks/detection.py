@@ -33,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from detection_eval import Doc, load_eval_set  # noqa: E402
+from detection_eval import Doc, load_eval_set
 
 MODALITIES = ("smiles", "inchi", "protein", "dna")
 Spans = list[tuple[int, int, str]]

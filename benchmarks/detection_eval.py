@@ -108,10 +108,8 @@ def _oracle(word: str) -> str | None:
         return "dna"
     if len(word) >= 8 and set(word) <= _RESIDUES and len(set(word)) >= 6:
         return "protein"
-    if _STRUCTURE.search(word) and re.search("[A-Za-z]", word) and not re.fullmatch(r"(?:\[[^\]]*\])+", word):
-        if Chem.MolFromSmiles(word) is not None:
-            return "smiles"
-    return None
+    structured = _STRUCTURE.search(word) and re.search("[A-Za-z]", word) and not re.fullmatch(r"(?:\[[^\]]*\])+", word)
+    return "smiles" if structured and Chem.MolFromSmiles(word) is not None else None
 
 
 def prompt_docs() -> list[Doc]:

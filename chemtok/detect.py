@@ -280,9 +280,9 @@ class Detector:
         if not before.strip(" \"'`*") and not after.strip(" \"'`*."):
             return "line"
         left, right = before.rstrip(" "), after.lstrip(" ")
-        if (not left or left[-1] in _CELL_EDGE) and (not right or right[0] in _CELL_EDGE):
-            if _CELL_EDGE[0] in before + after or _CELL_EDGE[1] in before + after:
-                return "cell"
+        at_edges = (not left or left[-1] in _CELL_EDGE) and (not right or right[0] in _CELL_EDGE)
+        if at_edges and any(edge in before + after for edge in _CELL_EDGE):
+            return "cell"
         return None
 
     def _shape(self, candidate: str) -> _Shape | None:
@@ -345,11 +345,9 @@ class Detector:
                 if inner.isalpha():
                     shape.bare_brackets += 1
                 shape.brackets += 1
-                kind = "atom"
             elif token in self._atoms:
                 if token in self._aromatic:
                     shape.aromatic += 1
-                kind = "atom"
             elif token in self._bonds:
                 if last not in ("atom", "ring", "close", "open"):
                     return False
@@ -422,19 +420,11 @@ class Detector:
             letters = run.rstrip("*")
             upper = letters.upper()
             distinct = set(upper)
-            cued: bool | None = None
-
-            def has_cue() -> bool:
-                nonlocal cued
-                if cued is None:
-                    cued = bool(_SEQUENCE_CUE.search(text, max(0, start - _CUE_WINDOW), start))
-                return cued
-
             if distinct <= _NUCLEOTIDES and run == letters and not {"T", "U"} <= distinct and len(distinct) >= 2:
                 if not want_dna:
                     continue
                 enough = len(run) >= self.min_length["dna"]
-                if (enough or (len(run) >= _CUED_SEQUENCE_LENGTH and has_cue())) and self._accepts(self._dna, run):
+                if (enough or (len(run) >= _CUED_SEQUENCE_LENGTH and _SEQUENCE_CUE.search(text, max(0, start - _CUE_WINDOW), start) is not None)) and self._accepts(self._dna, run):
                     spans.append(Span(start, end, "dna", 1.0 if enough else 0.7, "length" if enough else "sequence-cue"))
                 continue
             if not want_protein or not run[0].isupper() or len(distinct) < min(_PROTEIN_DISTINCT, len(letters)):
@@ -442,7 +432,7 @@ class Detector:
             if distinct & _RARE_RESIDUES and len(run) < _RARE_RESIDUE_LENGTH:
                 continue  # ETHNOPHARMACOLOGICAL, FUNCTION
             enough = len(run) >= self.min_length["protein"] and len(distinct) >= _PROTEIN_DISTINCT
-            if (enough or (len(run) >= _CUED_SEQUENCE_LENGTH and has_cue())) and self._accepts(self._protein, run):
+            if (enough or (len(run) >= _CUED_SEQUENCE_LENGTH and _SEQUENCE_CUE.search(text, max(0, start - _CUE_WINDOW), start) is not None)) and self._accepts(self._protein, run):
                 spans.append(Span(start, end, "protein", 1.0 if enough else 0.7, "length" if enough else "sequence-cue"))
         return spans
 

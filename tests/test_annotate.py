@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import pickle
 from pathlib import Path
@@ -126,14 +127,9 @@ def test_hyp_detect_true_round_trip(text: str) -> None:
     assert tok.decode(tok.encode(text)) == text
 
 
+@functools.cache
 def _detecting() -> chemtok.ChemTokenizer:
-    global _DETECTING
-    if _DETECTING is None:
-        _DETECTING = chemtok.ChemTokenizer(detect=True)
-    return _DETECTING
-
-
-_DETECTING: chemtok.ChemTokenizer | None = None
+    return chemtok.ChemTokenizer(detect=True)
 
 
 def test_detect_true_errors_in_the_callers_coordinates(tmp_path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -131,7 +133,7 @@ def test_hyp_spans_are_ordered_disjoint_and_tokenize(text: str) -> None:
         "protein": chemtok.ProteinTokenizer(),
         "dna": chemtok.DnaTokenizer(),
     }
-    for a, b in zip(spans, spans[1:]):
+    for a, b in itertools.pairwise(spans):
         assert a.end <= b.start
     for span in spans:
         piece = text[span.start : span.end]

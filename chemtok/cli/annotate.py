@@ -148,10 +148,10 @@ def _run(args: argparse.Namespace, inputs: list[str], formats: list[str], column
         handle = sys.stdout
     else:
         raw = outputs.open_temp(args.output)
-        stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if args.output.endswith(".gz") else raw
+        stream: Any = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if args.output.endswith(".gz") else raw
         handle = io.TextIOWrapper(stream, encoding="utf-8", newline="\n")
     try:
-        for source, (path, fmt) in enumerate(zip(inputs, formats)):
+        for path, fmt in zip(inputs, formats):
             for chunk in read_chunks(path, fmt, column, args.chunk_size):
                 for i, (number, text) in enumerate(zip(chunk.numbers, chunk.texts)):
                     read += 1
