@@ -197,3 +197,12 @@ def test_cli_inspect_detects(capsys: pytest.CaptureFixture[str]) -> None:
     assert "[START_SMILES]|C|C|(|=|O|)|O|[END_SMILES]" in out
     assert cli.main(["inspect", "--modality", "mixed", "CC(=O)O"]) == 0
     assert "[START_SMILES]" not in capsys.readouterr().out
+
+
+def test_detect_true_through_arrow() -> None:
+    pa = pytest.importorskip("pyarrow")
+    tok = _detecting()
+    texts = ["Its SMILES is CCO.", None, "[START_SMILES]C§[END_SMILES]"]
+    out = tok.encode_arrow(pa.array(texts))
+    assert out.column("ids")[0].as_py() == tok.encode("Its SMILES is CCO.")
+    assert out.column("ids")[2].as_py() is None and "position 15" in out.column("error")[2].as_py()
