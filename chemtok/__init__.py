@@ -40,6 +40,11 @@ from chemtok.text import TextTokenizer as TextTokenizer
 # Ids with token strings, character offsets and modalities (encode_with_offsets)
 from chemtok.encoding import Encoding as Encoding
 
+# Find chemistry in unmarked text and insert markers around it
+from chemtok.annotate import annotate as annotate
+from chemtok.detect import Span as Span
+from chemtok.detect import detect as detect
+
 # Lookup by name
 from chemtok.registry import get_tokenizer as get_tokenizer
 from chemtok.registry import list_tokenizers as list_tokenizers
@@ -74,6 +79,9 @@ __all__ = [
     "ChemTokenizer",
     "Segment",
     "Encoding",
+    "annotate",
+    "detect",
+    "Span",
     "get_tokenizer",
     "list_tokenizers",
     "load",

@@ -51,7 +51,7 @@ __all__ = ["IdSpace", "MODALITY_ORDER", "TextRun"]
 MODALITY_ORDER = ("smiles", "inchi", "protein", "dna", "selfies")
 
 # Kinds of ids in the unified space, used by decode.
-_SPECIAL, _MARKER, _TEXT, _BYTE, _PIECE = range(5)
+_SPECIAL, _MARKER, _TEXT, _BYTE, _PIECE, _TRANSIENT = range(6)
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,9 @@ class IdSpace:
         base_special_tokens: the base model's token for each role it fills
             (:func:`~chemtok.specials.find_special_tokens`); those roles keep the
             base's ids and chemtok appends tokens for the rest.
+        transient: append a ``transient`` block after every other id: one id per
+            marker, for markers detection inserted, which :meth:`decode` drops
+            (``ChemTokenizer(detect=True)``). No other id moves.
 
     Raises:
         DataFileError: the table's special tokens are not those every vocabulary starts with.
@@ -106,7 +109,9 @@ class IdSpace:
         *,
         has_base: bool,
         base_special_tokens: Mapping[str, str],
+        transient: bool = False,
     ) -> None:
+        self._transient = transient
         self._markers = markers
         self._text = text
         self._modalities = modalities
@@ -164,6 +169,8 @@ class IdSpace:
             blocks.append((name, local[local_skip:], _PIECE))
         if appended_markers:
             blocks.append(("appended_marker", appended_markers, _MARKER))
+        if self._transient:  # last, so that every other id stays where it was
+            blocks.append(("transient", [*marker_tokens, *appended_markers], _TRANSIENT))
 
         self._blocks: dict[str, _Block] = {}
         self._kinds: list[int] = []
@@ -181,6 +188,9 @@ class IdSpace:
         if appended_markers:
             late = self._blocks["appended_marker"].offset
             self._marker_id.update({t: late + i for i, t in enumerate(appended_markers)})
+        self._transient_id = (
+            {t: self._blocks["transient"].offset + i for i, t in enumerate([*marker_tokens, *appended_markers])} if self._transient else {}
+        )
         # Each special token of the local vocabularies (and each role) -> its global id.
         text_offset = self._blocks["text"].offset
         local_special_ids = [
@@ -260,6 +270,11 @@ class IdSpace:
         """Id of each marker string."""
         return self._marker_id
 
+    @property
+    def transient_ids(self) -> Mapping[str, int]:
+        """Id of each marker string in the ``transient`` block (empty without one)."""
+        return self._transient_id
+
     def translation(self, modality: str) -> Sequence[int]:
         """The global id of each local id of ``modality``'s tokenizer (a list indexed by local id)."""
         return self._translate[modality]
@@ -334,6 +349,8 @@ class IdSpace:
         if modality == "appended_marker":
             found = self._marker_id.get(token)
             return None if found is None or self.namespace_of(found) != modality else found
+        if modality == "transient":
+            return self._transient_id.get(token)
         if modality == "byte":
             value = byte_of_token(token)
             return None if value is None else self._blocks["byte"].offset + value
@@ -363,7 +380,7 @@ class IdSpace:
         for string, local in self._text.get_vocab().items():
             if 0 <= local < text.size:
                 tokens[text.offset + local] = f"text:{string}" if string in reserved else string
-        for name in ("byte", *MODALITY_ORDER):
+        for name in ("byte", *MODALITY_ORDER, *(("transient",) if self._transient else ())):
             block = self._blocks[name]
             for i in range(block.offset, block.offset + block.size):
                 tokens[i] = f"{name}:{self._strings[i]}"
@@ -466,8 +483,8 @@ class IdSpace:
                 continue
             flush()
             run_kind = -1
-            if kind == _SPECIAL and skip_special_tokens:
-                continue
+            if kind == _TRANSIENT or (kind == _SPECIAL and skip_special_tokens):
+                continue  # a transient marker was never in the text
             out.append(self._string(token_id))
         flush()
         return "".join(out)

@@ -45,9 +45,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from chemtok.annotate import annotate_with_insertions
 from chemtok.base import ROUTER_MODALITY, Engine, GrammarTokenizer, OnError, check_on_error, rows_to_arrays
 from chemtok.batch import encode_rows
-from chemtok.errors import DataFileError
+from chemtok.errors import DataFileError, TokenizationError
 from chemtok.grammar import MARKER_DIALECTS, load_markers, markers_from_table
 from chemtok.idspace import MODALITY_ORDER, IdSpace, TextRun
 from chemtok.inchi import InchiTokenizer
@@ -87,6 +88,10 @@ class ChemTokenizer:
             dialect is saved with the tokenizer and is part of its fingerprint.
         engine: engine of the default modality tokenizers (``"auto"``, ``"native"``,
             ``"python"``).
+        detect: find unmarked chemistry on the fly (:func:`chemtok.annotate`) and mark
+            it with *transient* markers: ids of their own, appended after every other
+            id, that ``decode`` drops, so ``decode(encode(x)) == x`` still holds. Text
+            already inside markers keeps its markers' ordinary ids.
         base_special_tokens: with a base ``text`` model, which of its tokens serve as
             ``"bos"``, ``"eos"``, ``"pad"``, ``"unk"``, ``"mask"`` (role to token
             string; a role left out or ``None`` gets chemtok's own token, appended).
@@ -116,10 +121,14 @@ class ChemTokenizer:
         markers: MarkerTable | str | None = None,
         engine: Engine = "auto",
         base_special_tokens: Mapping[str, str | None] | None = None,
+        detect: bool = False,
     ) -> None:
         self.on_error = check_on_error(on_error)
         if not isinstance(strict_markers, bool):
             raise TypeError(f"strict_markers must be True or False, got {strict_markers!r}")
+        if not isinstance(detect, bool):
+            raise TypeError(f"detect must be True or False, got {detect!r}")
+        self.detect = detect
         # What pickling rebuilds from: the inputs, not the derived tables (see __reduce__).
         self._inputs: dict[str, Any] = {
             "text": text,
@@ -132,6 +141,7 @@ class ChemTokenizer:
             "strict_markers": strict_markers,
             "markers": markers,
             "engine": engine,
+            "detect": detect,
         }
         self.strict_markers = strict_markers
         if markers is not None and not isinstance(markers, (MarkerTable, str)):
@@ -165,6 +175,7 @@ class ChemTokenizer:
             self.modalities,
             has_base=self.has_base,
             base_special_tokens=self.base_special_tokens,
+            transient=detect,
         )
         self._matcher = MarkerMatcher(self.markers, strict=strict_markers)
 
@@ -326,6 +337,8 @@ class ChemTokenizer:
 
     def save_options(self, directory: Path) -> dict[str, Any]:
         options: dict[str, Any] = {"on_error": self.on_error, "strict_markers": self.strict_markers}
+        if self.detect:  # written only when set: saved files of other routers stay as they were
+            options["detect"] = True
         # A shipped dialect is saved by name; any other table as its data.
         dialect = self.markers.dialect
         if dialect in MARKER_DIALECTS and self.markers == load_markers(dialect):
@@ -351,6 +364,8 @@ class ChemTokenizer:
             "on_error": read_on_error(options),
             "strict_markers": options.get("strict_markers", bool),
         }
+        if options.table.get("detect") is not None:
+            kwargs["detect"] = options.get("detect", bool)
         saved_markers = options.table.get("markers")
         if isinstance(saved_markers, str):
             kwargs["markers"] = options.get(
@@ -466,6 +481,8 @@ class ChemTokenizer:
             TokenizationError: a segment its grammar cannot cover (position in ``text``).
         """
         policy = self.on_error if on_error is None else check_on_error(on_error)
+        if self.detect:
+            return _detected_rows(self, [text], policy, None, batched=False)[0]
         return encode_rows(self, [text], policy, None, batched=False)[0]
 
     def encode_batch(
@@ -500,7 +517,10 @@ class ChemTokenizer:
         """
         policy = self.on_error if on_error is None else check_on_error(on_error)
         batch = texts if isinstance(texts, list) else list(texts)
-        rows = encode_rows(self, batch, policy, num_threads, batched=True)
+        if self.detect:
+            rows = _detected_rows(self, batch, policy, num_threads, batched=True)
+        else:
+            rows = encode_rows(self, batch, policy, num_threads, batched=True)
         return rows_to_arrays(rows) if return_arrays else rows
 
     def text_runs(self, text: str, *, on_error: OnError | None = None) -> list[TextRun]:
@@ -578,6 +598,11 @@ class ChemTokenizer:
         """
         from chemtok.encoding import router_encoding
 
+        if self.detect:
+            raise ValueError(
+                "encode_with_offsets does not run detection yet: call it on chemtok.annotate(text) "
+                "with a ChemTokenizer(detect=False) for offsets of the annotated text"
+            )
         return router_encoding(self, text, self.on_error if on_error is None else check_on_error(on_error))
 
 
@@ -589,6 +614,46 @@ _DEFAULT_MODALITIES: dict[str, type[GrammarTokenizer]] = {
     "dna": DnaTokenizer,
     "selfies": SelfiesTokenizer,
 }
+
+
+def _detected_rows(
+    chem: ChemTokenizer, batch: list[str], policy: OnError, num_threads: int | None, *, batched: bool
+) -> list[list[int]]:
+    """``encode_rows`` of the annotated texts, each inserted marker given its transient id.
+
+    The router emits one marker id per marker segment, in text order, so the k-th
+    marker id of a row is the k-th marker of its annotated text. An error is the one
+    the unannotated text gives (positions in the caller's text, not the annotated one).
+    """
+    annotated = [annotate_with_insertions(text, markers=chem.markers) for text in batch]
+    try:
+        rows = encode_rows(chem, [a for a, _ in annotated], policy, num_threads, batched=batched)
+    except TokenizationError:
+        encode_rows(chem, batch, policy, num_threads, batched=batched)  # raises with the caller's positions
+        raise
+    markers = chem.id_space.marker_ids
+    transient = chem.id_space.transient_ids
+    marker_id_set = set(markers.values())
+    out: list[list[int]] = []
+    for (text, insertions), ids, original in zip(annotated, rows, batch):
+        if not insertions:
+            out.append(ids)
+            continue
+        inserted = {i.position for i in insertions}
+        found = [seg for seg in chem.split(text) if seg.modality == "marker"]
+        starts = [seg.start for seg in found]
+        marker_strings = [seg.text for seg in found]
+        row = list(ids)
+        k = 0
+        for j, token_id in enumerate(row):
+            if token_id in marker_id_set:
+                if k < len(starts) and starts[k] in inserted:
+                    row[j] = transient[marker_strings[k]]
+                k += 1
+        if k != len(starts):  # markers not one id each (cannot happen): no detection for this text
+            row = encode_rows(chem, [original], policy, num_threads, batched=False)[0]
+        out.append(row)
+    return out
 
 
 def _rebuild_chem(kwargs: dict[str, Any]) -> ChemTokenizer:

@@ -7,6 +7,7 @@
     zcat big.smi.gz | chemtok tokenize - --input-format smi -o -  > big.jsonl
     chemtok validate molecules.smi --report report.json
     chemtok inspect "Aspirin is [START_SMILES]CC(=O)Oc1ccccc1C(=O)O[END_SMILES]."
+    chemtok annotate abstracts.jsonl.gz --column text -o marked.jsonl.gz
 
 ``main(argv)`` is what the console script, ``python -m chemtok`` and the tests call; it
 returns the exit status instead of raising ``SystemExit``:
@@ -43,6 +44,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from chemtok import __version__
+from chemtok.cli import annotate as _annotate_cmd
 from chemtok.cli import bench as _bench_cmd
 from chemtok.cli import inspect as _inspect_cmd
 from chemtok.cli import tokenize as _tokenize_cmd
@@ -66,7 +68,7 @@ from chemtok.text import first_uncovered
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main", "version_line"]
 
 # Subcommands in the order --help lists them.
-_SUBCOMMANDS = (_tokenize_cmd, _validate_cmd, _inspect_cmd, _train_cmd)
+_SUBCOMMANDS = (_tokenize_cmd, _validate_cmd, _inspect_cmd, _train_cmd, _annotate_cmd)
 
 
 def version_line() -> str:

@@ -32,13 +32,14 @@ def add_parser(sub: Any) -> None:
         help="show how a string is tokenized: boundaries, modality and id of each token",
         description="Print the segmentation of one string: the string cut at token boundaries, then one row per token.",
         epilog='examples:\n  chemtok inspect "Aspirin is [START_SMILES]CC(=O)Oc1ccccc1C(=O)O[END_SMILES]."\n'
-        '  chemtok inspect --modality smiles "C[C@@H](N)C(=O)O"\n',
+        '  chemtok inspect --modality smiles "C[C@@H](N)C(=O)O"\n'
+        '  chemtok inspect "CC(=O)O"   # unmarked: detected as SMILES\n',
         formatter_class=Formatter,
     )
     p.add_argument("string", metavar="STRING", help="the string to tokenize ('-' reads it from standard input)")
     p.add_argument(
-        "--modality", type=canonical_modality, choices=MODALITIES, default=ROUTER_MODALITY,
-        help=f"default: {ROUTER_MODALITY} (the marker router; alias: {', '.join(ROUTER_ALIASES)})",
+        "--modality", type=canonical_modality, choices=MODALITIES,
+        help=f"default: {ROUTER_MODALITY} (the marker router; alias: {', '.join(ROUTER_ALIASES)}), with unmarked SMILES, InChI, proteins and DNA found and marked first (chemtok.annotate)",
     )
     p.add_argument("--tokenizer", metavar="DIR", help="tokenizer.json for the text model (text or mixed)")
     p.add_argument("--strict-markers", action=argparse.BooleanOptionalAction, default=True, help="mixed: fail on bad markers (default)")
@@ -71,10 +72,17 @@ def run(args: argparse.Namespace) -> int:
     from chemtok.errors import MarkerError, TokenizationError
 
     text = sys.stdin.read().rstrip("\n") if args.string == "-" else args.string
+    detected = args.modality is None  # no --modality: detection marks what is unmarked
+    modality = ROUTER_MODALITY if detected else args.modality
     tok = load_tokenizer(
-        args.modality, args.tokenizer, engine=args.engine, strict_markers=args.strict_markers, smiles_model=args.smiles_model,
+        modality, args.tokenizer, engine=args.engine, strict_markers=args.strict_markers, smiles_model=args.smiles_model,
         markers=args.markers,
     )
+    if detected:
+        from chemtok.annotate import annotate
+
+        marked = annotate(text, markers=tok.markers)
+        detected, text = marked != text, marked
     try:
         spans = _inspect_spans(tok, text)
     except TokenizationError as error:
@@ -83,14 +91,15 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(lines[1:3]), file=sys.stderr)
         if isinstance(error, MarkerError):
             print("  Markers must pair up; --no-strict-markers keeps unknown or unbalanced markers as text.", file=sys.stderr)
-        elif args.modality != ROUTER_MODALITY:
+        elif modality != ROUTER_MODALITY:
             print(
                 f"  Is this the right --modality? (default: {ROUTER_MODALITY}, text with [START_SMILES]-style markers)",
                 file=sys.stderr,
             )
         return EXIT_FAILED
     width = max(60, min(120, shutil.get_terminal_size((80, 24)).columns))
-    print(f"{args.modality}: {len(spans)} tokens, {len(text)} characters")
+    note = " (markers inserted around detected chemistry)" if detected else ""
+    print(f"{modality}: {len(spans)} tokens, {len(text)} characters{note}")
     print(f"{type(tok).__name__}, {tok.vocab_size:,} ids, vocabulary fingerprint {tok.fingerprint[:16]}")
     print()
     # The string cut at token boundaries, wrapped between tokens (a token longer than a

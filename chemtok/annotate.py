@@ -1,0 +1,174 @@
+"""Insert markers around the chemistry :mod:`chemtok.detect` finds in unmarked text.
+
+:func:`annotate` returns the text with ``[START_SMILES]``...``[END_SMILES]`` (or the
+pair of another marker table) around each detected SMILES, InChI, protein and DNA/RNA
+string, and nothing else changed: removing the inserted markers gives back the input
+exactly. Text already inside markers is left alone. The result is what
+:class:`~chemtok.ChemTokenizer` routes.
+
+Example:
+    >>> import chemtok
+    >>> chemtok.annotate("Its SMILES is CCO.")
+    'Its SMILES is [START_SMILES]CCO[END_SMILES].'
+    >>> chemtok.annotate("Already [START_SMILES]CCO[END_SMILES], and CC(=O)O.")
+    'Already [START_SMILES]CCO[END_SMILES], and [START_SMILES]CC(=O)O[END_SMILES].'
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+from chemtok.detect import DETECTABLE, Detector, Span, get_detector
+from chemtok.grammar import load_markers
+from chemtok.markers import MarkerMatcher, MarkerPair, MarkerTable
+
+__all__ = ["Insertion", "annotate", "annotate_with_insertions", "resolve_markers", "text_spans"]
+
+
+def resolve_markers(markers: MarkerTable | str | None) -> MarkerTable:
+    """The marker table a ``markers=`` option names.
+
+    ``None`` and ``"galactica"`` are the shipped ``grammars/markers.toml``; a
+    :class:`~chemtok.markers.MarkerTable` is used as it is; any other string goes to
+    :func:`chemtok.grammar.load_markers` (a path to a table, or a dialect name where
+    the loader knows it).
+
+    Example:
+        >>> from chemtok.annotate import resolve_markers
+        >>> resolve_markers("galactica").pairs[0].start
+        '[START_SMILES]'
+    """
+    if markers is None or markers == "galactica":
+        return load_markers()
+    if isinstance(markers, MarkerTable):
+        return markers
+    if isinstance(markers, str):
+        return load_markers(markers)
+    raise TypeError(f"markers must be a MarkerTable, a dialect name or a path, got {type(markers).__name__}")
+
+
+@dataclass(frozen=True)
+class Insertion:
+    """One marker :func:`annotate_with_insertions` put in: ``marker`` at ``position`` of the output."""
+
+    position: int
+    marker: str
+
+
+def _pairs(table: MarkerTable) -> dict[str, MarkerPair]:
+    """The pair that marks each modality: the first of the table naming it."""
+    chosen: dict[str, MarkerPair] = {}
+    for pair in table.pairs:
+        chosen.setdefault(pair.modality, pair)
+    return chosen
+
+
+@functools.lru_cache(maxsize=16)
+def _matcher(table: MarkerTable) -> MarkerMatcher:
+    return MarkerMatcher(table, strict=False)
+
+
+def text_spans(text: str, table: MarkerTable) -> list[tuple[int, int]]:
+    """``(start, end)`` of the parts of ``text`` outside every marker pair of ``table``.
+
+    Markers that do not pair up are text (as ``strict_markers=False`` reads them).
+
+    Example:
+        >>> from chemtok.annotate import text_spans
+        >>> from chemtok.grammar import load_markers
+        >>> text_spans("a [START_SMILES]C[END_SMILES] b", load_markers())
+        [(0, 2), (29, 31)]
+    """
+    starts = {p.start for p in table.pairs}
+    out: list[tuple[int, int]] = []
+    depth = 0
+    for segment in _matcher(table).split(text):
+        if segment.modality == "marker":
+            depth += 1 if segment.text in starts else -1
+        elif depth == 0:
+            out.append((segment.start, segment.end))
+    return out
+
+
+def annotate_with_insertions(
+    text: str,
+    *,
+    modalities: Collection[str] = DETECTABLE,
+    markers: MarkerTable | str | None = None,
+    min_length: int | Mapping[str, int] | None = None,
+    rdkit: bool = False,
+    detector: Detector | None = None,
+) -> tuple[str, list[Insertion]]:
+    """:func:`annotate`, also returning each inserted marker and its position in the output.
+
+    ``detector`` replaces the one ``modalities``, ``min_length`` and ``rdkit`` describe.
+
+    Deleting the insertions (from the last to the first) gives back ``text``.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"annotate expects str, got {type(text).__name__}")
+    table = resolve_markers(markers)
+    if detector is None:
+        detector = get_detector(modalities=modalities, min_length=min_length, rdkit=rdkit)
+    pairs = _pairs(table)
+    spans: list[Span] = []
+    for start, end in text_spans(text, table):
+        piece = text[start:end]
+        spans.extend(Span(s.start + start, s.end + start, s.modality, s.score, s.cue) for s in detector.detect(piece))
+    out: list[str] = []
+    insertions: list[Insertion] = []
+    pos = 0
+    length = 0
+    for span in spans:
+        pair = pairs.get(span.modality)
+        if pair is None:  # the table has no marker for it: leave it as text
+            continue
+        out.append(text[pos : span.start])
+        length += span.start - pos
+        insertions.append(Insertion(length, pair.start))
+        out.append(pair.start)
+        length += len(pair.start)
+        out.append(text[span.start : span.end])
+        length += span.end - span.start
+        insertions.append(Insertion(length, pair.end))
+        out.append(pair.end)
+        length += len(pair.end)
+        pos = span.end
+    out.append(text[pos:])
+    return "".join(out), insertions
+
+
+def annotate(
+    text: str,
+    *,
+    modalities: Collection[str] = DETECTABLE,
+    markers: MarkerTable | str | None = None,
+    min_length: int | Mapping[str, int] | None = None,
+    rdkit: bool = False,
+) -> str:
+    """Mark each SMILES, reaction SMILES, InChI, protein and DNA/RNA string of ``text``.
+
+    Detection is :class:`chemtok.detect.Detector`'s: grammar-driven, with context
+    (``SMILES: CCO``, a molecule alone on a line or in a table cell) deciding the
+    strings with little structure, and formulas, abbreviations and gene names left
+    alone. Only markers are inserted: removing them gives back ``text``; text already
+    inside markers of ``markers`` is not touched.
+
+    Args:
+        text: unmarked or partly marked text.
+        modalities: which of ``"smiles"``, ``"inchi"``, ``"protein"``, ``"dna"`` to mark.
+        markers: the marker table to write (``None``/``"galactica"``: ``grammars/markers.toml``;
+            a :class:`~chemtok.markers.MarkerTable`; a name or path
+            :func:`chemtok.grammar.load_markers` reads). Each modality gets the table's
+            first pair for it; a modality the table has no pair for stays unmarked.
+        min_length: minimum characters of a detected span (see :class:`~chemtok.detect.Detector`).
+        rdkit: keep a SMILES only if RDKit parses it (needs RDKit).
+
+    Example:
+        >>> import chemtok
+        >>> chemtok.annotate("Aspirin (CC(=O)Oc1ccccc1C(=O)O) inhibits COX-1.")
+        'Aspirin ([START_SMILES]CC(=O)Oc1ccccc1C(=O)O[END_SMILES]) inhibits COX-1.'
+    """
+    return annotate_with_insertions(text, modalities=modalities, markers=markers, min_length=min_length, rdkit=rdkit)[0]

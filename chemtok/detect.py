@@ -1,0 +1,556 @@
+"""Find SMILES, reaction SMILES, InChI, protein and DNA/RNA strings in unmarked prose.
+
+Detection is grammar-driven: chemtok's own lexers decide what *can* be a string of a
+modality (a candidate the :class:`~chemtok.SmilesTokenizer` refuses is not SMILES),
+then a structural check rejects what a lexer accepts but no chemist would write:
+unbalanced branches, unpaired ring closures, a ring bond between neighbours
+(``N2O2``), a bond at an end, aromatic atoms outside any ring (``no``, ``Cs``).
+Candidates with little structure (``CCO``, ``OCCO``, ``CC``) are taken only where the
+context says they are molecules: after the word ``SMILES``, alone on a line, or alone
+in a table cell. So molecular formulas (``C24H38N4O8S4``, ``CO2``), abbreviations
+(``COX-1``, ``NO``, ``CN``), gene names (``BRCA1``) and words of capitals stay text.
+
+* SMILES and reaction SMILES: runs of SMILES lexemes (built from ``grammars/smiles.toml``)
+  not inside a word; a sentence's full stop or closing parenthesis is trimmed off.
+* InChI: anchored at a prefix of ``grammars/inchi.toml`` (``InChI=1S/``).
+* Nucleotides: a run of ``ACGTUN`` (one case) of at least ``min_length`` letters.
+* Protein: a run of capitals the protein grammar covers, with at least six distinct
+  residues; shorter after a cue such as ``sequence`` or ``peptide``.
+
+RDKit may confirm SMILES (``rdkit=True``); chemtok never needs it.
+
+Example:
+    >>> from chemtok.detect import detect
+    >>> text = "Its SMILES is CCO. Aspirin, CC(=O)Oc1ccccc1C(=O)O, is an NSAID; CO2 is not."
+    >>> [(text[s.start:s.end], s.modality) for s in detect(text)]
+    [('CCO', 'smiles'), ('CC(=O)Oc1ccccc1C(=O)O', 'smiles')]
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from chemtok.base import Engine
+from chemtok.errors import TokenizationError
+from chemtok.grammar import load_inchi_grammar, load_smiles_grammar
+from chemtok.inchi import InchiTokenizer
+from chemtok.sequence import DnaTokenizer, ProteinTokenizer
+from chemtok.smiles import SmilesLexer, SmilesTokenizer
+
+__all__ = ["DETECTABLE", "DEFAULT_MIN_LENGTH", "Detector", "Span", "detect", "get_detector"]
+
+#: Modalities detection can find, in the order overlaps are settled.
+DETECTABLE = ("inchi", "smiles", "dna", "protein")
+
+#: Characters a span of each modality needs when no context cue stands before it.
+DEFAULT_MIN_LENGTH: Mapping[str, int] = {"smiles": 1, "inchi": 1, "protein": 20, "dna": 20}
+
+#: Characters a sequence needs right after a cue ("the protein sequence MKTAYIAK...").
+_CUED_SEQUENCE_LENGTH = 10
+#: Letters almost absent from proteins (pyrrolysine O, selenocysteine U, ambiguity codes
+#: B, J, Z) but common in capitalised words: a run with one needs this many characters.
+_RARE_RESIDUES = frozenset("OUBJZ")
+_RARE_RESIDUE_LENGTH = 50
+#: Atoms a SMILES without branch, ring, bracket atom or arrow needs without a cue.
+_PLAIN_ATOMS = 8
+#: Distinct residues a protein run needs (``AAAAAAAA`` and shouted words are not proteins).
+_PROTEIN_DISTINCT = 6
+
+# A cue names the modality of what follows on the same line, within the sentence.
+_SMILES_CUE = re.compile(r"\bSMILES\b[^.\n!?]{0,60}$", re.IGNORECASE)
+# "the molecule X", "compound: X": only right before the candidate ("the molecule is a ..." is prose).
+_MOLECULE_CUE = re.compile(r"\b(?:molecule|compound|structure)\s*(?::\s*|=\s*|is\s+)?[\"'`]?$", re.IGNORECASE)
+_SEQUENCE_CUE = re.compile(
+    r"\b(?:sequences?|peptides?|seq|FASTA|primers?|oligos?|oligonucleotides?)\b[^.\n!?]{0,60}$",
+    re.IGNORECASE,
+)
+_CUE_WINDOW = 80
+# Where a cell of a Markdown or tab-separated table ends.
+_CELL_EDGE = "|\t"
+# A sequence run: capitals (a protein may end with the stop '*'), or lowercase nucleotides.
+_SEQUENCE_RUN = re.compile(r"(?<![A-Za-z0-9_])(?:[A-Z]+\*?|[acgtun]+)(?![A-Za-z0-9_])")
+_NUCLEOTIDES = frozenset("ACGTUN")
+# What may stand right before or after a molecule: not part of a word.
+_WORDLIKE = re.compile(r"[A-Za-z0-9_]")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A detected string: ``text[start:end]`` is one molecule, InChI or sequence.
+
+    Attributes:
+        start: index of the first character.
+        end: index after the last character.
+        modality: ``"smiles"``, ``"inchi"``, ``"protein"`` or ``"dna"``.
+        score: 1.0 when the string itself is conclusive (rings, branches, a prefix, a
+            long sequence), lower when a context cue decided (``SMILES: CCO``).
+        cue: what decided: ``"structure"``, ``"smiles-cue"``, ``"line"``, ``"cell"``,
+            ``"prefix"``, ``"length"`` or ``"sequence-cue"``.
+    """
+
+    start: int
+    end: int
+    modality: str
+    score: float
+    cue: str
+
+
+@dataclass
+class _Shape:
+    """What the structural check learns of a SMILES."""
+
+    atoms: int = 0
+    rings: int = 0
+    branches: int = 0
+    brackets: int = 0
+    aromatic: int = 0
+    arrows: int = 0
+    bonds: int = 0
+    dots: int = 0
+    bare_brackets: int = 0  # [C], [O]: element symbol only, as SELFIES writes them
+
+    @property
+    def structured(self) -> bool:
+        # One bracket atom among plain capitals ("[125I]PIC", a radioligand) is not enough.
+        brackets = self.brackets >= 2 or (self.brackets == 1 and bool(self.bonds or self.dots or self.atoms == 1))
+        return bool(self.rings or self.branches or self.arrows or brackets)
+
+    @property
+    def selfies_like(self) -> bool:
+        """Only bare bracket atoms in a row (``[C][C][O]``): a SELFIES, not a SMILES."""
+        return self.atoms >= 2 and self.bare_brackets == self.atoms and not (self.rings or self.branches or self.bonds)
+
+
+class Detector:
+    """Find chemistry strings in text; :func:`detect` uses a shared default one.
+
+    Args:
+        modalities: which of :data:`DETECTABLE` to look for.
+        min_length: minimum characters of a span; one number for every modality or a
+            mapping per modality (the rest keep :data:`DEFAULT_MIN_LENGTH`). Lowering the
+            sequence minimum below 20 finds more and also more capitalised words.
+        rdkit: keep a SMILES only if RDKit parses and sanitizes it (needs RDKit).
+        engine: engine of the lexers (``"auto"``, ``"native"``, ``"python"``).
+
+    Example:
+        >>> from chemtok.detect import Detector
+        >>> d = Detector(modalities=("dna",))
+        >>> [s.modality for s in d.detect("The primer ATGGCGTACGTTAGCCTAGGAT binds.")]
+        ['dna']
+    """
+
+    def __init__(
+        self,
+        *,
+        modalities: Collection[str] = DETECTABLE,
+        min_length: int | Mapping[str, int] | None = None,
+        rdkit: bool = False,
+        engine: Engine = "auto",
+    ) -> None:
+        unknown = sorted(set(modalities) - set(DETECTABLE))
+        if unknown:
+            raise ValueError(f"cannot detect {unknown}: choose from {list(DETECTABLE)}")
+        self.modalities = tuple(m for m in DETECTABLE if m in modalities)
+        lengths = dict(DEFAULT_MIN_LENGTH)
+        if isinstance(min_length, int):
+            lengths = dict.fromkeys(lengths, min_length)
+        elif min_length is not None:
+            bad = sorted(set(min_length) - set(DETECTABLE))
+            if bad:
+                raise ValueError(f"min_length names {bad}: choose from {list(DETECTABLE)}")
+            lengths.update(min_length)
+        self.min_length: dict[str, int] = lengths
+        self.rdkit = rdkit
+        if rdkit:
+            import importlib.util
+
+            if importlib.util.find_spec("rdkit") is None:
+                raise ImportError('rdkit=True needs RDKit: pip install "chemtok[rdkit]"')
+        self._smiles = SmilesTokenizer(engine=engine)
+        self._inchi = InchiTokenizer(engine=engine)
+        self._protein = ProteinTokenizer(engine=engine)
+        self._dna = DnaTokenizer(engine=engine)
+        g = load_smiles_grammar()
+        self._grammar = g
+        lexer = SmilesLexer(g)
+        # A run of SMILES lexemes; a bracket atom is checked by the lexer afterwards.
+        self._smiles_run = re.compile(rf"(?:\[[^\s\[\]]{{1,40}}\]|{lexer.lexeme})+")
+        digits = re.escape(g.ring_digits)
+        self._ring_re = re.compile(
+            f"{re.escape(g.ring_paren_open)}[{digits}]+{re.escape(g.ring_paren_close)}"
+            f"|{re.escape(g.ring_percent)}[{digits}][{digits}]|[{digits}]"
+        )
+        prefixes = "|".join(re.escape(p) for p in sorted(load_inchi_grammar().prefixes, key=len, reverse=True))
+        self._inchi_run = re.compile(rf"(?<![A-Za-z0-9_])(?:{prefixes})/\S+")
+        self._aromatic = frozenset(g.organic_aromatic)
+        self._atoms = frozenset((*g.organic, *g.organic_aromatic, g.wildcard))
+        self._bonds = frozenset((*g.bonds, *g.dative_bonds))
+        self._arrows = frozenset(g.reaction)
+
+    # -- the public entry ----------------------------------------------------------
+
+    def detect(self, text: str) -> list[Span]:
+        """Spans of ``text`` holding a molecule, InChI or sequence, in order, never overlapping.
+
+        Example:
+            >>> from chemtok.detect import Detector
+            >>> Detector().detect("SMILES: CCO")
+            [Span(start=8, end=11, modality='smiles', score=0.7, cue='smiles-cue')]
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"detect expects str, got {type(text).__name__}")
+        found: list[Span] = []
+        if "inchi" in self.modalities and "InChI" in text:
+            found.extend(self._find_inchi(text))
+        if "smiles" in self.modalities:
+            found.extend(self._find_smiles(text))
+        if "dna" in self.modalities or "protein" in self.modalities:
+            found.extend(self._find_sequences(text))
+        return _settle(found)
+
+    # -- InChI -----------------------------------------------------------------------
+
+    def _find_inchi(self, text: str) -> list[Span]:
+        spans = []
+        for m in self._inchi_run.finditer(text):
+            start, end = m.start(), _inchi_end(text, m.start(), m.end())
+            if end - start >= self.min_length["inchi"] and self._accepts(self._inchi, text[start:end]):
+                spans.append(Span(start, end, "inchi", 1.0, "prefix"))
+        return spans
+
+    # -- SMILES ----------------------------------------------------------------------
+
+    def _find_smiles(self, text: str) -> list[Span]:
+        spans = []
+        for m in self._smiles_run.finditer(text):
+            start, end = m.start(), m.end()
+            if start > 0 and _WORDLIKE.match(text, start - 1):
+                continue
+            if end < len(text) and _WORDLIKE.match(text, end):
+                continue
+            run = m.group()
+            if not any(c.isalpha() or c == "*" for c in run):
+                continue  # numbers, ranges, "(1)"
+            span = self._smiles_span(text, start, end)
+            if span is not None:
+                spans.append(span)
+        return spans
+
+    def _smiles_span(self, text: str, start: int, end: int) -> Span | None:
+        """The longest trimmed form of the run ``text[start:end]`` that is a SMILES here."""
+        for begin, finish in _trims(text, start, end):
+            if finish - begin < self.min_length["smiles"]:
+                continue
+            candidate = text[begin:finish]
+            if not any(c.isupper() or c == "*" for c in candidate) and not any(c.isdigit() for c in candidate):
+                continue  # lowercase words: aromatic atoms outside any ring
+            shape = self._shape(candidate)
+            if shape is None:
+                continue
+            cue = self._smiles_cue(text, begin, finish, shape)
+            if cue is None:
+                continue
+            if self.rdkit and not _rdkit_parses(candidate):
+                continue
+            return Span(begin, finish, "smiles", 1.0 if cue == "structure" else 0.7, cue)
+        return None
+
+    def _smiles_cue(self, text: str, start: int, end: int, shape: _Shape) -> str | None:
+        """What makes this valid SMILES a molecule in this text, or ``None``."""
+        if shape.atoms >= 2 and shape.structured:
+            return "structure"
+        if shape.atoms >= _PLAIN_ATOMS:
+            return "structure"
+        window = max(0, start - _CUE_WINDOW)
+        if _SMILES_CUE.search(text, window, start):
+            return "smiles-cue"
+        # "compound C" and "compound N,N-diethyl..." name no molecule: a letter is not enough.
+        if (shape.atoms >= 2 or shape.brackets) and _MOLECULE_CUE.search(text, window, start):
+            return "smiles-cue"
+        if (shape.atoms < 3 and not shape.structured) or not text[start:end].strip("I"):
+            return None  # "CC", "NO" and the numerals "II", "III" alone on a line are more likely words
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = text.find("\n", end)
+        line_end = len(text) if line_end < 0 else line_end
+        before, after = text[line_start:start], text[end:line_end]
+        if not before.strip(" \"'`*") and not after.strip(" \"'`*."):
+            return "line"
+        left, right = before.rstrip(" "), after.lstrip(" ")
+        at_edges = (not left or left[-1] in _CELL_EDGE) and (not right or right[0] in _CELL_EDGE)
+        if at_edges and any(edge in before + after for edge in _CELL_EDGE):
+            return "cell"
+        return None
+
+    def _shape(self, candidate: str) -> _Shape | None:
+        """Check ``candidate`` is SMILES by the lexer and by structure; ``None`` if not."""
+        try:
+            tokens = self._smiles.tokenize(candidate, on_error="raise")
+        except TokenizationError:
+            return None
+        return self._structure(tokens)
+
+    def _structure(self, tokens: Sequence[str]) -> _Shape | None:
+        """The structural check: ``None`` unless the tokens form a well-built SMILES."""
+        shape = _Shape()
+        g = self._grammar
+        parts: list[list[str]] = [[]]
+        arrow_count = 0
+        for token in tokens:
+            if token in self._arrows:
+                arrow_count += len(token)
+                parts.append([])
+            else:
+                parts[-1].append(token)
+        if arrow_count:
+            # reactants > agents > products: two arrows, reactants and products present
+            if arrow_count != 2 or not parts[0] or not parts[-1]:
+                return None
+            shape.arrows = 1
+        for part in parts:
+            if part and not self._molecules(part, shape, g.bracket_open, g.bracket_close, g.dot):
+                return None
+        if (shape.aromatic and not shape.rings) or shape.selfies_like:
+            return None
+        return shape if shape.atoms else None
+
+    def _molecules(self, tokens: list[str], shape: _Shape, bopen: str, bclose: str, dot: str) -> bool:
+        """Check one side of a reaction (molecules joined by dots), adding to ``shape``."""
+        # last: kind of the previous token: "start", "atom", "bond", "open", "close", "ring", "dot"
+        last = "start"
+        current = -1  # index of the atom new bonds attach to
+        parent: dict[int, int] = {}
+        branch_stack: list[int] = []
+        open_rings: dict[str, int] = {}
+        i, n = 0, len(tokens)
+        while i < n:
+            token = tokens[i]
+            if token == bopen or (token.startswith(bopen) and token.endswith(bclose) and len(token) > 2):
+                if token == bopen:  # a bracket atom spelled from parts
+                    j = i + 1
+                    while j < n and tokens[j] != bclose:
+                        j += 1
+                    if j >= n:
+                        return False
+                    inner = "".join(tokens[i + 1 : j])
+                    i = j
+                else:
+                    inner = token[1:-1]
+                symbol = inner.lstrip("0123456789")
+                if symbol[:1].islower():
+                    shape.aromatic += 1
+                if inner.isalpha():
+                    shape.bare_brackets += 1
+                shape.brackets += 1
+            elif token in self._atoms:
+                if token in self._aromatic:
+                    shape.aromatic += 1
+            elif token in self._bonds:
+                if last not in ("atom", "ring", "close", "open"):
+                    return False
+                last = "bond"
+                shape.bonds += 1
+                i += 1
+                continue
+            elif token == "(":
+                if last not in ("atom", "ring", "close"):
+                    return False
+                branch_stack.append(current)
+                shape.branches += 1
+                last = "open"
+                i += 1
+                continue
+            elif token == ")":
+                if last not in ("atom", "ring", "close") or not branch_stack:
+                    return False
+                current = branch_stack.pop()
+                last = "close"
+                i += 1
+                continue
+            elif token == dot:
+                if last not in ("atom", "ring", "close") or branch_stack:
+                    return False
+                current = -1
+                shape.dots += 1
+                last = "dot"
+                i += 1
+                continue
+            elif self._ring_re.fullmatch(token):
+                if last not in ("atom", "ring", "bond") or current < 0:
+                    return False
+                if last == "bond" and tokens[i - 2] in ("(",):
+                    return False
+                other = open_rings.pop(token, None)
+                if other is None:
+                    open_rings[token] = current
+                else:
+                    # a ring bond to itself or to the atom it is already bonded to
+                    if other == current or parent.get(current) == other:
+                        return False
+                    shape.rings += 1
+                last = "ring"
+                i += 1
+                continue
+            else:
+                return False
+            # an atom
+            atom = shape.atoms
+            shape.atoms += 1
+            if current >= 0 and last != "dot":
+                parent[atom] = current
+            current = atom
+            last = "atom"
+            i += 1
+        return last in ("atom", "ring", "close") and not branch_stack and not open_rings
+
+    # -- sequences -------------------------------------------------------------------
+
+    def _find_sequences(self, text: str) -> list[Span]:
+        spans = []
+        want_dna, want_protein = "dna" in self.modalities, "protein" in self.modalities
+        shortest = min(_CUED_SEQUENCE_LENGTH, self.min_length["dna"], self.min_length["protein"])
+        for m in _SEQUENCE_RUN.finditer(text):
+            run = m.group()
+            if len(run) < shortest:
+                continue
+            start, end = m.start(), m.end()
+            letters = run.rstrip("*")
+            upper = letters.upper()
+            distinct = set(upper)
+            if distinct <= _NUCLEOTIDES and run == letters and not {"T", "U"} <= distinct and len(distinct) >= 2:
+                if not want_dna:
+                    continue
+                enough = len(run) >= self.min_length["dna"]
+                if (enough or (len(run) >= _CUED_SEQUENCE_LENGTH and _SEQUENCE_CUE.search(text, max(0, start - _CUE_WINDOW), start) is not None)) and self._accepts(self._dna, run):
+                    spans.append(Span(start, end, "dna", 1.0 if enough else 0.7, "length" if enough else "sequence-cue"))
+                continue
+            if not want_protein or not run[0].isupper() or len(distinct) < min(_PROTEIN_DISTINCT, len(letters)):
+                continue
+            if distinct & _RARE_RESIDUES and len(run) < _RARE_RESIDUE_LENGTH:
+                continue  # ETHNOPHARMACOLOGICAL, FUNCTION
+            enough = len(run) >= self.min_length["protein"] and len(distinct) >= _PROTEIN_DISTINCT
+            if (enough or (len(run) >= _CUED_SEQUENCE_LENGTH and _SEQUENCE_CUE.search(text, max(0, start - _CUE_WINDOW), start) is not None)) and self._accepts(self._protein, run):
+                spans.append(Span(start, end, "protein", 1.0 if enough else 0.7, "length" if enough else "sequence-cue"))
+        return spans
+
+    @staticmethod
+    def _accepts(tokenizer: Any, candidate: str) -> bool:
+        try:
+            tokenizer.tokenize(candidate, on_error="raise")
+        except TokenizationError:
+            return False
+        return True
+
+
+# Characters a sentence or a parenthesis may put around a molecule, trimmed in turn.
+_TRAILING = ".,;:!?)]}>'\"*"
+_LEADING = "([{<'\"*"
+
+
+def _trims(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Trimmed forms of ``text[start:end]``, longest first: sentence ends and stray parentheses off."""
+    out = [(start, end)]
+    run = text[start:end]
+    lead = len(run) - len(run.lstrip(_LEADING))
+    trail = len(run) - len(run.rstrip(_TRAILING))
+    for total in range(1, min(lead + trail, 6) + 1):
+        for left in range(min(lead, total), -1, -1):
+            right = total - left
+            if right <= trail and end - right - (start + left) > 0:
+                out.append((start + left, end - right))
+    return out
+
+
+def _inchi_end(text: str, start: int, end: int) -> int:
+    """Where the InChI in ``text[start:end]`` ends: sentence punctuation and a stray ``)`` off."""
+    while end > start:
+        last = text[end - 1]
+        if last in ".,;:!?'\"]}>" or (last == ")" and text.count("(", start, end) < text.count(")", start, end)):
+            end -= 1
+        else:
+            break
+    return end
+
+
+_PRECEDENCE = {m: i for i, m in enumerate(DETECTABLE)}
+
+
+def _settle(spans: list[Span]) -> list[Span]:
+    """Drop overlapping spans: the longer wins, then the modality earlier in :data:`DETECTABLE`."""
+    if len(spans) < 2:
+        return spans
+    ranked = sorted(spans, key=lambda s: (-(s.end - s.start), _PRECEDENCE[s.modality], s.start))
+    kept: list[Span] = []
+    for span in ranked:
+        if all(span.end <= k.start or span.start >= k.end for k in kept):
+            kept.append(span)
+    return sorted(kept, key=lambda s: s.start)
+
+
+def _rdkit_parses(smiles: str) -> bool:
+    """RDKit reads ``smiles`` (a molecule, sanitized, or a reaction)."""
+    import importlib
+
+    from chemtok.validate import rdkit_quiet
+
+    with rdkit_quiet():
+        try:
+            if ">" in smiles.replace("->", "").replace("<-", ""):
+                reactions: Any = importlib.import_module("rdkit.Chem.AllChem")
+                return reactions.ReactionFromSmarts(smiles, useSmiles=True) is not None
+            chem: Any = importlib.import_module("rdkit.Chem")
+            return chem.MolFromSmiles(smiles) is not None
+        except (ValueError, RuntimeError):  # RDKit raises these on odd input
+            return False
+
+
+def get_detector(
+    *,
+    modalities: Collection[str] = DETECTABLE,
+    min_length: int | Mapping[str, int] | None = None,
+    rdkit: bool = False,
+) -> Detector:
+    """A shared :class:`Detector` for these options (built once per process and options).
+
+    Example:
+        >>> from chemtok.detect import get_detector
+        >>> get_detector() is get_detector()
+        True
+    """
+    key = tuple(sorted(min_length.items())) if isinstance(min_length, Mapping) else min_length
+    return _cached_detector(tuple(sorted(modalities)), key, rdkit)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_detector(modalities: tuple[str, ...], min_length: tuple[tuple[str, int], ...] | int | None, rdkit: bool) -> Detector:
+    lengths: int | dict[str, int] | None = dict(min_length) if isinstance(min_length, tuple) else min_length
+    return Detector(modalities=modalities, min_length=lengths, rdkit=rdkit)
+
+
+def detect(
+    text: str,
+    *,
+    modalities: Collection[str] = DETECTABLE,
+    min_length: int | Mapping[str, int] | None = None,
+    rdkit: bool = False,
+) -> list[Span]:
+    """Find the SMILES, InChI, protein and DNA/RNA strings of unmarked ``text``.
+
+    Args:
+        text: prose, a table, a benchmark prompt.
+        modalities: which of :data:`DETECTABLE` to look for.
+        min_length: minimum characters of a span (see :class:`Detector`).
+        rdkit: keep a SMILES only if RDKit parses it.
+
+    Returns:
+        The spans in order, never overlapping.
+
+    Example:
+        >>> from chemtok.detect import detect
+        >>> [s.modality for s in detect("Aspirin: CC(=O)Oc1ccccc1C(=O)O; InChI=1S/CH4/h1H4")]
+        ['smiles', 'inchi']
+    """
+    return get_detector(modalities=modalities, min_length=min_length, rdkit=rdkit).detect(text)
