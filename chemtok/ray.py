@@ -402,8 +402,10 @@ def _commit(
 
 def _build_tokenizer(modality: str, tokenizer: Any) -> Any:
     """A tokenizer from what :func:`tokenize_dataset` was given (a name, a path or the tokenizer)."""
-    from chemtok.registry import MODALITIES, get_tokenizer, list_tokenizers, load_tokenizer
+    from chemtok.base import ROUTER_MODALITY
+    from chemtok.registry import MODALITIES, canonical_modality, get_tokenizer, list_tokenizers, load_tokenizer
 
+    modality = canonical_modality(modality)
     if tokenizer is None:
         return load_tokenizer(modality)
     if isinstance(tokenizer, (str, os.PathLike)):
@@ -412,7 +414,7 @@ def _build_tokenizer(modality: str, tokenizer: Any) -> Any:
             return load_tokenizer(name)
         if name in list_tokenizers():
             return get_tokenizer(name)
-        if modality in ("text", "mixed"):
+        if modality in ("text", ROUTER_MODALITY):
             return load_tokenizer(modality, name)
         if modality == "smiles":
             return load_tokenizer("smiles", smiles_model=name)
