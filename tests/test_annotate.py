@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import marked_text, plain_text, smiles_like
 
 import chemtok
 from chemtok import cli
 from chemtok.annotate import Insertion, annotate_with_insertions, resolve_markers, text_spans
 from chemtok.grammar import load_markers
 from chemtok.markers import MarkerPair, MarkerTable
-from tests.strategies import marked_text, plain_text, smiles_like
 
 MARKERS = load_markers()
 

@@ -7,10 +7,10 @@ import itertools
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import plain_text, smiles_like
 
 import chemtok
 from chemtok.detect import Detector, Span, detect
-from tests.strategies import plain_text, smiles_like
 
 
 def found(text: str, **options: object) -> list[tuple[str, str]]:
