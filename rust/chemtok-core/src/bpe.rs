@@ -367,6 +367,12 @@ mod tests {
     }
 
     #[test]
+    fn the_model_is_shared_between_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<ByteLevelBpe>();
+    }
+
+    #[test]
     fn the_byte_alphabet_round_trips() {
         for b in 0..=255u8 {
             assert_eq!(char_byte(byte_char(b)), Some(b));
