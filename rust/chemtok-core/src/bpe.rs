@@ -162,9 +162,10 @@ impl ByteLevelBpe {
             let capacity: usize = slice.iter().map(|t| t.as_ref().len() / 3 + 1).sum();
             let mut ids = Vec::with_capacity(capacity);
             let mut lens = Vec::with_capacity(slice.len());
+            let mut cache = PieceCache::default();
             for text in slice {
                 let mark = ids.len();
-                self.encode_into(text.as_ref(), &mut ids);
+                self.encode_cached(text.as_ref(), &mut cache, &mut ids);
                 lens.push(ids.len() - mark);
             }
             (ids, lens)
@@ -187,6 +188,30 @@ impl ByteLevelBpe {
             }
         }
         Ok(FlatBatch { ids, offsets })
+    }
+
+    /// [`encode_into`](Self::encode_into) with the merged pieces of earlier texts of
+    /// the same chunk remembered (prose repeats its words).
+    fn encode_cached<'t>(&self, text: &'t str, cache: &mut PieceCache<'t>, out: &mut Vec<u32>) {
+        let bytes = text.as_bytes();
+        self.pre.for_each_piece(text, |a, b| {
+            let piece: &'t [u8] = &bytes[a..b];
+            if piece.len() == 1 {
+                out.push(self.byte_ids[piece[0] as usize]);
+                return;
+            }
+            if let Some(&(start, len)) = cache.map.get(piece) {
+                out.extend_from_slice(&cache.arena[start as usize..(start + len) as usize]);
+                return;
+            }
+            let mark = out.len();
+            self.encode_piece(piece, out);
+            if cache.map.len() < PieceCache::ENTRIES && piece.len() <= SMALL {
+                let start = cache.arena.len() as u32;
+                cache.arena.extend_from_slice(&out[mark..]);
+                cache.map.insert(piece, (start, (out.len() - mark) as u32));
+            }
+        });
     }
 
     #[inline(always)]
@@ -306,6 +331,19 @@ impl ByteLevelBpe {
             k = next[k];
         }
     }
+}
+
+/// Merged pieces of one batch chunk: piece bytes (borrowed from the texts) -> a range
+/// of `arena`.
+#[derive(Default)]
+struct PieceCache<'t> {
+    map: FxHashMap<&'t [u8], (u32, u32)>,
+    arena: Vec<u32>,
+}
+
+impl PieceCache<'_> {
+    /// Distinct pieces remembered per chunk (bounded memory on odd input).
+    const ENTRIES: usize = 1 << 16;
 }
 
 /// The character GPT-2's byte-level alphabet shows for byte `b`.
