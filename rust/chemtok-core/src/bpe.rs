@@ -13,7 +13,8 @@
 //!
 //! Short pieces (nearly all of them) are merged in place on the stack; long ones
 //! (whitespace runs, long words) through a heap, so a piece of n bytes costs
-//! O(n log n), never O(n²).
+//! O(n log n), never O(n²). A batch remembers the merged pieces of each chunk of
+//! texts (dropped with the chunk); a single `encode_into` merges every piece afresh.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
