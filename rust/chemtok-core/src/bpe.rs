@@ -100,25 +100,42 @@ impl ByteLevelBpe {
         let mut byte_ids = [0u32; 256];
         for (b, slot) in byte_ids.iter_mut().enumerate() {
             *slot = *by_bytes.get(&[b as u8][..]).ok_or_else(|| {
-                SpecError(format!("the vocabulary has no token for byte {b:#04x} ({:?})", byte_char(b as u8)))
+                SpecError(format!(
+                    "the vocabulary has no token for byte {b:#04x} ({:?})",
+                    byte_char(b as u8)
+                ))
             })?;
         }
         let mut pairs = FxHashMap::default();
         pairs.reserve(spec.merges.len());
         for (rank, (left, right)) in spec.merges.iter().enumerate() {
             let id = |t: &str| {
-                by_text
-                    .get(t)
-                    .copied()
-                    .ok_or_else(|| SpecError(format!("merge {rank} ({left:?} {right:?}): {t:?} is not in the vocabulary")))
+                by_text.get(t).copied().ok_or_else(|| {
+                    SpecError(format!(
+                        "merge {rank} ({left:?} {right:?}): {t:?} is not in the vocabulary"
+                    ))
+                })
             };
             let (l, r) = (id(left)?, id(right)?);
             let merged = id(&format!("{left}{right}"))?;
             // A pair listed twice keeps its later rank, as the map `tokenizers` builds.
-            pairs.insert((u64::from(l) << 32) | u64::from(r), ((rank as u64) << 32) | u64::from(merged));
+            pairs.insert(
+                (u64::from(l) << 32) | u64::from(r),
+                ((rank as u64) << 32) | u64::from(merged),
+            );
         }
-        let whole = if spec.ignore_merges { by_bytes } else { FxHashMap::default() };
-        Ok(ByteLevelBpe { pre: spec.pre_tokenizer, byte_ids, pairs, whole, bytes })
+        let whole = if spec.ignore_merges {
+            by_bytes
+        } else {
+            FxHashMap::default()
+        };
+        Ok(ByteLevelBpe {
+            pre: spec.pre_tokenizer,
+            byte_ids,
+            pairs,
+            whole,
+            bytes,
+        })
     }
 
     /// The pre-tokenizer this model splits text with.
@@ -129,7 +146,8 @@ impl ByteLevelBpe {
     /// Append the ids of `text` to `out`.
     pub fn encode_into(&self, text: &str, out: &mut Vec<u32>) {
         let bytes = text.as_bytes();
-        self.pre.for_each_piece(text, |a, b| self.encode_piece(&bytes[a..b], out));
+        self.pre
+            .for_each_piece(text, |a, b| self.encode_piece(&bytes[a..b], out));
     }
 
     /// The ids of `text`.
@@ -354,7 +372,9 @@ pub(crate) fn byte_char(b: u8) -> char {
         return char::from(b);
     }
     // The others, in byte order, become U+0100, U+0101, ...
-    let shift = (0..b).filter(|&c| !matches!(c, b'!'..=b'~' | 0xa1..=0xac | 0xae..=0xff)).count() as u32;
+    let shift = (0..b)
+        .filter(|&c| !matches!(c, b'!'..=b'~' | 0xa1..=0xac | 0xae..=0xff))
+        .count() as u32;
     char::from_u32(256 + shift).unwrap_or('\u{fffd}')
 }
 
@@ -467,7 +487,9 @@ mod tests {
     fn batches_equal_single_calls() {
         let bpe = toy(false);
         let texts: Vec<String> = (0..100).map(|k| format!("abc {k} cc{}", "ab".repeat(k % 7))).collect();
-        let flat = bpe.encode_batch(&texts, Threads::from_option(Some(2)).expect("2")).expect("batch");
+        let flat = bpe
+            .encode_batch(&texts, Threads::from_option(Some(2)).expect("2"))
+            .expect("batch");
         for (k, text) in texts.iter().enumerate() {
             let row = &flat.ids[flat.offsets[k] as usize..flat.offsets[k + 1] as usize];
             assert_eq!(row, bpe.encode(text));
