@@ -209,9 +209,11 @@ impl ByteLevelBpe {
         Ok(FlatBatch { ids, offsets })
     }
 
-    /// [`encode_into`](Self::encode_into) with the merged pieces of earlier texts of
-    /// the same chunk remembered (prose repeats its words).
-    fn encode_cached<'t>(&self, text: &'t str, cache: &mut PieceCache<'t>, out: &mut Vec<u32>) {
+    /// [`encode_into`](Self::encode_into) remembering merged pieces in `cache` (prose
+    /// repeats its words): the same ids, faster over many texts that outlive `cache`
+    /// (one cache per worker and chunk of a batch, as [`encode_batch`](Self::encode_batch)
+    /// does). Use a cache with one model only.
+    pub fn encode_cached<'t>(&self, text: &'t str, cache: &mut PieceCache<'t>, out: &mut Vec<u32>) {
         let bytes = text.as_bytes();
         self.pre.for_each_piece(text, |a, b| {
             let piece: &'t [u8] = &bytes[a..b];
@@ -352,10 +354,10 @@ impl ByteLevelBpe {
     }
 }
 
-/// Merged pieces of one batch chunk: piece bytes (borrowed from the texts) -> a range
-/// of `arena`.
-#[derive(Default)]
-struct PieceCache<'t> {
+/// Merged pieces of one batch chunk for [`ByteLevelBpe::encode_cached`]: piece bytes
+/// (borrowed from the texts) -> a range of `arena`. Bounded to `ENTRIES` pieces.
+#[derive(Debug, Default)]
+pub struct PieceCache<'t> {
     map: FxHashMap<&'t [u8], (u32, u32)>,
     arena: Vec<u32>,
 }
@@ -363,6 +365,11 @@ struct PieceCache<'t> {
 impl PieceCache<'_> {
     /// Distinct pieces remembered per chunk (bounded memory on odd input).
     const ENTRIES: usize = 1 << 16;
+
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
 }
 
 /// The character GPT-2's byte-level alphabet shows for byte `b`.
@@ -487,6 +494,12 @@ mod tests {
     fn batches_equal_single_calls() {
         let bpe = toy(false);
         let texts: Vec<String> = (0..100).map(|k| format!("abc {k} cc{}", "ab".repeat(k % 7))).collect();
+        let mut cache = PieceCache::new();
+        for text in &texts {
+            let mut cached = Vec::new();
+            bpe.encode_cached(text, &mut cache, &mut cached);
+            assert_eq!(cached, bpe.encode(text));
+        }
         let flat = bpe
             .encode_batch(&texts, Threads::from_option(Some(2)).expect("2"))
             .expect("batch");
