@@ -16,6 +16,8 @@
 //! Specs are deserialized with serde from JSON rather than extracted field by field:
 //! see the doc comment of `chemtok_core::SmilesSpec` for why.
 
+mod text;
+
 use std::borrow::Cow;
 
 use chemtok_core::{
@@ -691,6 +693,7 @@ impl Engine {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Engine>()?;
+    m.add_class::<text::TextEngine>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
