@@ -203,8 +203,8 @@ def test_a_column_of_two_possible_modalities_asks_for_one(header: list[str], opt
 def test_empty_header_and_unknown_modality_are_errors() -> None:
     with pytest.raises(ColumnChoiceError, match="no columns"):
         infer_column([], "smiles")
-    with pytest.raises(ColumnChoiceError, match="unknown modality 'selfies'"):
-        infer_column(["smiles"], "selfies")
+    with pytest.raises(ColumnChoiceError, match="unknown modality 'deepsmiles'"):
+        infer_column(["smiles"], "deepsmiles")
 
 
 @pytest.mark.parametrize(

@@ -281,8 +281,8 @@ def test_tokenize_dataset_takes_a_name_or_the_tokenizer_and_a_policy(cluster: No
     for tokenizer in ("smiles", chemtok.SmilesTokenizer()):
         rows = tokenize_dataset(ds, "smiles", tokenizer=tokenizer, on_error="fallback", concurrency=1).take_all()
         assert [(list(r["ids"]), r["error"]) for r in rows] == _local_rows(texts, on_error="fallback")
-    with pytest.raises(ValueError, match="selfies"):
-        tokenize_dataset(ds, "smiles", tokenizer="selfies", modality="dna")
+    with pytest.raises(ValueError, match="deepsmiles"):
+        tokenize_dataset(ds, "smiles", tokenizer="deepsmiles", modality="dna")
 
 
 def test_an_actor_killed_mid_run_is_restarted_without_losing_or_repeating_rows(cluster: None, shards: list[str], tmp_path: Path) -> None:

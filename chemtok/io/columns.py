@@ -80,6 +80,7 @@ _SMILES_WORDS = frozenset({"smiles", "smi"})
 #: Whole names that mean reaction SMILES (``rxn_smiles`` is covered by its words).
 _SMILES_NAMES = frozenset({"rxn"})
 _INCHI_WORDS = frozenset({"inchi"})
+_SELFIES_WORDS = frozenset({"selfies"})
 _SEQUENCE_WORDS = frozenset({"sequence", "sequences", "seq", "seqs"})
 _PROTEIN_WORDS = frozenset({"protein", "proteins", "prot", "aa", "amino", "peptide", "peptides", "residues", "target"})
 _NUCLEOTIDE_WORDS = frozenset(
@@ -180,6 +181,8 @@ def column_modalities(name: str) -> frozenset[str]:
     Example:
         >>> sorted(column_modalities("protein_sequence")), sorted(column_modalities("seq"))
         (['protein'], ['dna', 'protein'])
+        >>> sorted(column_modalities("SELFIES")), sorted(column_modalities("canonical_selfies"))
+        (['selfies'], ['selfies'])
         >>> column_modalities("InChIKey"), column_modalities("id")
         (frozenset(), frozenset())
     """
@@ -191,6 +194,8 @@ def column_modalities(name: str) -> frozenset[str]:
         found.add("smiles")
     if words & _INCHI_WORDS:
         found.add("inchi")
+    if words & _SELFIES_WORDS:
+        found.add("selfies")
     if words & _SEQUENCE_WORDS:
         protein, nucleotide = bool(words & _PROTEIN_WORDS), bool(words & _NUCLEOTIDE_WORDS)
         if protein or not nucleotide:
