@@ -55,7 +55,7 @@ def _jsonl(path: Path) -> Iterator[dict[str, object]]:
 
 def strip_markers(text: str) -> tuple[str, list[tuple[int, int, str]]]:
     """``text`` without its Galactica markers, and the spans the markers enclosed."""
-    from chemtok.grammar import load_markers
+    from chemtok.dialects import load_markers
     from chemtok.markers import MarkerMatcher
 
     out: list[str] = []

@@ -35,8 +35,9 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("CHEMTOK_SHARED", HERE.parent.parent / "shared"))
@@ -210,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     for row in results:
         row["native_arrays_speedup"] = anchor / row["smiles_per_s"]
     print()
-    print(f"| method | SMILES/s | MB/s | native arrays (all threads) is ×faster |")
+    print("| method | SMILES/s | MB/s | native arrays (all threads) is ×faster |")
     print("|---|---:|---:|---:|")
     for row in results:
         print(

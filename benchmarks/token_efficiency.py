@@ -25,8 +25,9 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from chemtok.bench import CHEMTOK, COMPACT, GROUPS, InputSpec, render_markdown, run_benchmark
 

@@ -21,7 +21,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from chemtok.detect import DETECTABLE, Detector, Span, get_detector
-from chemtok.grammar import load_markers
+from chemtok.dialects import load_markers
 from chemtok.markers import MarkerMatcher, MarkerPair, MarkerTable
 
 __all__ = ["Insertion", "annotate", "annotate_with_insertions", "resolve_markers", "text_spans"]
@@ -32,7 +32,7 @@ def resolve_markers(markers: MarkerTable | str | None) -> MarkerTable:
 
     ``None`` and ``"galactica"`` are the shipped ``grammars/markers.toml``; a
     :class:`~chemtok.markers.MarkerTable` is used as it is; any other string goes to
-    :func:`chemtok.grammar.load_markers` (a path to a table, or a dialect name where
+    :func:`chemtok.dialects.load_markers` (a path to a table, or a dialect name where
     the loader knows it).
 
     Example:
@@ -77,7 +77,7 @@ def text_spans(text: str, table: MarkerTable) -> list[tuple[int, int]]:
 
     Example:
         >>> from chemtok.annotate import text_spans
-        >>> from chemtok.grammar import load_markers
+        >>> from chemtok.dialects import load_markers
         >>> text_spans("a [START_SMILES]C[END_SMILES] b", load_markers())
         [(0, 2), (29, 31)]
     """
@@ -161,7 +161,7 @@ def annotate(
         modalities: which of ``"smiles"``, ``"inchi"``, ``"protein"``, ``"dna"`` to mark.
         markers: the marker table to write (``None``/``"galactica"``: ``grammars/markers.toml``;
             a :class:`~chemtok.markers.MarkerTable`; a name or path
-            :func:`chemtok.grammar.load_markers` reads). Each modality gets the table's
+            :func:`chemtok.dialects.load_markers` reads). Each modality gets the table's
             first pair for it; a modality the table has no pair for stays unmarked.
         min_length: minimum characters of a detected span (see :class:`~chemtok.detect.Detector`).
         rdkit: keep a SMILES only if RDKit parses it (needs RDKit).

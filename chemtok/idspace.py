@@ -11,7 +11,7 @@ and asks the id space for the global id of each local one.
 
 Example:
     >>> import chemtok
-    >>> from chemtok.grammar import load_markers
+    >>> from chemtok.dialects import load_markers
     >>> from chemtok.idspace import IdSpace
     >>> tok = chemtok.ChemTokenizer()
     >>> space = IdSpace(load_markers(), tok.text, tok.modalities, has_base=False, base_special_tokens={})
@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chemtok.base import check_token_id
+from chemtok.dialects import load_markers, markers_from_table
 from chemtok.errors import DataFileError, DecodeError
-from chemtok.grammar import load_markers, markers_from_table
 from chemtok.specials import SPECIAL_ROLES
 from chemtok.text import first_uncovered
 from chemtok.vocab import BYTE_TOKENS, byte_of_token, is_surrogate

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from chemtok.base import Engine, GrammarTokenizer, NoRule, OnError, read_on_error
-from chemtok.grammar import InchiGrammar, load_inchi_grammar, load_markers
+from chemtok.dialects import load_markers
+from chemtok.grammar import InchiGrammar, load_inchi_grammar
 from chemtok.reasons import REASONS, reason_messages
 from chemtok.smiles import _alternation, _dedupe
 from chemtok.vocab import Vocabulary, load_vocab_file, require_tokens

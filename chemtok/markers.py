@@ -1,7 +1,7 @@
 """Marker tables and marker matching: where ``[START_SMILES]`` ... ``[END_SMILES]`` spans are.
 
 A :class:`MarkerTable` names the special tokens and the ``[START_X]``/``[END_X]`` pairs
-of ``grammars/markers.toml`` (loaded and checked by :func:`chemtok.grammar.load_markers`),
+of ``grammars/markers.toml`` (loaded and checked by :func:`chemtok.dialects.load_markers`),
 each pair with the modality of what it encloses. A :class:`MarkerMatcher` finds the
 markers of one table in a text and cuts the text into :class:`Segment` s that
 concatenate back to it; :meth:`chemtok.ChemTokenizer.split` is one. A table's
@@ -9,7 +9,7 @@ concatenate back to it; :meth:`chemtok.ChemTokenizer.split` is one. A table's
 in a linear-time subset of regular expressions, checked by :func:`check_marker_pattern`.
 
 Example:
-    >>> from chemtok.grammar import load_markers
+    >>> from chemtok.dialects import load_markers
     >>> from chemtok.markers import MarkerMatcher
     >>> matcher = MarkerMatcher(load_markers(), strict=True)
     >>> [(s.modality, s.text) for s in matcher.split("Ethanol [START_SMILES]CCO[END_SMILES]")]
@@ -141,13 +141,13 @@ class MarkerMatcher:
     """Find the markers of a table in a text and cut the text into segments.
 
     Args:
-        table: the marker table (usually :func:`chemtok.grammar.load_markers`).
+        table: the marker table (usually :func:`chemtok.dialects.load_markers`).
         strict: raise :class:`~chemtok.errors.MarkerError` on unknown, unclosed,
             unopened or nested markers; ``False`` leaves such markers as ordinary
             content of the segment they stand in.
 
     Example:
-        >>> from chemtok.grammar import load_markers
+        >>> from chemtok.dialects import load_markers
         >>> lenient = MarkerMatcher(load_markers(), strict=False)
         >>> [s.modality for s in lenient.split("[START_SMILES]CCO")]  # never closed: plain text
         ['text']

@@ -134,7 +134,7 @@ def load_tokenizer(
     if markers is not None:
         if modality != ROUTER_MODALITY:
             raise ValueError(f"--markers chooses the markers of --modality mixed; --modality {modality} has none")
-        from chemtok.grammar import load_markers
+        from chemtok.dialects import load_markers
 
         try:
             table = load_markers(markers)

@@ -4,7 +4,7 @@ Markers come from ``grammars/markers.toml`` (Galactica's ``[START_SMILES]`` ...
 ``[END_SMILES]``, ``[START_I_SMILES]``, ``[START_AMINO]``, ``[START_DNA]``,
 ``[START_REF]``, ``<work>``, plus ``[START_INCHI]`` and ``[START_SELFIES]``), or from
 another dialect by name (``markers="tags"``, ``"naturelm"``, ``"biot5"``; see
-:func:`chemtok.grammar.load_markers`). Text outside markers goes to the
+:func:`chemtok.dialects.load_markers`). Text outside markers goes to the
 text model; each marked span goes to its modality's tokenizer; markers are tokens of
 their own.
 
@@ -48,8 +48,8 @@ from typing import TYPE_CHECKING, Any
 from chemtok.annotate import annotate_with_insertions
 from chemtok.base import ROUTER_MODALITY, Engine, GrammarTokenizer, OnError, check_on_error, rows_to_arrays
 from chemtok.batch import encode_rows
+from chemtok.dialects import MARKER_DIALECTS, load_markers, markers_from_table
 from chemtok.errors import DataFileError, TokenizationError
-from chemtok.grammar import MARKER_DIALECTS, load_markers, markers_from_table
 from chemtok.idspace import MODALITY_ORDER, IdSpace, TextRun
 from chemtok.inchi import InchiTokenizer
 from chemtok.markers import MarkerMatcher, MarkerTable, Segment

@@ -29,7 +29,8 @@ import functools
 import re
 
 from chemtok.base import Engine, GrammarTokenizer, NoRule, OnError
-from chemtok.grammar import SelfiesGrammar, load_markers, load_selfies_grammar
+from chemtok.dialects import load_markers
+from chemtok.grammar import SelfiesGrammar, load_selfies_grammar
 from chemtok.vocab import Vocabulary
 
 __all__ = ["SelfiesTokenizer", "SelfiesLexer", "selfies_base_tokens"]

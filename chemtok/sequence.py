@@ -20,7 +20,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from chemtok.base import Engine, GrammarTokenizer, NoRule, OnError
-from chemtok.grammar import SequenceGrammar, load_markers, load_sequence_grammar
+from chemtok.dialects import load_markers
+from chemtok.grammar import SequenceGrammar, load_sequence_grammar
 from chemtok.reasons import reason_messages
 from chemtok.vocab import Vocabulary
 

@@ -45,8 +45,9 @@ from chemtok.compact import (
     load_compact_model,
     split_words,
 )
+from chemtok.dialects import load_markers
 from chemtok.errors import DataFileError
-from chemtok.grammar import SmilesGrammar, load_markers, load_smiles_grammar
+from chemtok.grammar import SmilesGrammar, load_smiles_grammar
 from chemtok.reasons import REASONS, bracket_repeated
 from chemtok.vocab import Vocabulary, load_vocab_file, require_tokens
 

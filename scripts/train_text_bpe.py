@@ -18,12 +18,12 @@ from __future__ import annotations
 import argparse
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
-from chemtok.grammar import load_markers
+from chemtok.dialects import load_markers
 from chemtok.io import read_records
 
 ROOT = Path(__file__).resolve().parent.parent

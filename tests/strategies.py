@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from chemtok.grammar import load_inchi_grammar, load_markers, load_sequence_grammar, load_smiles_grammar
+from chemtok.dialects import load_markers
+from chemtok.grammar import load_inchi_grammar, load_sequence_grammar, load_smiles_grammar
 
 G = load_smiles_grammar()
 GI = load_inchi_grammar()

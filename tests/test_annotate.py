@@ -15,7 +15,7 @@ from strategies import marked_text, plain_text, smiles_like
 import chemtok
 from chemtok import cli
 from chemtok.annotate import Insertion, annotate_with_insertions, resolve_markers, text_spans
-from chemtok.grammar import load_markers
+from chemtok.dialects import load_markers
 from chemtok.markers import MarkerPair, MarkerTable
 
 MARKERS = load_markers()

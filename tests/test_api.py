@@ -126,7 +126,7 @@ def test_save_load_chem_with_base_model_and_compact_smiles(baselines_dir: Path, 
 def test_save_load_a_trained_compact_model_and_custom_markers(tmp_path: Path, data_dir: Path) -> None:
     from dataclasses import replace
 
-    from chemtok.grammar import load_markers
+    from chemtok.dialects import load_markers
     from chemtok.markers import MarkerPair
 
     lines = (data_dir / "smiles").glob("*.smi")

@@ -18,7 +18,7 @@ from strategies import plain_text, selfies_like, smiles_like
 
 import chemtok
 from chemtok import cli
-from chemtok.grammar import MARKER_DIALECTS, load_markers
+from chemtok.dialects import MARKER_DIALECTS, load_markers
 from chemtok.persist import STATE_FILE
 
 ROUTERS = {name: chemtok.ChemTokenizer(markers=name) for name in MARKER_DIALECTS}

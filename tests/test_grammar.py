@@ -8,9 +8,9 @@ from importlib import resources
 import pytest
 
 import chemtok
+from chemtok.dialects import load_markers
 from chemtok.grammar import (
     load_inchi_grammar,
-    load_markers,
     load_sequence_grammar,
     load_smiles_grammar,
     read_grammar_file,

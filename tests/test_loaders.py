@@ -18,8 +18,9 @@ import pytest
 
 import chemtok
 from chemtok.compact import CompactModel, load_compact_model
+from chemtok.dialects import load_markers
 from chemtok.errors import DataFileError
-from chemtok.grammar import load_markers, read_grammar_file
+from chemtok.grammar import read_grammar_file
 from chemtok.markers import check_marker_pattern
 
 DEEP_JSON = "[" * 100_000 + "]" * 100_000

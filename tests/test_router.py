@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from strategies import marked_text, plain_text
 
 import chemtok
-from chemtok.grammar import load_markers
+from chemtok.dialects import load_markers
 
 router = chemtok.ChemTokenizer()
 

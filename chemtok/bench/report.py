@@ -84,9 +84,9 @@ def benchmark_metadata(
     import platform
 
     import chemtok
+    from chemtok.dialects import load_markers
     from chemtok.grammar import (
         load_inchi_grammar,
-        load_markers,
         load_sequence_grammar,
         load_smiles_grammar,
     )
