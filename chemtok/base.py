@@ -18,14 +18,20 @@ The policies, per call or per instance:
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, overload, runtime_checkable
 
-from chemtok.errors import DecodeError, TokenizationError
+from chemtok.errors import TokenizationError
 from chemtok.reasons import reason_messages
-from chemtok.vocab import Vocabulary, byte_of_token, fallback_tokens, read_vocabulary_file, write_vocabulary_file
+from chemtok.vocab import (
+    Vocabulary,
+    check_token_id,
+    decode_token_strings,
+    fallback_tokens,
+    read_vocabulary_file,
+    write_vocabulary_file,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -559,59 +565,9 @@ def _rebuild(cls: type[T], kwargs: dict[str, Any]) -> T:
     return cls(**kwargs)
 
 
-def check_token_id(token_id: int, size: int) -> int:
-    """``token_id`` if it is an id of a vocabulary of ``size`` tokens, else ``DecodeError``.
-
-    Example:
-        >>> check_token_id(3, 10)
-        3
-    """
-    if isinstance(token_id, bool) or not isinstance(token_id, int):
-        try:
-            token_id = operator.index(token_id)
-        except TypeError:
-            raise TypeError(f"a token id is an int, got {type(token_id).__name__}") from None
-    if not 0 <= token_id < size:
-        raise DecodeError(0, f"id {token_id} is outside the vocabulary (0 to {size - 1})")
-    return token_id
-
-
 def read_on_error(options: Any) -> OnError:
     """The ``on_error`` option of a saved state (a ``TableReader``), checked."""
     policy: OnError = options.get(
         "on_error", str, lambda v: None if v in ON_ERROR_POLICIES else f"must be one of {list(ON_ERROR_POLICIES)}"
     )
     return policy
-
-
-def decode_token_strings(tokens: Sequence[str], ids: Sequence[int], skip: Iterable[str] = frozenset()) -> str:
-    """Concatenate ``tokens[i]`` for ``i`` in ``ids``, decoding byte-fallback runs as UTF-8."""
-    parts: list[str] = []
-    pending = bytearray()
-    pending_start = 0
-    n = len(tokens)
-    for index, token_id in enumerate(ids):
-        if not 0 <= token_id < n:
-            raise DecodeError(index, f"id {token_id} is outside the vocabulary (0 to {n - 1})")
-        token = tokens[token_id]
-        value = byte_of_token(token)
-        if value is not None:
-            if not pending:
-                pending_start = index
-            pending.append(value)
-            continue
-        if pending:
-            parts.append(_decode_bytes(pending, pending_start))
-            pending.clear()
-        if token not in skip:
-            parts.append(token)
-    if pending:
-        parts.append(_decode_bytes(pending, pending_start))
-    return "".join(parts)
-
-
-def _decode_bytes(data: bytearray, start: int) -> str:
-    try:
-        return data.decode("utf-8", "surrogatepass")
-    except UnicodeDecodeError as err:
-        raise DecodeError(start + err.start, f"byte-fallback ids do not form valid UTF-8 ({err.reason})") from None

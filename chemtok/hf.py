@@ -60,7 +60,6 @@ try:
 except ImportError as err:  # pragma: no cover - exercised only without the extra
     raise ModuleNotFoundError('chemtok.hf needs transformers: pip install "chemtok[hf]"', name="transformers") from err
 
-from chemtok.base import check_token_id
 from chemtok.hf_manifest import (
     BASE_FILE,
     MANIFEST_FILE,
@@ -72,6 +71,7 @@ from chemtok.hf_manifest import (
 )
 from chemtok.router import ChemTokenizer
 from chemtok.specials import post_processor_template
+from chemtok.vocab import check_token_id
 
 __all__ = ["HFChemTokenizer", "ChemtokConfig", "MANIFEST_FILE", "BASE_FILE"]  # the file names: chemtok.hf_manifest
 

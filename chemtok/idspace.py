@@ -32,12 +32,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chemtok.base import check_token_id
 from chemtok.dialects import load_markers, markers_from_table
 from chemtok.errors import DataFileError, DecodeError
 from chemtok.specials import SPECIAL_ROLES
 from chemtok.text import first_uncovered
-from chemtok.vocab import BYTE_TOKENS, byte_of_token, is_surrogate
+from chemtok.vocab import BYTE_TOKENS, byte_of_token, check_token_id, is_surrogate
 
 if TYPE_CHECKING:
     from chemtok.base import GrammarTokenizer

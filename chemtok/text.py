@@ -43,8 +43,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from chemtok import forksafe as _forksafe  # noqa: F401  (fork hooks for the tokenizers pool)
-from chemtok.base import Engine, OnError, check_on_error, check_token_id
+from chemtok.base import Engine, OnError, check_on_error
 from chemtok.errors import DataFileError, DecodeError, GrammarError, TokenizationError
+from chemtok.vocab import check_token_id, is_surrogate
 
 if TYPE_CHECKING:
     import tokenizers
@@ -79,7 +80,7 @@ def first_uncovered(text: str) -> int:
 
 def strip_surrogates(text: str) -> str:
     """``text`` without its lone surrogates (the ``on_error="skip"`` policy for text)."""
-    return "".join(ch for ch in text if not "\ud800" <= ch <= "\udfff")
+    return "".join(ch for ch in text if not is_surrogate(ch))
 
 
 class TextTokenizer:
@@ -491,7 +492,7 @@ def _original_position(original: str, position_in_stripped: int) -> int:
     """Map an index in the surrogate-stripped text back to the caller's string."""
     seen = 0
     for i, ch in enumerate(original):
-        if "\ud800" <= ch <= "\udfff":
+        if is_surrogate(ch):
             continue
         if seen == position_in_stripped:
             return i

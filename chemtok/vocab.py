@@ -17,12 +17,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import operator
 from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from chemtok.errors import DataFileError, GrammarError
+from chemtok.errors import DataFileError, DecodeError, GrammarError
 
 __all__ = [
     "BYTE_TOKENS",
@@ -210,3 +211,53 @@ def _check_closed(label: str, have: Iterable[str], required: Iterable[str]) -> N
             f"missing {len(missing)} base tokens of the grammar (first: {missing[:5]}); "
             "rebuild it with scripts/build_vocab.py",
         )
+
+
+def check_token_id(token_id: int, size: int) -> int:
+    """``token_id`` if it is an id of a vocabulary of ``size`` tokens, else ``DecodeError``.
+
+    Example:
+        >>> check_token_id(3, 10)
+        3
+    """
+    if isinstance(token_id, bool) or not isinstance(token_id, int):
+        try:
+            token_id = operator.index(token_id)
+        except TypeError:
+            raise TypeError(f"a token id is an int, got {type(token_id).__name__}") from None
+    if not 0 <= token_id < size:
+        raise DecodeError(0, f"id {token_id} is outside the vocabulary (0 to {size - 1})")
+    return token_id
+
+
+def decode_token_strings(tokens: Sequence[str], ids: Sequence[int], skip: Iterable[str] = frozenset()) -> str:
+    """Concatenate ``tokens[i]`` for ``i`` in ``ids``, decoding byte-fallback runs as UTF-8."""
+    parts: list[str] = []
+    pending = bytearray()
+    pending_start = 0
+    n = len(tokens)
+    for index, token_id in enumerate(ids):
+        if not 0 <= token_id < n:
+            raise DecodeError(index, f"id {token_id} is outside the vocabulary (0 to {n - 1})")
+        token = tokens[token_id]
+        value = byte_of_token(token)
+        if value is not None:
+            if not pending:
+                pending_start = index
+            pending.append(value)
+            continue
+        if pending:
+            parts.append(_decode_bytes(pending, pending_start))
+            pending.clear()
+        if token not in skip:
+            parts.append(token)
+    if pending:
+        parts.append(_decode_bytes(pending, pending_start))
+    return "".join(parts)
+
+
+def _decode_bytes(data: bytearray, start: int) -> str:
+    try:
+        return data.decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError as err:
+        raise DecodeError(start + err.start, f"byte-fallback ids do not form valid UTF-8 ({err.reason})") from None
