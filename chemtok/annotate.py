@@ -24,7 +24,7 @@ from chemtok.detect import DETECTABLE, Detector, Span, get_detector
 from chemtok.dialects import load_markers
 from chemtok.markers import MarkerMatcher, MarkerPair, MarkerTable
 
-__all__ = ["Insertion", "annotate", "annotate_with_insertions", "resolve_markers", "text_spans"]
+__all__ = ["Insertion", "annotate", "annotate_with_insertions", "convert_markers", "resolve_markers", "text_spans"]
 
 
 def resolve_markers(markers: MarkerTable | str | None) -> MarkerTable:
@@ -172,3 +172,49 @@ def annotate(
         'Aspirin ([START_SMILES]CC(=O)Oc1ccccc1C(=O)O[END_SMILES]) inhibits COX-1.'
     """
     return annotate_with_insertions(text, modalities=modalities, markers=markers, min_length=min_length, rdkit=rdkit)[0]
+
+
+def convert_markers(text: str, *, source: MarkerTable | str | None, target: MarkerTable | str | None) -> str:
+    """Rewrite the markers of dialect ``source`` in ``text`` as those of dialect ``target``.
+
+    Each marker pair of ``source`` around a grammar modality (SMILES, InChI, protein,
+    DNA, SELFIES) becomes ``target``'s first pair for that modality; the content between
+    them is kept exactly. Markers of text containers (``[START_REF]``, ``<IUPAC>``), of a
+    modality ``target`` has no pair for, and markers that do not pair up are left as
+    they are: they stay in the text, nothing is dropped.
+
+    Args:
+        text: text marked in dialect ``source``.
+        source: the dialect the text is in (a name, a table file, or a
+            :class:`~chemtok.markers.MarkerTable`; ``None`` is Galactica's).
+        target: the dialect to write.
+
+    Example:
+        >>> from chemtok.annotate import convert_markers
+        >>> convert_markers("Ethanol [START_SMILES]CCO[END_SMILES].", source="galactica", target="tags")
+        'Ethanol <SMILES>CCO</SMILES>.'
+        >>> convert_markers("<bom>[C][O]<eom>", source="biot5", target="galactica")
+        '[START_SELFIES][C][O][END_SELFIES]'
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"convert_markers expects str, got {type(text).__name__}")
+    old, new = resolve_markers(source), resolve_markers(target)
+    if old == new:
+        return text
+    written = {m: pair for m, pair in _pairs(new).items() if m != "text"}
+    by_start = {pair.start: pair for pair in old.pairs}
+    by_end = {pair.end: pair for pair in old.pairs}
+    out: list[str] = []
+    for segment in _matcher(old).split(text):
+        if segment.modality != "marker":
+            out.append(segment.text)
+            continue
+        opened = by_start.get(segment.text)
+        pair = opened if opened is not None else by_end.get(segment.text)
+        replacement = written.get(pair.modality) if pair is not None else None
+        if replacement is None:
+            out.append(segment.text)
+        else:
+            out.append(replacement.start if opened is not None else replacement.end)
+    return "".join(out)
+

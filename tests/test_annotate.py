@@ -206,3 +206,64 @@ def test_detect_true_through_arrow() -> None:
     out = tok.encode_arrow(pa.array(texts))
     assert out.column("ids")[0].as_py() == tok.encode("Its SMILES is CCO.")
     assert out.column("ids")[2].as_py() is None and "position 15" in out.column("error")[2].as_py()
+
+
+# -- converting a corpus from one marker dialect to another ------------------------------
+
+
+def _grammar_segments(tok: chemtok.ChemTokenizer, text: str) -> list[tuple[str, str]]:
+    return [(s.modality, s.text) for s in tok.split(text) if s.modality not in ("marker", "text")]
+
+
+@functools.cache
+def _router(dialect: str) -> chemtok.ChemTokenizer:
+    return chemtok.ChemTokenizer(markers=dialect, strict_markers=False)
+
+
+@given(marked_text(), st.sampled_from(["tags", "naturelm", "biot5"]))
+def test_converting_a_dialect_keeps_every_marked_string_and_the_text(text: str, target: str) -> None:
+    from hypothesis import assume
+
+    from chemtok.annotate import convert_markers
+
+    table = load_markers(target)
+    assume(not any(marker in text for pair in table.pairs for marker in (pair.start, pair.end)))
+    converted = convert_markers(text, source="galactica", target=target)
+    have = {pair.modality for pair in table.pairs} - {"text"}
+    # Every marked string of a modality the target can mark is marked there, in order;
+    # the others stay as they were (markers and all), so nothing is dropped.
+    assert _grammar_segments(_router(target), converted) == [
+        seg for seg in _grammar_segments(_router("galactica"), text) if seg[0] in have
+    ]
+    # and back: the same strings in the same modalities ([START_I_SMILES] comes back as
+    # [START_SMILES], the first Galactica pair for SMILES).
+    back = convert_markers(converted, source=target, target="galactica")
+    assert _grammar_segments(_router("galactica"), back) == _grammar_segments(_router("galactica"), text)
+
+
+def test_convert_markers_leaves_text_containers_and_unpaired_markers() -> None:
+    from chemtok.annotate import convert_markers
+
+    text = "See [START_REF]Smith 2020[END_REF] and [START_AMINO]GIVEQ[END_AMINO], not [END_DNA]."
+    assert convert_markers(text, source="galactica", target="naturelm") == (
+        "See [START_REF]Smith 2020[END_REF] and <protein>GIVEQ</protein>, not [END_DNA]."
+    )
+    assert convert_markers(text, source="galactica", target="galactica") == text
+
+
+def test_cli_converts_a_corpus_between_dialects(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "galactica.jsonl"
+    rows = [
+        {"text": "Ethanol is [START_SMILES]CCO[END_SMILES]."},
+        {"text": "Insulin [START_AMINO]GIVEQCCTSICSLYQLENYCN[END_AMINO] and aspirin CC(=O)Oc1ccccc1C(=O)O."},
+    ]
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "tags.jsonl"
+    code = cli.main(["annotate", str(source), "--column", "text", "--from-markers", "galactica", "--markers", "tags", "-o", str(out)])
+    assert code == 0, capsys.readouterr().err
+    written = [json.loads(line)["text"] for line in out.read_text(encoding="utf-8").splitlines()]
+    assert written == [
+        "Ethanol is <SMILES>CCO</SMILES>.",
+        "Insulin <FASTA>GIVEQCCTSICSLYQLENYCN</FASTA> and aspirin <SMILES>CC(=O)Oc1ccccc1C(=O)O</SMILES>.",
+    ]
+    assert "read 2, written 2, failed 0" in capsys.readouterr().err

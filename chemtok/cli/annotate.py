@@ -58,6 +58,7 @@ examples:
   chemtok annotate abstracts.txt -o abstracts.marked.txt
   chemtok annotate corpus.jsonl.gz --column text -o marked.jsonl.gz --on-error skip
   chemtok annotate corpus.jsonl --column text --modalities smiles,inchi -o - | head
+  chemtok annotate galactica.jsonl --column text --from-markers galactica --markers tags -o tags.jsonl
 """
 
 
@@ -76,7 +77,12 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--input-format", choices=INPUT_FORMATS, help="read every input as this format (stdin defaults to txt)")
     p.add_argument(
         "--markers", metavar="NAME|FILE", default=None,
-        help="marker table to write: galactica (default, grammars/markers.toml) or a markers TOML file",
+        help="marker dialect to write: galactica (default), tags, naturelm, biot5, or a marker table file",
+    )
+    p.add_argument(
+        "--from-markers", metavar="NAME|FILE", default=None,
+        help="the dialect the input is marked in, when it differs from --markers: its marked spans are "
+        "rewritten in the --markers dialect (e.g. --from-markers galactica --markers tags converts a corpus)",
     )
     p.add_argument("--modalities", default="smiles,inchi,protein,dna", metavar="LIST", help="comma-separated modalities to mark (default: all)")
     p.add_argument("--min-length", type=positive_int, metavar="N", help="minimum characters of a marked string (default: per modality)")
@@ -125,15 +131,24 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--modalities: choose from {','.join(DETECTABLE)}, got {args.modalities!r}")
     try:
         table = resolve_markers(args.markers)
+        source = resolve_markers(args.from_markers) if args.from_markers is not None else table
         detector = Detector(modalities=modalities, min_length=args.min_length, rdkit=args.rdkit)
     except (ChemtokError, ImportError, OSError) as error:
         raise UsageError(str(error)) from None
     with interrupt_on_sigterm():
-        return _run(args, inputs, formats, column, kind, table, detector)
+        return _run(args, inputs, formats, column, kind, (source, table), detector)
 
 
-def _run(args: argparse.Namespace, inputs: list[str], formats: list[str], column: str | None, kind: str, table: Any, detector: Any) -> int:
-    from chemtok.annotate import annotate_with_insertions
+def _run(
+    args: argparse.Namespace,
+    inputs: list[str],
+    formats: list[str],
+    column: str | None,
+    kind: str,
+    tables: tuple[Any, Any],
+    detector: Any,
+) -> int:
+    from chemtok.annotate import annotate_with_insertions, convert_markers
     from chemtok.io.commit import OutputSet
     from chemtok.io.readers import read_chunks
 
@@ -175,7 +190,9 @@ def _run(args: argparse.Namespace, inputs: list[str], formats: list[str], column
                             _clear(progress)
                             err(f"skipped record {number} of {label(path)}: {problem}")
                         continue
-                    out, insertions = annotate_with_insertions(text, markers=table, detector=detector)
+                    source, table = tables
+                    converted = text if source is table else convert_markers(text, source=source, target=table)
+                    out, insertions = annotate_with_insertions(converted, markers=table, detector=detector)
                     marked += len(insertions) // 2
                     if kind == "txt":
                         handle.write(out + "\n")
