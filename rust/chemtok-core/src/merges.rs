@@ -14,6 +14,7 @@
 //! `1` + `2` = `12`).
 
 use std::cell::RefCell;
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rustc_hash::FxHashMap;
@@ -72,9 +73,6 @@ pub(crate) struct Merges {
     table_id: u64,
 }
 
-/// Unit ids of a word -> its merged ids.
-type WordMap = FxHashMap<Box<[u32]>, Box<[u32]>>;
-
 /// Source of [`Merges::table_id`].
 static NEXT_TABLE_ID: AtomicU64 = AtomicU64::new(0);
 
@@ -110,11 +108,94 @@ impl WordCache {
                 if self.tables.len() >= CACHE_MAX_TABLES {
                     self.tables.remove(0);
                 }
-                self.tables.push((id, FxHashMap::default()));
+                self.tables.push((id, WordMap::default()));
                 self.tables.len() - 1
             }
         };
         &mut self.tables[index].1
+    }
+}
+
+/// Unit ids of a word -> its merged ids, for one merge table on one thread.
+///
+/// Words and their merged ids live one after the other in one arena, found through
+/// an open-addressing table of `(hash, offset, lengths)`: inserting a new word costs
+/// no allocation of its own (most words of a corpus of new molecules are new), and
+/// a lookup compares the stored hash before the ids.
+#[derive(Default)]
+struct WordMap {
+    /// `(hash, arena offset, word length << 16 | merged length)`; length 0: empty.
+    slots: Vec<(u64, u32, u32)>,
+    /// Word ids then merged ids, per cached word.
+    arena: Vec<u32>,
+    words: usize,
+}
+
+impl WordMap {
+    fn hash(word: &[u32]) -> u64 {
+        let mut hasher = rustc_hash::FxHasher::default();
+        word.hash(&mut hasher);
+        hasher.finish()
+    }
+
+    /// The merged ids of `word` (whose [`WordMap::hash`] is `hash`), if cached.
+    #[inline]
+    fn get(&self, hash: u64, word: &[u32]) -> Option<&[u32]> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = (hash as usize) & mask;
+        loop {
+            let (h, offset, lens) = self.slots[i];
+            if lens == 0 {
+                return None;
+            }
+            let (len, merged) = ((lens >> 16) as usize, (lens & 0xFFFF) as usize);
+            if h == hash && len == word.len() {
+                let start = offset as usize;
+                if self.arena.get(start..start + len) == Some(word) {
+                    return self.arena.get(start + len..start + len + merged);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Cache `merged` as the merged ids of `word` (not cached yet; both at most
+    /// `CACHE_MAX_WORD` long, `merged` not empty).
+    fn insert(&mut self, hash: u64, word: &[u32], merged: &[u32]) {
+        if self.words >= CACHE_MAX_WORDS {
+            self.words = 0;
+            self.arena.clear();
+            self.slots.iter_mut().for_each(|slot| *slot = (0, 0, 0));
+        }
+        if (self.words + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        let offset = self.arena.len() as u32;
+        self.arena.extend_from_slice(word);
+        self.arena.extend_from_slice(merged);
+        let lens = ((word.len() as u32) << 16) | merged.len() as u32;
+        self.place((hash, offset, lens));
+        self.words += 1;
+    }
+
+    fn place(&mut self, slot: (u64, u32, u32)) {
+        let mask = self.slots.len() - 1;
+        let mut i = (slot.0 as usize) & mask;
+        while self.slots[i].2 != 0 {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = slot;
+    }
+
+    fn grow(&mut self) {
+        let old = std::mem::take(&mut self.slots);
+        self.slots = vec![(0, 0, 0); (old.len() * 2).max(1024)];
+        for slot in old.into_iter().filter(|slot| slot.2 != 0) {
+            self.place(slot);
+        }
     }
 }
 
@@ -385,19 +466,18 @@ impl Merges {
                 .as_deref_mut()
                 .filter(|_| (CACHE_MIN_WORD..=CACHE_MAX_WORD).contains(&len))
             {
-                if let Some(merged) = map.get(&ids[start..read]) {
+                let hash = WordMap::hash(&ids[start..read]);
+                if let Some(merged) = map.get(hash, &ids[start..read]) {
                     // `merged` is no longer than the word and `write <= start`, so this
                     // stays inside the slots already read.
                     ids[write..write + merged.len()].copy_from_slice(merged);
                     write += merged.len();
                     continue;
                 }
-                let key: Box<[u32]> = ids[start..read].into();
+                let mut word = [0u32; CACHE_MAX_WORD];
+                word[..len].copy_from_slice(&ids[start..read]);
                 let merged_len = self.merge_word(&mut ids[start..read]);
-                if map.len() >= CACHE_MAX_WORDS {
-                    map.clear();
-                }
-                map.insert(key, ids[start..start + merged_len].into());
+                map.insert(hash, &word[..len], &ids[start..start + merged_len]);
                 ids.copy_within(start..start + merged_len, write);
                 write += merged_len;
                 continue;
@@ -415,10 +495,78 @@ impl Merges {
         if word.len() < 2 {
             word.len()
         } else if self.merged.len() < usize::from(u16::MAX) {
-            self.merge_as::<u16>(word)
+            if word.len() <= 64 {
+                self.merge_short(word)
+            } else {
+                self.merge_as::<u16>(word)
+            }
         } else {
             self.merge_as::<u32>(word)
         }
+    }
+
+    /// [`Merges::merge_as`] for words of at most 64 units with u16 ranks (about nine
+    /// drug-like words in ten): the live slots in one `u64`, ranks on the stack, and
+    /// the slots of a round's rank visited from one bit mask, without re-checking each.
+    ///
+    /// A merge at slot `i` absorbs its right neighbour `j`; `j` is the only other slot
+    /// of the round's mask whose pair changes (its left side is gone), so it is dropped
+    /// from the mask, and the left neighbour's new pair (already visited) cannot have
+    /// the round's rank (see [`Merges::merge_as`]). The result is the reference's
+    /// "every non-overlapping occurrence, left to right".
+    fn merge_short(&self, word: &mut [u32]) -> usize {
+        let n = word.len();
+        debug_assert!((2..=64).contains(&n));
+        let padded = n.div_ceil(8) * 8;
+        let mut ranks = [u16::NONE; 64];
+        let ranks = &mut ranks[..padded];
+        let mut live: u64 = u64::MAX >> (64 - n);
+        for i in 0..n - 1 {
+            ranks[i] = u16::from_rank(self.rank(word[i], word[i + 1]));
+        }
+        loop {
+            let best = u16::lowest(ranks);
+            if best == u16::NONE {
+                break;
+            }
+            let merged = self.merged.get(usize::from(best)).copied().unwrap_or(NONE);
+            if merged == NONE {
+                break; // unreachable: a rank in the table has its merged id
+            }
+            let mut mask = u16::eq_mask(ranks, best);
+            while mask != 0 {
+                let i = mask.trailing_zeros() as usize;
+                mask &= mask - 1;
+                // Live slots after i (bits above bit i): the first is the absorbed one.
+                let after = live & !(u64::MAX >> (63 - i));
+                if after == 0 {
+                    break; // unreachable: a pair with a rank has a right slot
+                }
+                let j = after.trailing_zeros() as usize;
+                live &= !(1u64 << j);
+                mask &= !(1u64 << j);
+                ranks[j] = u16::NONE;
+                word[i] = merged;
+                let rest = after & !(1u64 << j);
+                ranks[i] = if rest == 0 {
+                    u16::NONE
+                } else {
+                    u16::from_rank(self.rank(merged, word[rest.trailing_zeros() as usize]))
+                };
+                let before = live & ((1u64 << i) - 1);
+                if before != 0 {
+                    let p = 63 - before.leading_zeros() as usize;
+                    ranks[p] = u16::from_rank(self.rank(word[p], merged));
+                }
+            }
+        }
+        let mut write = 0;
+        while live != 0 {
+            word[write] = word[live.trailing_zeros() as usize];
+            live &= live - 1;
+            write += 1;
+        }
+        write
     }
 
     /// [`Merges::merge_word`] with ranks stored as `R` (u16 ranks scan faster).
@@ -663,5 +811,164 @@ mod sse2 {
             mask |= u64::from(_mm_movemask_epi8(eq) as u8) << (k * 8);
         }
         mask
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The short-word path against the general one and against `apply_merges` done
+    //! the slow way on ids, on many random tables; the word cache against fresh merges.
+    //! (tests.rs checks both against the string-level reference of compact.py.)
+
+    use super::*;
+
+    /// xorshift64: the same tables and words every run.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    /// The byte block, then letters and two-letter units (so that a merge can make a
+    /// unit: `a` + `b` = `ab`), then `.` (a separator).
+    fn units() -> Vec<String> {
+        let mut units: Vec<String> = (0..=255u8).map(crate::byte_token).collect();
+        units.extend(["a", "b", "c", "d", "ab", "ba", "."].map(String::from));
+        units
+    }
+
+    /// A random table of `count` merges over the units and earlier merged tokens, and
+    /// the compact token list it needs.
+    fn table(rng: &mut Rng, count: usize) -> (Merges, Vec<String>) {
+        let units = units();
+        let mut tokens = units.clone();
+        let letters: Vec<String> = units[256..units.len() - 1].to_vec();
+        let mut pool = letters.clone();
+        let mut merges = Vec::new();
+        for _ in 0..count {
+            let left = pool[rng.below(pool.len())].clone();
+            let right = pool[rng.below(pool.len())].clone();
+            let joined = format!("{left}{right}");
+            if joined.len() > 12 {
+                continue;
+            }
+            if !tokens.contains(&joined) {
+                tokens.push(joined.clone());
+                pool.push(joined);
+            }
+            // A pair may come again (it keeps its last rank).
+            merges.push((left.into_bytes(), right.into_bytes()));
+        }
+        let spec = MergeSpec {
+            merges,
+            separators: vec![b".".to_vec()],
+            groups: Vec::new(),
+        };
+        let vocab = Vocab::new(&units).expect("units");
+        let table = Merges::new(&vocab, &units, &tokens, &spec).expect("table");
+        (table, tokens)
+    }
+
+    /// `apply_merges` on ids, the slow way: find the lowest rank, rebuild the word
+    /// merging every non-overlapping occurrence of its pair left to right, repeat.
+    fn reference(table: &Merges, word: &[u32]) -> Vec<u32> {
+        let mut parts = word.to_vec();
+        loop {
+            let best = parts
+                .windows(2)
+                .map(|w| table.rank(w[0], w[1]))
+                .filter(|&r| r != NONE)
+                .min();
+            let Some(best) = best else {
+                return parts;
+            };
+            let at = parts
+                .windows(2)
+                .position(|w| table.rank(w[0], w[1]) == best)
+                .expect("the best pair");
+            let (left, right) = (parts[at], parts[at + 1]);
+            let mut merged = Vec::with_capacity(parts.len());
+            let mut i = 0;
+            while i < parts.len() {
+                if i + 1 < parts.len() && parts[i] == left && parts[i + 1] == right {
+                    merged.push(table.merged[best as usize]);
+                    i += 2;
+                } else {
+                    merged.push(parts[i]);
+                    i += 1;
+                }
+            }
+            parts = merged;
+        }
+    }
+
+    fn random_word(rng: &mut Rng, len: usize) -> Vec<u32> {
+        let letters = 256..262u32; // a b c d ab ba
+        let width = letters.len();
+        match rng.below(3) {
+            // Runs of one unit: overlapping occurrences of one pair.
+            0 => vec![letters.start + rng.below(2) as u32; len],
+            // Few distinct units: many repeated pairs.
+            1 => (0..len).map(|_| letters.start + rng.below(2) as u32).collect(),
+            _ => (0..len).map(|_| letters.start + rng.below(width) as u32).collect(),
+        }
+    }
+
+    #[test]
+    fn short_words_merge_as_the_general_path_and_the_reference() {
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        for count in [1, 3, 10, 40, 150] {
+            for _ in 0..20 {
+                let (table, _) = table(&mut rng, count);
+                for _ in 0..300 {
+                    let longest = if rng.below(4) == 0 { 150 } else { 70 };
+                    let len = 2 + rng.below(longest);
+                    let word = random_word(&mut rng, len);
+                    let expected = reference(&table, &word);
+                    let mut fast = word.clone();
+                    let n = table.merge_word(&mut fast);
+                    assert_eq!(&fast[..n], &expected[..], "merge_word on {word:?}");
+                    let mut general = word.clone();
+                    let n = table.merge_as::<u16>(&mut general);
+                    assert_eq!(&general[..n], &expected[..], "merge_as on {word:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_word_cache_gives_fresh_ids_past_its_bounds() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let (table, _) = table(&mut rng, 60);
+        let dot = 262u32;
+        // More distinct words than the cache holds: it is emptied and refilled, and
+        // every word, new or met again, merges as afresh.
+        let words: Vec<Vec<u32>> = (0..CACHE_MAX_WORDS + 5000)
+            .map(|i| {
+                let mut word = random_word(&mut rng, 3 + i % 40);
+                word[0] = 256 + (i % 4) as u32;
+                word.extend((0..8).map(|bit| 256 + ((i >> (2 * bit)) & 3) as u32));
+                word
+            })
+            .collect();
+        for round in 0..2 {
+            for chunk in words.chunks(7) {
+                let mut text: Vec<u32> = vec![dot];
+                for word in chunk {
+                    text.extend_from_slice(word);
+                    text.push(dot);
+                }
+                let mut cached = text.clone();
+                table.apply(&mut cached, 1);
+                let mut fresh = text.clone();
+                table.apply_uncached(&mut fresh, 1);
+                assert_eq!(cached, fresh, "round {round}");
+            }
+        }
     }
 }
