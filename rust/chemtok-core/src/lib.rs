@@ -20,6 +20,7 @@ mod error;
 mod inchi;
 mod merges;
 mod pool;
+pub mod router;
 mod sequence;
 mod smiles;
 mod text;
