@@ -42,8 +42,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chemtok.base import Engine, GrammarTokenizer, OnError, check_on_error, rows_to_arrays
-from chemtok.batch import encode_rows
+from chemtok.base import Engine, GrammarTokenizer, OnError, check_on_error
+from chemtok.batch import encode_arrays, encode_rows, router_engine
 from chemtok.errors import DataFileError
 from chemtok.grammar import load_markers, markers_from_table
 from chemtok.idspace import MODALITY_ORDER, IdSpace, TextRun
@@ -55,6 +55,7 @@ from chemtok.specials import find_special_tokens
 from chemtok.text import TextTokenizer
 
 if TYPE_CHECKING:
+    from chemtok._native import RouterEngine
     from chemtok.encoding import Encoding
 
 __all__ = [
@@ -429,6 +430,25 @@ class ChemTokenizer:
 
     # -- encoding ---------------------------------------------------------------------
 
+    @functools.cached_property
+    def _router_engine(self) -> RouterEngine | None:
+        # The Rust router, built on first use (see chemtok.batch.router_engine).
+        return router_engine(self)
+
+    @property
+    def engine(self) -> str:
+        """Which path encodes: ``"native"`` (the whole router in the Rust core) or ``"python"``.
+
+        Native needs every part native: the text model on the native byte-level BPE and
+        each modality tokenizer on the native engine (see :func:`chemtok.batch.router_engine`).
+
+        Example:
+            >>> import chemtok
+            >>> chemtok.ChemTokenizer(engine="python").engine
+            'python'
+        """
+        return "python" if self._router_engine is None else "native"
+
     def tokenize(self, text: str, *, on_error: OnError | None = None) -> list[str]:
         """Token strings: markers, modality tokens, and the text model's pieces."""
         return [self.id_to_token(i) for i in self.encode(text, on_error=on_error)]
@@ -475,8 +495,9 @@ class ChemTokenizer:
         """
         policy = self.on_error if on_error is None else check_on_error(on_error)
         batch = texts if isinstance(texts, list) else list(texts)
-        rows = encode_rows(self, batch, policy, num_threads, batched=True)
-        return rows_to_arrays(rows) if return_arrays else rows
+        if return_arrays:
+            return encode_arrays(self, batch, policy, num_threads)
+        return encode_rows(self, batch, policy, num_threads, batched=True)
 
     def text_runs(self, text: str, *, on_error: OnError | None = None) -> list[TextRun]:
         """Cut a text segment into what the text model encodes and what has ids of its own.
