@@ -16,10 +16,13 @@
 //!
 //! No function here panics on user input: every refusal is a [`Failure`].
 
+mod bpe;
+mod bpe_json;
 mod error;
 mod inchi;
 mod merges;
 mod pool;
+mod pretokenize;
 pub mod router;
 mod sequence;
 mod smiles;
@@ -27,10 +30,12 @@ mod text;
 mod tokenizer;
 mod vocab;
 
+pub use bpe::{BpeSpec, ByteLevelBpe};
 pub use error::{Failure, NoRule, PropKind, Reason, SpecError};
 pub use inchi::InchiSpec;
 pub use merges::MergeSpec;
 pub use pool::Threads;
+pub use pretokenize::PreTokenizer;
 pub use sequence::SequenceSpec;
 pub use smiles::SmilesSpec;
 pub use text::{char_index, char_len_at};

@@ -41,6 +41,13 @@ pub trait TextModel: Send + Sync {
     fn encode_text(&self, text: &str, out: &mut Vec<u32>);
 }
 
+impl TextModel for crate::ByteLevelBpe {
+    #[inline]
+    fn encode_text(&self, text: &str, out: &mut Vec<u32>) {
+        self.encode_into(text, out);
+    }
+}
+
 /// Where a segment's content goes: the text model or a modality tokenizer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {

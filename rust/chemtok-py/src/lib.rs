@@ -11,6 +11,9 @@
 //! failing text's index. `encode_arrow_buffers` raises nothing for refused rows: it
 //! returns their row, position and reason, and `chemtok/arrow.py` writes the messages.
 
+mod router;
+mod text;
+
 use std::borrow::Cow;
 
 use chemtok_core::{
@@ -668,6 +671,8 @@ impl Engine {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Engine>()?;
+    m.add_class::<text::TextEngine>()?;
+    m.add_class::<router::RouterEngine>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

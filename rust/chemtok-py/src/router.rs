@@ -11,8 +11,7 @@
 //! `chemtok/batch.py` runs the Python reference on those texts, so errors and
 //! surrogate handling are the reference's own.
 
-use chemtok_core::router::{ModalitySpec, PairSpec, Router, RouterBatch, RouterSpec, Target, TextModel};
-use chemtok_core::ByteLevelBpe;
+use chemtok_core::router::{ModalitySpec, PairSpec, Router, RouterBatch, RouterSpec, Target};
 use numpy::PyArray1;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -29,13 +28,6 @@ type Rows<'py> = (Bound<'py, PyList>, Vec<usize>, Option<usize>);
 
 /// `(ids uint32, row_offsets int64, deferred, failed)` of `encode_batch_arrays`.
 type Arrays<'py> = (Bound<'py, PyArray1<u32>>, Bound<'py, PyArray1<i64>>, Vec<usize>, Option<usize>);
-
-impl TextModel for ByteLevelBpe {
-    #[inline]
-    fn encode_text(&self, text: &str, out: &mut Vec<u32>) {
-        self.encode_into(text, out);
-    }
-}
 
 /// Marked text to ids of one id space (``ChemTokenizer``), a whole batch in Rust.
 ///
