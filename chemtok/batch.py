@@ -34,7 +34,7 @@ from chemtok.base import OnError, rows_to_arrays
 from chemtok.errors import MarkerError, TokenizationError
 
 if TYPE_CHECKING:
-    from chemtok._native import RouterEngine
+    from chemtok._native import Engine, RouterEngine
     from chemtok.idspace import TextRun
     from chemtok.markers import Segment
     from chemtok.router import ChemTokenizer
@@ -62,8 +62,13 @@ def router_engine(chem: ChemTokenizer) -> RouterEngine | None:
     if not native.available() or getattr(chem.text, "engine", None) != "native":
         return None
     text_engine = getattr(chem.text, "native_engine", None)
-    engines = {name: getattr(tok, "native_engine", None) for name, tok in chem.modalities.items()}
-    if text_engine is None or any(engine is None for engine in engines.values()):
+    engines = [(name, tok.native_engine) for name, tok in chem.modalities.items()]
+    if text_engine is None:
+        return None
+    modalities: list[tuple[str, Engine, list[int]]] = [
+        (name, engine, list(chem.id_space.translation(name))) for name, engine in engines if engine is not None
+    ]
+    if len(modalities) != len(engines):
         return None
     from chemtok._native import RouterEngine
 
@@ -74,7 +79,7 @@ def router_engine(chem: ChemTokenizer) -> RouterEngine | None:
             list(space.marker_ids.items()),
             chem.markers.unknown_marker_pattern,
             chem.strict_markers,
-            [(name, engine, list(space.translation(name))) for name, engine in engines.items()],
+            modalities,
             text_engine,
             chem.block("text")[0],
             list(space.special_literals),

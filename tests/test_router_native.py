@@ -55,7 +55,7 @@ def _nativized(chem: chemtok.ChemTokenizer) -> chemtok.ChemTokenizer:
     return chem
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def pair(model: str, strict: bool) -> tuple[chemtok.ChemTokenizer, chemtok.ChemTokenizer]:
     """``(native router, Python path)`` for a text model and marker mode."""
     if model == "default":
