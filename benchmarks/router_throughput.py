@@ -76,7 +76,7 @@ def native_text(chem: Any) -> Any:
     branch ``bpe``); before that the benchmark hands it a ``TextEngine``.
     """
     text = chem.text
-    if chem.engine == "native" or hasattr(type(text), "engine"):
+    if chem.engine == "native" or hasattr(text, "engine"):
         return chem
     from chemtok._native import TextEngine
 
@@ -184,6 +184,20 @@ def main(argv: list[str] | None = None) -> int:
         py = pythons[name]
         run(f"chem {name} Python path", lambda t=py: t.encode_batch(texts, on_error=POLICY), peer)
 
+    # The unmarked documents alone: prose (and inline sequences) that every token of
+    # goes through the text model, where the base tokenizers are not slowed down by
+    # long marked sequences encoded as one BPE word.
+    prose = [t for t in texts if "[START_" not in t]
+    prose_peer = {
+        name: best_of(lambda t=tok: t.encode_batch(prose, add_special_tokens=False), args.repeats)
+        for name, tok in base.items()
+    }
+    prose_ratio: dict[str, float] = {}
+    for name, tok in chems.items():
+        seconds = best_of(lambda t=tok: t.encode_batch(prose, on_error=POLICY), args.repeats)
+        prose_ratio[name] = prose_peer[peers[name]] / seconds
+        print(f"  unmarked only ({len(prose):,} docs): chem {name} encode_batch {prose_ratio[name]:.2f}x its tokenizers peer")
+
     # Growth from 1x to 10x the input (the same texts repeated).
     big = texts * args.scale
     growth: dict[str, float] = {}
@@ -211,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
             "repeats": args.repeats,
             "results": results,
             "growth": growth,
+            "unmarked_vs_peer": prose_ratio,
             "datasets_map": hf_map,
             "memory": memory,
             "versions": {"chemtok": chemtok.__version__, "tokenizers": tokenizers.__version__, "python": platform.python_version()},

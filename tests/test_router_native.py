@@ -41,7 +41,7 @@ def _nativized(chem: chemtok.ChemTokenizer) -> chemtok.ChemTokenizer:
     hands it one built from its ``tokenizer.json``; afterwards this does nothing.
     """
     text = chem.text
-    if chem.engine == "native" or hasattr(type(text), "engine"):
+    if chem.engine == "native" or hasattr(text, "engine"):
         return chem
     from chemtok._native import TextEngine
 
