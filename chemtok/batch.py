@@ -61,7 +61,9 @@ def router_engine(chem: ChemTokenizer) -> RouterEngine | None:
 
     if not native.available() or getattr(chem.text, "engine", None) != "native":
         return None
-    text_engine = getattr(chem.text, "native_engine", None)
+    # TextTokenizer keeps its TextEngine as ``_native`` (a public ``native_engine``
+    # wins if it gets one, like GrammarTokenizer's).
+    text_engine = getattr(chem.text, "native_engine", None) or getattr(chem.text, "_native", None)
     engines = [(name, tok.native_engine) for name, tok in chem.modalities.items()]
     if text_engine is None:
         return None

@@ -9,6 +9,22 @@ kept exactly.
 Literal special-token strings in the input (``<|endoftext|>``, ``<s>``) are encoded
 as plain text, never as control tokens, so user text cannot inject them.
 
+Two engines give the same ids. ``"native"`` is the byte-level BPE of chemtok's Rust
+core (``chemtok._native.TextEngine``) for the family it reproduces exactly: a ``BPE``
+model without dropout, byte fallback or subword affixes, no normalizer, a ``ByteLevel``
+decoder, special added tokens only, and the pre-tokenizer of GPT-2
+(``ByteLevel(use_regex=true)``), of chemtok's model (``Digits`` then ``ByteLevel``) or
+of Llama 3 (its ``Split`` regex then ``ByteLevel(use_regex=false)``). Everything else
+(Llama 2's SentencePiece-style BPE, normalizers) runs on ``"tokenizers"``.
+``TextTokenizer.engine`` says which one runs.
+
+The native engine is lossless by construction, so it skips the decode check of every
+text: its pre-tokenizer's pieces tile the input (each piece is non-empty and starts
+where the previous one ended), every one of the 256 bytes has a token (the model is
+refused otherwise), and merges only join adjacent tokens, so the ids decode to exactly
+the UTF-8 bytes of the text. The only Python strings UTF-8 cannot hold, lone
+surrogates, are found first (:func:`first_uncovered`) and refused or skipped.
+
 Example:
     >>> import chemtok
     >>> tok = chemtok.TextTokenizer()
@@ -24,7 +40,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from chemtok import forksafe as _forksafe  # noqa: F401  (fork hooks for the tokenizers pool)
 from chemtok.base import Engine, OnError, check_on_error, check_token_id
@@ -33,9 +49,15 @@ from chemtok.errors import DataFileError, DecodeError, GrammarError, Tokenizatio
 if TYPE_CHECKING:
     import tokenizers
 
+    from chemtok._native import TextEngine
     from chemtok.encoding import Encoding
 
-__all__ = ["TextTokenizer", "DEFAULT_TEXT_MODEL", "first_uncovered", "strip_surrogates"]
+__all__ = ["TextTokenizer", "TextEngineName", "TEXT_ENGINES", "DEFAULT_TEXT_MODEL", "first_uncovered", "strip_surrogates"]
+
+#: The engines of a text model: ``"auto"`` and ``"native"`` as in :data:`chemtok.base.ENGINES`;
+#: the reference of a text model is Hugging Face ``tokenizers`` (``"tokenizers"``).
+TextEngineName = Literal["auto", "native", "tokenizers"]
+TEXT_ENGINES: tuple[TextEngineName, ...] = ("auto", "native", "tokenizers")
 
 DEFAULT_TEXT_MODEL = "text_tokenizer.json"
 #: The file a saved non-default ``TextTokenizer`` keeps its model in.
@@ -70,10 +92,21 @@ class TextTokenizer:
             drops them. Byte fallback for them is available through
             :class:`chemtok.ChemTokenizer`, which owns the fallback tokens.
         source: a label for ``repr`` and saved metadata (the file path).
+        engine: ``"auto"`` (default: the Rust core when it is built and the model is in
+            its family, else ``tokenizers``), ``"native"`` (the core, or an error saying
+            why not) or ``"tokenizers"``. The ids are the same; :attr:`engine` says
+            which one runs.
 
     Raises:
         TokenizationError: from ``encode`` when the model cannot reproduce the text
             exactly (a lone surrogate, or a model that normalises, e.g. lowercases).
+        DataFileError: ``engine="native"`` for a model outside the native family, or
+            without the compiled core.
+
+    Example:
+        >>> import chemtok
+        >>> chemtok.TextTokenizer(engine="tokenizers").engine
+        'tokenizers'
     """
 
     name = "text"
@@ -84,8 +117,11 @@ class TextTokenizer:
         *,
         on_error: OnError = "raise",
         source: str | None = None,
+        engine: TextEngineName = "auto",
     ) -> None:
         check_on_error(on_error)
+        if engine not in TEXT_ENGINES:
+            raise ValueError(f"engine must be one of {list(TEXT_ENGINES)}, got {engine!r}")
         if on_error == "fallback":
             raise ValueError(
                 "TextTokenizer has no byte-fallback tokens of its own; use "
@@ -101,9 +137,13 @@ class TextTokenizer:
         # Input text is data: literal special-token strings are not control tokens.
         tokenizer.encode_special_tokens = True
         self._tok = tokenizer
+        self._requested: TextEngineName = engine
+        self._native = _native_engine(self, engine)
+        #: ``"native"`` (chemtok's Rust BPE) or ``"tokenizers"``: the engine that encodes.
+        self.engine: Literal["native", "tokenizers"] = "native" if self._native is not None else "tokenizers"
 
     @classmethod
-    def from_file(cls, path: str | Path, *, on_error: OnError = "raise") -> TextTokenizer:
+    def from_file(cls, path: str | Path, *, on_error: OnError = "raise", engine: TextEngineName = "auto") -> TextTokenizer:
         """Load any Hugging Face ``tokenizer.json``, keeping its ids.
 
         Example:
@@ -124,7 +164,7 @@ class TextTokenizer:
             raise DataFileError(str(path), None, f"not UTF-8 text (byte {err.start})") from err
         except Exception as err:  # tokenizers raises a bare Exception
             raise DataFileError(str(path), None, f"not a loadable tokenizer.json ({err})") from err
-        return cls(tokenizer, on_error=on_error, source=str(path))
+        return cls(tokenizer, on_error=on_error, source=str(path), engine=engine)
 
     @property
     def backend(self) -> tokenizers.Tokenizer:
@@ -160,7 +200,7 @@ class TextTokenizer:
         return hashlib.sha256(self._tok.to_str().encode("utf-8")).hexdigest()
 
     def __repr__(self) -> str:
-        return f"<TextTokenizer {self.source!r} {self.vocab_size} tokens>"
+        return f"<TextTokenizer {self.source!r} {self.vocab_size} tokens, {self.engine}>"
 
     # -- encoding --------------------------------------------------------------------
 
@@ -192,18 +232,43 @@ class TextTokenizer:
     def encode_batch(
         self, texts: Iterable[str], *, on_error: OnError | None = None, num_threads: int | None = None
     ) -> list[list[int]]:
-        """Encode many texts (in parallel inside ``tokenizers``); equal to mapping ``encode``.
+        """Encode many texts in parallel; equal to mapping ``encode``.
 
-        ``num_threads`` is accepted for interface parity; ``tokenizers`` sizes its own
-        pool (``RAYON_NUM_THREADS``).
+        ``num_threads`` sizes the native engine's pool (``None``: all cores);
+        ``tokenizers`` sizes its own pool (``RAYON_NUM_THREADS``).
 
         Raises:
             TokenizationError: for the first failing text in input order, with
                 ``.index`` its position in ``texts``.
         """
-        return self._encode_all(list(texts), self._policy(on_error), batched=True)
+        return self._encode_all(list(texts), self._policy(on_error), batched=True, num_threads=num_threads)
 
-    def _encode_all(self, originals: list[str], policy: str, *, batched: bool) -> list[list[int]]:
+    def encode_batch_arrays(
+        self, texts: Iterable[str], *, on_error: OnError | None = None, num_threads: int | None = None
+    ) -> tuple[Any, Any]:
+        """``(ids uint32, row_offsets int64)`` of :meth:`encode_batch`; row i is ``ids[o[i]:o[i+1]]``.
+
+        Example:
+            >>> import chemtok
+            >>> ids, offsets = chemtok.TextTokenizer().encode_batch_arrays(["ethanol", "benzene ring"])
+            >>> len(offsets)
+            3
+        """
+        originals = list(texts)
+        policy = self._policy(on_error)
+        if self._native is None or any(first_uncovered(t) >= 0 for t in originals if isinstance(t, str)):
+            from chemtok.base import rows_to_arrays
+
+            return rows_to_arrays(self._encode_all(originals, policy, batched=True, num_threads=num_threads))
+        for t in originals:
+            self._prepare(t, policy)  # the TypeError of a non-str
+        return self._native.encode_batch_arrays(originals, num_threads=num_threads)
+
+    def _encode_all(
+        self, originals: list[str], policy: str, *, batched: bool, num_threads: int | None = None
+    ) -> list[list[int]]:
+        if self._native is not None:
+            return self._encode_native(self._native, originals, policy, batched=batched, num_threads=num_threads)
         prepared: list[str] = []
         refused: TokenizationError | None = None  # a lone surrogate under "raise"
         for index, original in enumerate(originals):
@@ -231,12 +296,32 @@ class TextTokenizer:
             raise refused
         return ids
 
+    def _encode_native(
+        self, native: TextEngine, originals: list[str], policy: str, *, batched: bool, num_threads: int | None
+    ) -> list[list[int]]:
+        # Lossless by construction (see the module docstring): only lone surrogates can
+        # fail, and _prepare finds them in input order.
+        prepared: list[str] = []
+        for index, original in enumerate(originals):
+            try:
+                prepared.append(self._prepare(original, policy))
+            except TokenizationError as err:
+                raise err.with_index(index) if batched else err from None
+        if not batched:
+            return [native.encode(prepared[0])]
+        return native.encode_batch(prepared, num_threads=num_threads)
+
     def decode(self, ids: Sequence[int], *, skip_special_tokens: bool = False) -> str:
         """Text of ``ids``; ``decode(encode(text)) == text``."""
         size = self.vocab_size
         for index, token_id in enumerate(ids):
             if not 0 <= token_id < size:
                 raise DecodeError(index, f"id {token_id} is outside the text vocabulary (0 to {size - 1})")
+        if self._native is not None and not skip_special_tokens:
+            try:
+                return self._native.decode(list(ids))
+            except ValueError:
+                pass  # an id no token has: decoded as tokenizers does (it is skipped)
         return self._tok.decode(list(ids), skip_special_tokens=skip_special_tokens)
 
     def decode_batch(self, batch: Iterable[Sequence[int]], *, skip_special_tokens: bool = False) -> list[str]:
@@ -298,7 +383,7 @@ class TextTokenizer:
         # The default model travels as "the default" (a worker loads its own copy); any
         # other as its JSON, as tokenizers.Tokenizer itself pickles.
         model = None if self._is_default else self._tok.to_str()
-        return (_rebuild_text, (model, self.on_error, self.source))
+        return (_rebuild_text, (model, self.on_error, self.source, self._requested))
 
     def save(self, directory: str | Path) -> Path:
         """Write this tokenizer into ``directory`` (its ``tokenizer.json`` and chemtok's state).
@@ -315,10 +400,13 @@ class TextTokenizer:
 
     @classmethod
     def load(cls, directory: str | Path, *, engine: Engine = "auto") -> TextTokenizer:
-        """Load a ``TextTokenizer`` written by :meth:`save` (a ``DataFileError`` if it cannot)."""
+        """Load a ``TextTokenizer`` written by :meth:`save` (a ``DataFileError`` if it cannot).
+
+        ``engine`` as for grammar tokenizers: ``"python"`` (the reference) is ``tokenizers``.
+        """
         from chemtok.persist import load
 
-        return load(directory, expect=cls)
+        return load(directory, engine=engine, expect=cls)
 
     def _save_options(self, directory: Path) -> dict[str, Any]:
         options: dict[str, Any] = {"on_error": self.on_error, "source": self.source}
@@ -332,20 +420,58 @@ class TextTokenizer:
         choices = ["raise", "skip"]
         on_error = options.get("on_error", str, lambda v: None if v in choices else f"must be one of {choices}")
         source = options.get("source", str)
+        text_engine = _text_engine_name(engine)
         if "model_file" not in options.table:
-            return cls(on_error=on_error, source=source)
-        loaded = cls.from_file(directory / options.get("model_file", str), on_error=on_error)
+            return cls(on_error=on_error, source=source, engine=text_engine)
+        loaded = cls.from_file(directory / options.get("model_file", str), on_error=on_error, engine=text_engine)
         loaded.source = source
         return loaded
 
 
-def _rebuild_text(model: str | None, on_error: OnError, source: str) -> TextTokenizer:
+def _text_engine_name(engine: Engine) -> TextEngineName:
+    """The text engine of a grammar-tokenizer engine name (the reference is ``tokenizers``)."""
+    return "tokenizers" if engine == "python" else engine
+
+
+def _rebuild_text(model: str | None, on_error: OnError, source: str, engine: TextEngineName = "auto") -> TextTokenizer:
     """Unpickle a ``TextTokenizer`` (see ``TextTokenizer.__reduce__``)."""
     if model is None:
-        return TextTokenizer(on_error=on_error, source=source)
+        return TextTokenizer(on_error=on_error, source=source, engine=engine)
     from tokenizers import Tokenizer
 
-    return TextTokenizer(Tokenizer.from_str(model), on_error=on_error, source=source)
+    return TextTokenizer(Tokenizer.from_str(model), on_error=on_error, source=source, engine=engine)
+
+
+def _native_engine(tok: TextTokenizer, engine: TextEngineName) -> TextEngine | None:
+    """The Rust BPE for ``tok``'s model, ``None`` for ``tokenizers``; raise if ``"native"`` cannot be."""
+    if engine == "tokenizers":
+        return None
+    try:
+        from chemtok._native import TextEngine as _TextEngine
+    except ImportError as err:
+        if engine == "auto":
+            return None
+        raise DataFileError(
+            tok.source, None, f"engine='native' needs the compiled core ({err}); pass engine='tokenizers' or 'auto'"
+        ) from err
+    model = _default_json() if tok._is_default else tok._tok.to_str()
+    try:
+        return _cached_engine(_TextEngine, model)
+    except ValueError as err:
+        if engine == "auto":
+            return None
+        key, _, problem = str(err).partition(": ")
+        raise DataFileError(
+            tok.source,
+            key or None,
+            f"{problem or err}: the native BPE does not reproduce this model, pass engine='tokenizers' or 'auto'",
+        ) from err
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_engine(factory: type[TextEngine], model: str) -> TextEngine:
+    """One native engine per model text (``TextEngine`` is immutable and thread-safe)."""
+    return factory(model)
 
 
 def _refuse_dropout(tokenizer: tokenizers.Tokenizer, source: str) -> None:

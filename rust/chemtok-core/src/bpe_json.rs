@@ -136,3 +136,49 @@ fn merge(m: &Value) -> Option<(String, String)> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ByteLevelBpe;
+
+    fn shipped_model() -> String {
+        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../chemtok/data/text_tokenizer.json");
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    #[test]
+    fn the_shipped_text_model_is_in_the_family() {
+        let spec = BpeSpec::from_tokenizer_json(&shipped_model()).expect("spec");
+        assert_eq!(spec.pre_tokenizer, PreTokenizer::DigitsGpt2);
+        assert!(!spec.ignore_merges);
+        let bpe = ByteLevelBpe::new(spec).expect("model");
+        let text = "Aspirin inhibits COX-1 at 37 °C.\n\n";
+        let mut back = Vec::new();
+        bpe.decode_into(&bpe.encode(text), &mut back).expect("decode");
+        assert_eq!(back, text.as_bytes());
+    }
+
+    #[test]
+    fn models_outside_the_family_name_the_key() {
+        let mut root: Value = serde_json::from_str(&shipped_model()).expect("json");
+        root["normalizer"] = serde_json::json!({"type": "Lowercase"});
+        let err = BpeSpec::from_tokenizer_json(&root.to_string()).expect_err("normalizer");
+        assert!(err.0.starts_with("normalizer:"), "{}", err.0);
+        root["normalizer"] = Value::Null;
+        root["model"]["dropout"] = serde_json::json!(0.1);
+        let err = BpeSpec::from_tokenizer_json(&root.to_string()).expect_err("dropout");
+        assert!(err.0.starts_with("model.dropout:"), "{}", err.0);
+        root["model"]["dropout"] = Value::Null;
+        root["pre_tokenizer"] = serde_json::json!({"type": "Whitespace"});
+        let err = BpeSpec::from_tokenizer_json(&root.to_string()).expect_err("pre_tokenizer");
+        assert!(err.0.starts_with("pre_tokenizer:"), "{}", err.0);
+    }
+
+    #[test]
+    fn merges_are_read_in_both_spellings() {
+        assert_eq!(merge(&serde_json::json!("Ġ t")), Some(("Ġ".into(), "t".into())));
+        assert_eq!(merge(&serde_json::json!(["Ġ", "t"])), Some(("Ġ".into(), "t".into())));
+        assert_eq!(merge(&serde_json::json!(["Ġ"])), None);
+    }
+}
