@@ -140,7 +140,9 @@ impl Router {
         for (index, pair) in spec.pairs.iter().enumerate() {
             if let Target::Modality(k) = pair.target {
                 if k >= spec.modalities.len() {
-                    return Err(SpecError(format!("pair {index} names modality {k}, which is not given")));
+                    return Err(SpecError(format!(
+                        "pair {index} names modality {k}, which is not given"
+                    )));
                 }
             }
             for (marker, starts) in [(&pair.start, true), (&pair.end, false)] {
@@ -162,7 +164,11 @@ impl Router {
         }
         // The reference's alternation: known markers longest first (a stable sort, so
         // table order among equal lengths), then the unknown-marker pattern.
-        let mut known: Vec<&str> = spec.pairs.iter().flat_map(|p| [p.start.as_str(), p.end.as_str()]).collect();
+        let mut known: Vec<&str> = spec
+            .pairs
+            .iter()
+            .flat_map(|p| [p.start.as_str(), p.end.as_str()])
+            .collect();
         known.sort_by_key(|m| std::cmp::Reverse(m.chars().count()));
         let mut alternatives: Vec<String> = known.iter().map(|m| regex::escape(m)).collect();
         if spec.strict {
@@ -333,7 +339,12 @@ impl Router {
 
     /// Encode many texts, in parallel unless `threads` is one. `None` texts are left
     /// to the caller (empty rows); the first failing text (input order) stops the batch.
-    pub fn encode_batch(&self, texts: &[Option<&str>], on_error: OnError, threads: Threads) -> Result<RouterBatch, String> {
+    pub fn encode_batch(
+        &self,
+        texts: &[Option<&str>],
+        on_error: OnError,
+        threads: Threads,
+    ) -> Result<RouterBatch, String> {
         let first = AtomicUsize::new(usize::MAX);
         let workers = threads.count();
         let chunks: Vec<Chunk> = if workers <= 1 || texts.len() <= 1 {
@@ -493,7 +504,11 @@ pub fn python_pattern_to_rust(pattern: &str) -> Result<String, SpecError> {
                 i += 1;
             }
             '{' => {
-                let close = chars[i..].iter().position(|&c| c == '}').ok_or_else(|| bad("bad repeat"))? + i;
+                let close = chars[i..]
+                    .iter()
+                    .position(|&c| c == '}')
+                    .ok_or_else(|| bad("bad repeat"))?
+                    + i;
                 let body: String = chars[i + 1..close].iter().collect();
                 if body.is_empty() || !body.chars().all(|c| c.is_ascii_digit() || c == ',') {
                     return Err(bad("bad repeat"));
@@ -564,7 +579,10 @@ mod tests {
     #[test]
     fn markers_are_their_ids_and_text_is_offset() {
         let r = router(true, vec![]);
-        assert_eq!(encode(&r, "a[START_SMILES]b[END_SMILES]"), Ok(vec![107, 1000, 108, 1001]));
+        assert_eq!(
+            encode(&r, "a[START_SMILES]b[END_SMILES]"),
+            Ok(vec![107, 1000, 108, 1001])
+        );
     }
 
     #[test]
@@ -572,7 +590,11 @@ mod tests {
         for text in ["[START_FOO]", "[START_SMILES]x", "[END_REF]", "[START_REF][START_REF]"] {
             assert_eq!(encode(&router(true, vec![]), text), Err(Refused), "{text}");
             let lenient = encode(&router(false, vec![]), text).expect("lenient");
-            assert_eq!(lenient, text.bytes().map(|b| u32::from(b) + 10).collect::<Vec<_>>(), "{text}");
+            assert_eq!(
+                lenient,
+                text.bytes().map(|b| u32::from(b) + 10).collect::<Vec<_>>(),
+                "{text}"
+            );
         }
     }
 

@@ -27,7 +27,12 @@ const DETACH_BYTES: usize = 1 << 14;
 type Rows<'py> = (Bound<'py, PyList>, Vec<usize>, Option<usize>);
 
 /// `(ids uint32, row_offsets int64, deferred, failed)` of `encode_batch_arrays`.
-type Arrays<'py> = (Bound<'py, PyArray1<u32>>, Bound<'py, PyArray1<i64>>, Vec<usize>, Option<usize>);
+type Arrays<'py> = (
+    Bound<'py, PyArray1<u32>>,
+    Bound<'py, PyArray1<i64>>,
+    Vec<usize>,
+    Option<usize>,
+);
 
 /// Marked text to ids of one id space (``ChemTokenizer``), a whole batch in Rust.
 ///
@@ -58,7 +63,9 @@ impl RouterEngine {
             py,
             ids.iter().map(|&id| match self.id_objects.get(id as usize) {
                 Some(object) => object.bind(py).clone(),
-                None => id.into_pyobject(py).map_or_else(|never| match never {}, |i| i.into_any()),
+                None => id
+                    .into_pyobject(py)
+                    .map_or_else(|never| match never {}, |i| i.into_any()),
             }),
         )
     }
@@ -143,7 +150,10 @@ impl RouterEngine {
         })
         .map_err(|err| PyValueError::new_err(err.0))?;
         let id_objects = (0..size)
-            .map(|id| id.into_pyobject(py).map_or_else(|never| match never {}, |i| i.into_any().unbind()))
+            .map(|id| {
+                id.into_pyobject(py)
+                    .map_or_else(|never| match never {}, |i| i.into_any().unbind())
+            })
             .collect();
         let modality_args: Vec<Bound<'_, PyTuple>> = modalities
             .iter()
