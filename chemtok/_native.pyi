@@ -91,4 +91,15 @@ class RouterEngine:
     def encode_batch_arrays(
         self, texts: Iterable[str], on_error: _OnError, num_threads: int | None = None
     ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64], list[int], int | None]: ...
+    def encode_arrow_buffers(
+        self,
+        length: int,
+        offset: int,
+        large: bool,
+        validity: Any | None,
+        offsets: Any,
+        data: Any,
+        on_error: _OnError,
+        num_threads: int | None = None,
+    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64], npt.NDArray[np.uint8], list[int]]: ...
     def __reduce__(self) -> tuple[type[RouterEngine], tuple[Any, ...]]: ...

@@ -160,6 +160,20 @@ def test_non_str_texts_raise_the_python_paths_type_error() -> None:
     assert str(got.value) == str(want.value)
 
 
+@pytest.mark.parametrize("model", ["default", "gpt2"])
+@given(texts=st.lists(st.one_of(st.none(), marked_text(), messy_text.filter(lambda t: "\ud800" not in t and "\udfff" not in t)), max_size=8), policy=st.sampled_from(POLICIES))
+@settings(max_examples=40, deadline=None)
+def test_hyp_encode_arrow_equals_the_python_path(model: str, texts: list[str | None], policy: str) -> None:
+    pa = pytest.importorskip("pyarrow")
+    fast, slow = pair(model, True)
+    chunked = pa.chunked_array([pa.array(texts[:3], pa.string()), pa.array(texts[3:], pa.string())], pa.string())
+    for array in (chunked, pa.array(texts, pa.large_string()).slice(1)):
+        got = fast.encode_arrow(array, on_error=policy)  # type: ignore[arg-type]
+        want = slow.encode_arrow(array, on_error=policy)  # type: ignore[arg-type]
+        assert got.column("ids").to_pylist() == want.column("ids").to_pylist()
+        assert got.column("error").to_pylist() == want.column("error").to_pylist()
+
+
 def real_documents() -> list[str]:
     texts: list[str] = []
     for name in ("galactica_style_constructed.jsonl.gz", "scitooleval_questions.jsonl.gz"):

@@ -345,10 +345,36 @@ impl Router {
         on_error: OnError,
         threads: Threads,
     ) -> Result<RouterBatch, String> {
+        let (batch, failures) = self.run(texts, on_error, threads, true)?;
+        Ok(RouterBatch {
+            batch,
+            failed: failures.first().copied(),
+        })
+    }
+
+    /// Encode many texts, each on its own (Arrow rows): a failing text gets an empty
+    /// row and is listed, in input order, and every other text is still encoded.
+    pub fn encode_each(
+        &self,
+        texts: &[Option<&str>],
+        on_error: OnError,
+        threads: Threads,
+    ) -> Result<(FlatBatch, Vec<usize>), String> {
+        self.run(texts, on_error, threads, false)
+    }
+
+    /// The rows and the failing texts; `stop`: nothing after the first failure.
+    fn run(
+        &self,
+        texts: &[Option<&str>],
+        on_error: OnError,
+        threads: Threads,
+        stop: bool,
+    ) -> Result<(FlatBatch, Vec<usize>), String> {
         let first = AtomicUsize::new(usize::MAX);
         let workers = threads.count();
         let chunks: Vec<Chunk> = if workers <= 1 || texts.len() <= 1 {
-            vec![self.encode_chunk(texts, 0, on_error, &first)]
+            vec![self.encode_chunk(texts, 0, on_error, stop.then_some(&first))]
         } else {
             let pool = pool::pool(workers)?;
             let size = (texts.len() / (workers * 8)).clamp(1, 4096);
@@ -356,49 +382,59 @@ impl Router {
                 texts
                     .par_chunks(size)
                     .enumerate()
-                    .map(|(k, slice)| self.encode_chunk(slice, k * size, on_error, &first))
+                    .map(|(k, slice)| self.encode_chunk(slice, k * size, on_error, stop.then_some(&first)))
                     .collect()
             })
-        };
-        let failed = match first.load(Ordering::Relaxed) {
-            usize::MAX => None,
-            index => Some(index),
         };
         let mut offsets = Vec::with_capacity(texts.len() + 1);
         offsets.push(0i64);
         let mut running = 0i64;
         let total: usize = chunks.iter().map(|c| c.ids.len()).sum();
         let mut ids = Vec::with_capacity(total);
+        let mut failures = Vec::new();
         for chunk in chunks {
             for len in chunk.lens {
                 running += len as i64;
                 offsets.push(running);
             }
             ids.extend_from_slice(&chunk.ids);
+            failures.extend(chunk.failed);
         }
-        Ok(RouterBatch {
-            batch: FlatBatch { ids, offsets },
-            failed,
-        })
+        if stop {
+            // Chunks are in input order and a chunk skips every text after a known
+            // failure, so the first listed is the first failing text.
+            failures.truncate(1);
+        }
+        Ok((FlatBatch { ids, offsets }, failures))
     }
 
-    fn encode_chunk(&self, texts: &[Option<&str>], base: usize, on_error: OnError, first: &AtomicUsize) -> Chunk {
+    fn encode_chunk(
+        &self,
+        texts: &[Option<&str>],
+        base: usize,
+        on_error: OnError,
+        first: Option<&AtomicUsize>,
+    ) -> Chunk {
         let capacity: usize = texts.iter().map(|t| t.map_or(0, str::len) / 3).sum();
         let mut chunk = Chunk {
             ids: Vec::with_capacity(capacity),
             lens: Vec::with_capacity(texts.len()),
+            failed: Vec::new(),
         };
         for (j, text) in texts.iter().enumerate() {
             let index = base + j;
             let mark = chunk.ids.len();
-            if first.load(Ordering::Relaxed) < index {
+            if first.is_some_and(|f| f.load(Ordering::Relaxed) < index) {
                 chunk.lens.push(0); // an earlier text failed: this row is not returned
                 continue;
             }
             if let Some(text) = text {
                 if self.encode_into(text, on_error, &mut chunk.ids).is_err() {
                     chunk.ids.truncate(mark);
-                    first.fetch_min(index, Ordering::Relaxed);
+                    chunk.failed.push(index);
+                    if let Some(f) = first {
+                        f.fetch_min(index, Ordering::Relaxed);
+                    }
                 }
             }
             chunk.lens.push(chunk.ids.len() - mark);
@@ -410,6 +446,8 @@ impl Router {
 struct Chunk {
     ids: Vec<u32>,
     lens: Vec<usize>,
+    /// Texts of this chunk that failed, in order.
+    failed: Vec<usize>,
 }
 
 /// The Rust `regex` spelling of a pattern in the subset of Python `re` that
@@ -614,6 +652,16 @@ mod tests {
             assert_eq!(out.batch.ids, vec![107]);
             assert_eq!(out.batch.offsets, vec![0, 1, 1, 1, 1, 1]);
         }
+    }
+
+    #[test]
+    fn each_row_on_its_own_lists_every_failure() {
+        let r = router(true, vec![]);
+        let texts = [Some("[END_REF]"), Some("a"), Some("[START_FOO]"), Some("b")];
+        let (batch, failed) = r.encode_each(&texts, OnError::Raise, Threads::All).expect("rows");
+        assert_eq!(failed, vec![0, 2]);
+        assert_eq!(batch.ids, vec![107, 108]);
+        assert_eq!(batch.offsets, vec![0, 0, 1, 1, 2]);
     }
 
     #[test]

@@ -18,13 +18,22 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString, PyTuple, PyType};
 
 use crate::text::TextEngine;
-use crate::{collect_texts, policy, threads, Engine};
+use crate::{arrow_rows, buffer_bytes, collect_texts, policy, threads, Engine, ROW_OK, ROW_REFUSED};
+use pyo3::buffer::PyUntypedBuffer;
 
 /// A single text at least this long is encoded with the GIL released.
 const DETACH_BYTES: usize = 1 << 14;
 
 /// `(rows, deferred, failed)` of `encode_batch`.
 type Rows<'py> = (Bound<'py, PyList>, Vec<usize>, Option<usize>);
+
+/// `(ids uint32, row_offsets int64, status uint8, reference rows)` of `encode_arrow_buffers`.
+type ArrowRows<'py> = (
+    Bound<'py, PyArray1<u32>>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<u8>>,
+    Vec<usize>,
+);
 
 /// `(ids uint32, row_offsets int64, deferred, failed)` of `encode_batch_arrays`.
 type Arrays<'py> = (
@@ -257,6 +266,76 @@ impl RouterEngine {
             PyArray1::from_vec(py, batch.offsets),
             deferred,
             failed,
+        ))
+    }
+
+    /// Encode the rows of an Arrow ``string``/``large_string`` array from its buffers
+    /// (as ``Engine.encode_arrow_buffers``): ``(ids, row_offsets, status, reference)``.
+    ///
+    /// ``status`` is uint8 per row: 0 encoded, 1 null, 2 left to the reference (the
+    /// router refused it, or it is not UTF-8), 3 offsets or validity outside the
+    /// buffers; ``reference`` lists the status-2 rows in order. Rows other than 0 are empty.
+    #[pyo3(signature = (length, offset, large, validity, offsets, data, on_error, num_threads = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn encode_arrow_buffers<'py>(
+        &self,
+        py: Python<'py>,
+        length: usize,
+        offset: usize,
+        large: bool,
+        validity: Option<&Bound<'py, PyAny>>,
+        offsets: &Bound<'py, PyAny>,
+        data: &Bound<'py, PyAny>,
+        on_error: &Bound<'py, PyAny>,
+        num_threads: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<ArrowRows<'py>> {
+        py.import("numpy")?;
+        let on_error = policy(on_error)?;
+        let threads = threads(num_threads)?;
+        let validity = validity
+            .filter(|v| !v.is_none())
+            .map(PyUntypedBuffer::get)
+            .transpose()?;
+        let offsets = PyUntypedBuffer::get(offsets)?;
+        let data = PyUntypedBuffer::get(data)?;
+        let validity_bytes = validity.as_ref().map(buffer_bytes).transpose()?;
+        let (rows, mut status) = arrow_rows(
+            validity_bytes,
+            buffer_bytes(&offsets)?,
+            buffer_bytes(&data)?,
+            offset,
+            length,
+            if large { 8 } else { 4 },
+        );
+        let strs: Vec<Option<&str>> = rows
+            .iter()
+            .zip(&status)
+            .map(|(row, &code)| {
+                if code == ROW_OK {
+                    std::str::from_utf8(row).ok()
+                } else {
+                    Some("")
+                }
+            })
+            .collect();
+        let core = &self.core;
+        let (batch, failed) = py
+            .detach(|| core.encode_each(&strs, on_error, threads))
+            .map_err(PyRuntimeError::new_err)?;
+        let mut reference = Vec::new();
+        let mut failed = failed.into_iter().peekable();
+        for (row, (text, code)) in strs.iter().zip(status.iter_mut()).enumerate() {
+            let refused = failed.next_if_eq(&row).is_some();
+            if *code == ROW_OK && (refused || text.is_none()) {
+                *code = ROW_REFUSED;
+                reference.push(row);
+            }
+        }
+        Ok((
+            PyArray1::from_vec(py, batch.ids),
+            PyArray1::from_vec(py, batch.offsets),
+            PyArray1::from_vec(py, status),
+            reference,
         ))
     }
 
