@@ -69,26 +69,6 @@ def read_documents() -> list[str]:
     return texts
 
 
-def native_text(chem: Any) -> Any:
-    """``chem`` with its text model on the native BPE where possible.
-
-    A no-op once ``TextTokenizer`` picks its own engine (``TextTokenizer.engine``,
-    branch ``bpe``); before that the benchmark hands it a ``TextEngine``.
-    """
-    text = chem.text
-    if chem.engine == "native" or hasattr(text, "engine"):
-        return chem
-    from chemtok._native import TextEngine
-
-    try:
-        text.native_engine = TextEngine(text.backend.to_str())
-    except ValueError:
-        return chem
-    text.engine = "native"
-    chem.__dict__.pop("_router_engine", None)
-    return chem
-
-
 def best_of(call: Callable[[], Any], repeats: int) -> float:
     call()
     best = float("inf")
@@ -107,7 +87,7 @@ def memory_probe(times: int) -> dict[str, float]:
     """In this (fresh) process: peak RSS of the default router's array path on the texts x ``times``."""
     import chemtok
 
-    tok = native_text(chemtok.ChemTokenizer())
+    tok = chemtok.ChemTokenizer()
     texts = read_documents() * times
     tok.encode_batch(texts[:10])
     before = peak_rss_mib()
@@ -146,9 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     paths = {name: BASELINES / name / "tokenizer.json" for name in ("gpt2", "llama3")}
     base = {name: Tokenizer.from_file(str(p)) for name, p in paths.items()}
     chems = {
-        "default": native_text(chemtok.ChemTokenizer()),
-        "gpt2": native_text(chemtok.ChemTokenizer.from_base(paths["gpt2"])),
-        "llama3": native_text(chemtok.ChemTokenizer.from_base(paths["llama3"])),
+        "default": chemtok.ChemTokenizer(),
+        "gpt2": chemtok.ChemTokenizer.from_base(paths["gpt2"]),
+        "llama3": chemtok.ChemTokenizer.from_base(paths["llama3"]),
     }
     pythons = {
         "default": chemtok.ChemTokenizer(engine="python"),
@@ -246,7 +226,6 @@ def hf_datasets_map(texts: list[str], gpt2: Path, repeats: int) -> dict[str, flo
     datasets.disable_progress_bars()
     data = datasets.Dataset.from_dict({"text": texts})
     chem = HFChemTokenizer()
-    native_text(chem.chem)
     fast = PreTrainedTokenizerFast(tokenizer_file=str(gpt2))
 
     def mapped(tok: Any) -> Callable[[], Any]:

@@ -34,27 +34,6 @@ POLICIES = ("raise", "fallback", "skip")
 MODELS = ("default", "gpt2", "llama3")
 
 
-def _nativized(chem: chemtok.ChemTokenizer) -> chemtok.ChemTokenizer:
-    """``chem``, on the Rust router where the text model can run natively.
-
-    Until ``TextTokenizer`` reports its own native engine (branch ``bpe``), the test
-    hands it one built from its ``tokenizer.json``; afterwards this does nothing.
-    """
-    text = chem.text
-    if chem.engine == "native" or hasattr(text, "engine"):
-        return chem
-    from chemtok._native import TextEngine
-
-    try:
-        engine = TextEngine(text.backend.to_str())
-    except ValueError:  # a model outside the native BPE's family
-        return chem
-    text.engine = "native"  # type: ignore[attr-defined]
-    text.native_engine = engine  # type: ignore[attr-defined]
-    chem.__dict__.pop("_router_engine", None)
-    return chem
-
-
 @functools.cache
 def pair(model: str, strict: bool) -> tuple[chemtok.ChemTokenizer, chemtok.ChemTokenizer]:
     """``(native router, Python path)`` for a text model and marker mode."""
@@ -64,9 +43,8 @@ def pair(model: str, strict: bool) -> tuple[chemtok.ChemTokenizer, chemtok.ChemT
         if not BASES[model].is_file():
             pytest.skip(f"no {BASES[model]}")
         make = functools.partial(chemtok.ChemTokenizer.from_base, BASES[model])
-    fast = _nativized(make(strict_markers=strict))
-    if fast.engine != "native":
-        pytest.skip(f"the router over {model} is not native here")
+    fast = make(strict_markers=strict)
+    assert (fast.text.engine, fast.engine) == ("native", "native"), model
     return fast, make(strict_markers=strict, engine="python")
 
 
@@ -204,12 +182,10 @@ def test_real_marked_corpora_equal_the_python_path(model: str) -> None:
 
 FORK = textwrap.dedent(
     """
-    import json, os, sys
-    sys.path.insert(0, sys.argv[1])
+    import json, os
     import chemtok
-    from test_router_native import _nativized
 
-    tok = _nativized(chemtok.ChemTokenizer())
+    tok = chemtok.ChemTokenizer()
     assert tok.engine == "native", tok.engine
     texts = ["Ethanol is [START_SMILES]CCO[END_SMILES].", "Insulin [START_AMINO]MALWMRLL[END_AMINO].", "Prose 2024."] * 200
     parent = tok.encode_batch(texts, num_threads=2)
@@ -232,7 +208,7 @@ FORK = textwrap.dedent(
 def test_a_forked_child_encodes_with_the_router() -> None:
     from test_fork import clean_env, run_isolated
 
-    out, err = run_isolated("router fork", ["-c", FORK, str(Path(__file__).parent)], clean_env())
+    out, err = run_isolated("router fork", ["-c", FORK], clean_env())
     line = next((line for line in out.splitlines() if line.startswith("RESULT ")), None)
     assert line is not None, out + err
     assert json.loads(line[len("RESULT ") :]) == {"same": True, "status": 0, "rows": 600}
