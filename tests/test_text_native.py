@@ -125,6 +125,17 @@ def test_batches_on_one_and_two_threads_equal_single_calls(name: str) -> None:
     assert native.encode_batch(texts, num_threads=2) == rows
 
 
+@pytest.mark.parametrize("name", MODELS)
+@given(word=st.text(st.sampled_from("abcdeéxyzAB"), min_size=65, max_size=400), data=st.data())
+def test_long_pieces_merge_as_tokenizers_does(name: str, word: str, data: st.DataObject) -> None:
+    # Pieces over 64 bytes take the heap path of the merge loop.
+    filler = data.draw(st.sampled_from([" " * 130, "!" * 90, "\n" * 70, "2" * 100, "-=" * 40]))
+    text = f"{word} {filler}x{word}"
+    native = model(name, "native")
+    assert native.encode(text) == model(name, "tokenizers").encode(text)
+    assert native.decode(native.encode(text)) == text
+
+
 def test_special_token_literals_are_plain_text() -> None:
     gpt2 = model("gpt2", "native")
     ids = gpt2.encode("end<|endoftext|>")

@@ -13,7 +13,8 @@
 //!
 //! Short pieces (nearly all of them) are merged in place on the stack; long ones
 //! (whitespace runs, long words) through a heap, so a piece of n bytes costs
-//! O(n log n), never O(n²).
+//! O(n log n), never O(n²). A batch remembers the merged pieces of each chunk of
+//! texts (dropped with the chunk); a single `encode_into` merges every piece afresh.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -99,25 +100,42 @@ impl ByteLevelBpe {
         let mut byte_ids = [0u32; 256];
         for (b, slot) in byte_ids.iter_mut().enumerate() {
             *slot = *by_bytes.get(&[b as u8][..]).ok_or_else(|| {
-                SpecError(format!("the vocabulary has no token for byte {b:#04x} ({:?})", byte_char(b as u8)))
+                SpecError(format!(
+                    "the vocabulary has no token for byte {b:#04x} ({:?})",
+                    byte_char(b as u8)
+                ))
             })?;
         }
         let mut pairs = FxHashMap::default();
         pairs.reserve(spec.merges.len());
         for (rank, (left, right)) in spec.merges.iter().enumerate() {
             let id = |t: &str| {
-                by_text
-                    .get(t)
-                    .copied()
-                    .ok_or_else(|| SpecError(format!("merge {rank} ({left:?} {right:?}): {t:?} is not in the vocabulary")))
+                by_text.get(t).copied().ok_or_else(|| {
+                    SpecError(format!(
+                        "merge {rank} ({left:?} {right:?}): {t:?} is not in the vocabulary"
+                    ))
+                })
             };
             let (l, r) = (id(left)?, id(right)?);
             let merged = id(&format!("{left}{right}"))?;
             // A pair listed twice keeps its later rank, as the map `tokenizers` builds.
-            pairs.insert((u64::from(l) << 32) | u64::from(r), ((rank as u64) << 32) | u64::from(merged));
+            pairs.insert(
+                (u64::from(l) << 32) | u64::from(r),
+                ((rank as u64) << 32) | u64::from(merged),
+            );
         }
-        let whole = if spec.ignore_merges { by_bytes } else { FxHashMap::default() };
-        Ok(ByteLevelBpe { pre: spec.pre_tokenizer, byte_ids, pairs, whole, bytes })
+        let whole = if spec.ignore_merges {
+            by_bytes
+        } else {
+            FxHashMap::default()
+        };
+        Ok(ByteLevelBpe {
+            pre: spec.pre_tokenizer,
+            byte_ids,
+            pairs,
+            whole,
+            bytes,
+        })
     }
 
     /// The pre-tokenizer this model splits text with.
@@ -128,7 +146,8 @@ impl ByteLevelBpe {
     /// Append the ids of `text` to `out`.
     pub fn encode_into(&self, text: &str, out: &mut Vec<u32>) {
         let bytes = text.as_bytes();
-        self.pre.for_each_piece(text, |a, b| self.encode_piece(&bytes[a..b], out));
+        self.pre
+            .for_each_piece(text, |a, b| self.encode_piece(&bytes[a..b], out));
     }
 
     /// The ids of `text`.
@@ -162,9 +181,10 @@ impl ByteLevelBpe {
             let capacity: usize = slice.iter().map(|t| t.as_ref().len() / 3 + 1).sum();
             let mut ids = Vec::with_capacity(capacity);
             let mut lens = Vec::with_capacity(slice.len());
+            let mut cache = PieceCache::default();
             for text in slice {
                 let mark = ids.len();
-                self.encode_into(text.as_ref(), &mut ids);
+                self.encode_cached(text.as_ref(), &mut cache, &mut ids);
                 lens.push(ids.len() - mark);
             }
             (ids, lens)
@@ -187,6 +207,32 @@ impl ByteLevelBpe {
             }
         }
         Ok(FlatBatch { ids, offsets })
+    }
+
+    /// [`encode_into`](Self::encode_into) remembering merged pieces in `cache` (prose
+    /// repeats its words): the same ids, faster over many texts that outlive `cache`
+    /// (one cache per worker and chunk of a batch, as [`encode_batch`](Self::encode_batch)
+    /// does). Use a cache with one model only.
+    pub fn encode_cached<'t>(&self, text: &'t str, cache: &mut PieceCache<'t>, out: &mut Vec<u32>) {
+        let bytes = text.as_bytes();
+        self.pre.for_each_piece(text, |a, b| {
+            let piece: &'t [u8] = &bytes[a..b];
+            if piece.len() == 1 {
+                out.push(self.byte_ids[piece[0] as usize]);
+                return;
+            }
+            if let Some(&(start, len)) = cache.map.get(piece) {
+                out.extend_from_slice(&cache.arena[start as usize..(start + len) as usize]);
+                return;
+            }
+            let mark = out.len();
+            self.encode_piece(piece, out);
+            if cache.map.len() < PieceCache::ENTRIES && piece.len() <= SMALL {
+                let start = cache.arena.len() as u32;
+                cache.arena.extend_from_slice(&out[mark..]);
+                cache.map.insert(piece, (start, (out.len() - mark) as u32));
+            }
+        });
     }
 
     #[inline(always)]
@@ -308,6 +354,24 @@ impl ByteLevelBpe {
     }
 }
 
+/// Merged pieces of one batch chunk for [`ByteLevelBpe::encode_cached`]: piece bytes
+/// (borrowed from the texts) -> a range of `arena`. Bounded to `ENTRIES` pieces.
+#[derive(Debug, Default)]
+pub struct PieceCache<'t> {
+    map: FxHashMap<&'t [u8], (u32, u32)>,
+    arena: Vec<u32>,
+}
+
+impl PieceCache<'_> {
+    /// Distinct pieces remembered per chunk (bounded memory on odd input).
+    const ENTRIES: usize = 1 << 16;
+
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
 /// The character GPT-2's byte-level alphabet shows for byte `b`.
 pub(crate) fn byte_char(b: u8) -> char {
     let printable = matches!(b, b'!'..=b'~' | 0xa1..=0xac | 0xae..=0xff);
@@ -315,7 +379,9 @@ pub(crate) fn byte_char(b: u8) -> char {
         return char::from(b);
     }
     // The others, in byte order, become U+0100, U+0101, ...
-    let shift = (0..b).filter(|&c| !matches!(c, b'!'..=b'~' | 0xa1..=0xac | 0xae..=0xff)).count() as u32;
+    let shift = (0..b)
+        .filter(|&c| !matches!(c, b'!'..=b'~' | 0xa1..=0xac | 0xae..=0xff))
+        .count() as u32;
     char::from_u32(256 + shift).unwrap_or('\u{fffd}')
 }
 
@@ -364,6 +430,12 @@ mod tests {
             added: vec![(300, "<|end|>".into())],
         })
         .expect("toy model")
+    }
+
+    #[test]
+    fn the_model_is_shared_between_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<ByteLevelBpe>();
     }
 
     #[test]
@@ -422,7 +494,15 @@ mod tests {
     fn batches_equal_single_calls() {
         let bpe = toy(false);
         let texts: Vec<String> = (0..100).map(|k| format!("abc {k} cc{}", "ab".repeat(k % 7))).collect();
-        let flat = bpe.encode_batch(&texts, Threads::from_option(Some(2)).expect("2")).expect("batch");
+        let mut cache = PieceCache::new();
+        for text in &texts {
+            let mut cached = Vec::new();
+            bpe.encode_cached(text, &mut cache, &mut cached);
+            assert_eq!(cached, bpe.encode(text));
+        }
+        let flat = bpe
+            .encode_batch(&texts, Threads::from_option(Some(2)).expect("2"))
+            .expect("batch");
         for (k, text) in texts.iter().enumerate() {
             let row = &flat.ids[flat.offsets[k] as usize..flat.offsets[k + 1] as usize];
             assert_eq!(row, bpe.encode(text));

@@ -62,7 +62,12 @@ impl BpeSpec {
         if model.get("type").and_then(Value::as_str) != Some("BPE") {
             return Err(refuse("model.type", "not BPE"));
         }
-        for key in ["dropout", "byte_fallback", "continuing_subword_prefix", "end_of_word_suffix"] {
+        for key in [
+            "dropout",
+            "byte_fallback",
+            "continuing_subword_prefix",
+            "end_of_word_suffix",
+        ] {
             if !is_off(model.get(key)) {
                 return Err(refuse(&format!("model.{key}"), format!("is {}", model[key])));
             }
@@ -100,12 +105,21 @@ impl BpeSpec {
             .map(|(k, m)| merge(m).ok_or_else(|| refuse(&format!("model.merges[{k}]"), format!("not a pair: {m}"))))
             .collect::<Result<Vec<_>, _>>()?;
         let mut added = Vec::new();
-        for (k, token) in root.get("added_tokens").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        for (k, token) in root
+            .get("added_tokens")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             let key = format!("added_tokens[{k}]");
             if token.get("special").and_then(Value::as_bool) != Some(true) {
                 return Err(refuse(&key, "not special (tokenizers would match it inside text)"));
             }
-            let id = token.get("id").and_then(Value::as_u64).and_then(|id| u32::try_from(id).ok());
+            let id = token
+                .get("id")
+                .and_then(Value::as_u64)
+                .and_then(|id| u32::try_from(id).ok());
             let content = token.get("content").and_then(Value::as_str);
             match (id, content) {
                 (Some(id), Some(content)) => added.push((id, content.to_owned())),

@@ -30,7 +30,7 @@ mod text;
 mod tokenizer;
 mod vocab;
 
-pub use bpe::{BpeSpec, ByteLevelBpe};
+pub use bpe::{BpeSpec, ByteLevelBpe, PieceCache};
 pub use error::{Failure, NoRule, PropKind, Reason, SpecError};
 pub use inchi::InchiSpec;
 pub use merges::MergeSpec;

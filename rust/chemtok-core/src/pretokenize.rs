@@ -52,7 +52,11 @@ impl PreTokenizer {
                 // categories Nd, Nl and No, so also `²` and `½`), not only ASCII digits.
                 let mut start = 0;
                 for (i, c) in text.char_indices() {
-                    let numeric = if c.is_ascii() { c.is_ascii_digit() } else { c.is_numeric() };
+                    let numeric = if c.is_ascii() {
+                        c.is_ascii_digit()
+                    } else {
+                        c.is_numeric()
+                    };
                     if numeric {
                         if start < i {
                             gpt2(bytes, start, i, &mut piece);
@@ -203,7 +207,11 @@ fn gpt2(bytes: &[u8], mut i: usize, end: usize, piece: &mut impl FnMut(usize, us
         let stop = match cls {
             Cls::Letter | Cls::Number => run(t, bytes, i, end, cls).0,
             Cls::Other => {
-                let k = if bytes[i] == b'\'' { contraction(bytes, i + 1, end, false) } else { 0 };
+                let k = if bytes[i] == b'\'' {
+                    contraction(bytes, i + 1, end, false)
+                } else {
+                    0
+                };
                 if k > 0 {
                     i + 1 + k
                 } else {
@@ -211,7 +219,11 @@ fn gpt2(bytes: &[u8], mut i: usize, end: usize, piece: &mut impl FnMut(usize, us
                 }
             }
             Cls::Space => {
-                let next = if bytes[i] == b' ' && i + 1 < end { Some(class_at(t, bytes, i + 1).0) } else { None };
+                let next = if bytes[i] == b' ' && i + 1 < end {
+                    Some(class_at(t, bytes, i + 1).0)
+                } else {
+                    None
+                };
                 match next {
                     Some(c @ (Cls::Letter | Cls::Number)) => run(t, bytes, i + 1, end, c).0,
                     Some(Cls::Other) => other_run(t, bytes, i + 1, end),
@@ -266,7 +278,11 @@ fn llama3(bytes: &[u8], piece: &mut impl FnMut(usize, usize)) {
                 j
             }
             _ => {
-                let next = if i + len < end { Some(class_at(t, bytes, i + len).0) } else { None };
+                let next = if i + len < end {
+                    Some(class_at(t, bytes, i + len).0)
+                } else {
+                    None
+                };
                 if b != b'\r' && b != b'\n' && next == Some(Cls::Letter) {
                     // [^\r\n\p{L}\p{N}]\p{L}+
                     run(t, bytes, i + len, end, Cls::Letter).0
@@ -318,7 +334,10 @@ mod tests {
     #[test]
     fn llama3_pieces() {
         let p = PreTokenizer::Llama3;
-        assert_eq!(p.pieces("Hello world's 12345"), ["Hello", " world", "'s", " ", "123", "45"]);
+        assert_eq!(
+            p.pieces("Hello world's 12345"),
+            ["Hello", " world", "'s", " ", "123", "45"]
+        );
         assert_eq!(p.pieces("a\n\n  b"), ["a", "\n\n", " ", " b"]);
         assert_eq!(p.pieces("(x) !!\n\nIT'S"), ["(x", ")", " !!\n\n", "IT", "'S"]);
         assert_eq!(p.pieces("  \t"), ["  \t"]);

@@ -49,7 +49,9 @@ impl TextEngine {
             py,
             ids.iter().map(|&id| match self.id_objects.get(id as usize) {
                 Some(object) => object.bind(py).clone(),
-                None => id.into_pyobject(py).map_or_else(|never| match never {}, |i| i.into_any()),
+                None => id
+                    .into_pyobject(py)
+                    .map_or_else(|never| match never {}, |i| i.into_any()),
             }),
         )
     }
@@ -68,7 +70,8 @@ impl TextEngine {
             .map(|(index, s)| s.to_str().map_err(|_| surrogate(Some(index))))
             .collect::<PyResult<_>>()?;
         let bpe = &self.bpe;
-        py.detach(|| bpe.encode_batch(&strs, threads)).map_err(pyo3::exceptions::PyRuntimeError::new_err)
+        py.detach(|| bpe.encode_batch(&strs, threads))
+            .map_err(pyo3::exceptions::PyRuntimeError::new_err)
     }
 }
 
@@ -88,15 +91,26 @@ impl TextEngine {
         let spec = BpeSpec::from_tokenizer_json(tokenizer_json.to_str()?).map_err(spec_error)?;
         let bpe = py.detach(|| ByteLevelBpe::new(spec)).map_err(spec_error)?;
         let id_objects = (0..bpe.vocab_size() as u32)
-            .map(|id| id.into_pyobject(py).map_or_else(|never| match never {}, |i| i.into_any().unbind()))
+            .map(|id| {
+                id.into_pyobject(py)
+                    .map_or_else(|never| match never {}, |i| i.into_any().unbind())
+            })
             .collect();
-        Ok(TextEngine { bpe: Arc::new(bpe), id_objects, json: tokenizer_json.unbind() })
+        Ok(TextEngine {
+            bpe: Arc::new(bpe),
+            id_objects,
+            json: tokenizer_json.unbind(),
+        })
     }
 
     /// The ids of ``text``.
     fn encode<'py>(&self, py: Python<'py>, text: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyList>> {
         let s = text_str(text)?;
-        let ids = if s.len() >= DETACH_BYTES { py.detach(|| self.bpe.encode(s)) } else { self.bpe.encode(s) };
+        let ids = if s.len() >= DETACH_BYTES {
+            py.detach(|| self.bpe.encode(s))
+        } else {
+            self.bpe.encode(s)
+        };
         self.id_list(py, &ids)
     }
 
@@ -147,7 +161,13 @@ impl TextEngine {
     /// The pre-tokenizer's pieces of ``text`` (they concatenate to ``text``).
     fn pieces(&self, text: &Bound<'_, PyString>) -> PyResult<Vec<String>> {
         let s = text_str(text)?;
-        Ok(self.bpe.pre_tokenizer().pieces(s).into_iter().map(str::to_owned).collect())
+        Ok(self
+            .bpe
+            .pre_tokenizer()
+            .pieces(s)
+            .into_iter()
+            .map(str::to_owned)
+            .collect())
     }
 
     /// ``"gpt2"``, ``"digits+gpt2"`` or ``"llama3"``.
