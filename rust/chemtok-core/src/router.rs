@@ -28,6 +28,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use regex::Regex;
 
+use crate::bpe::PieceCache;
 use crate::error::SpecError;
 use crate::pool::{self, Threads};
 use crate::tokenizer::{FlatBatch, OnError, Tokenizer};
@@ -38,13 +39,15 @@ use crate::tokenizer::{FlatBatch, OnError, Tokenizer};
 /// text block's offset.
 pub trait TextModel: Send + Sync {
     /// Append the ids of `text` to `out`; a byte-level model covers every byte.
-    fn encode_text(&self, text: &str, out: &mut Vec<u32>);
+    /// `cache` holds merged pieces of the texts of one batch chunk (prose repeats
+    /// its words); it only speeds encoding up.
+    fn encode_text<'t>(&self, text: &'t str, cache: &mut PieceCache<'t>, out: &mut Vec<u32>);
 }
 
 impl TextModel for crate::ByteLevelBpe {
     #[inline]
-    fn encode_text(&self, text: &str, out: &mut Vec<u32>) {
-        self.encode_into(text, out);
+    fn encode_text<'t>(&self, text: &'t str, cache: &mut PieceCache<'t>, out: &mut Vec<u32>) {
+        self.encode_cached(text, cache, out);
     }
 }
 
@@ -201,9 +204,20 @@ impl Router {
 
     /// Append the router ids of `text` to `out` (on failure `out` may hold a prefix).
     pub fn encode_into(&self, text: &str, on_error: OnError, out: &mut Vec<u32>) -> Result<(), Refused> {
+        self.encode_with(text, on_error, &mut PieceCache::new(), out)
+    }
+
+    /// [`encode_into`](Self::encode_into) with the text model's piece cache of a chunk.
+    fn encode_with<'t>(
+        &self,
+        text: &'t str,
+        on_error: OnError,
+        cache: &mut PieceCache<'t>,
+        out: &mut Vec<u32>,
+    ) -> Result<(), Refused> {
         let pairs = self.matched_pairs(text)?;
         if pairs.is_empty() {
-            return self.encode_text(text, out);
+            return self.encode_text(text, cache, out);
         }
         // Events in text order; pairs nest properly, so a stack gives each gap's target.
         let mut events: Vec<(usize, usize, usize, bool)> = Vec::with_capacity(pairs.len() * 2);
@@ -218,7 +232,7 @@ impl Router {
         for (begin, finish, pair, opening) in events {
             let target = stack.last().copied().unwrap_or(Target::Text);
             if begin > pos {
-                self.encode_segment(target, &text[pos..begin], on_error, out)?;
+                self.encode_segment(target, &text[pos..begin], on_error, cache, out)?;
             }
             let marker = &text[begin..finish];
             out.push(self.roles.get(marker).ok_or(Refused)?.id);
@@ -231,7 +245,7 @@ impl Router {
         }
         if pos < text.len() {
             let target = stack.last().copied().unwrap_or(Target::Text);
-            self.encode_segment(target, &text[pos..], on_error, out)?;
+            self.encode_segment(target, &text[pos..], on_error, cache, out)?;
         }
         Ok(())
     }
@@ -285,9 +299,16 @@ impl Router {
     }
 
     #[inline]
-    fn encode_segment(&self, target: Target, text: &str, on_error: OnError, out: &mut Vec<u32>) -> Result<(), Refused> {
+    fn encode_segment<'t>(
+        &self,
+        target: Target,
+        text: &'t str,
+        on_error: OnError,
+        cache: &mut PieceCache<'t>,
+        out: &mut Vec<u32>,
+    ) -> Result<(), Refused> {
         match target {
-            Target::Text => self.encode_text(text, out),
+            Target::Text => self.encode_text(text, cache, out),
             Target::Modality(k) => {
                 let modality = &self.modalities[k];
                 let mark = out.len();
@@ -306,29 +327,29 @@ impl Router {
 
     /// A text segment: the base model's special-token literals as their ids, the runs
     /// between them through the text model (`IdSpace.text_runs` without surrogates).
-    fn encode_text(&self, text: &str, out: &mut Vec<u32>) -> Result<(), Refused> {
+    fn encode_text<'t>(&self, text: &'t str, cache: &mut PieceCache<'t>, out: &mut Vec<u32>) -> Result<(), Refused> {
         let Some(literals) = &self.literals else {
-            self.encode_run(text, out);
+            self.encode_run(text, cache, out);
             return Ok(());
         };
         let mut pos = 0;
         for m in literals.find_iter(text) {
             if m.start() > pos {
-                self.encode_run(&text[pos..m.start()], out);
+                self.encode_run(&text[pos..m.start()], cache, out);
             }
             out.push(*self.literal_ids.get(m.as_str()).ok_or(Refused)?);
             pos = m.end();
         }
         if pos < text.len() {
-            self.encode_run(&text[pos..], out);
+            self.encode_run(&text[pos..], cache, out);
         }
         Ok(())
     }
 
     #[inline]
-    fn encode_run(&self, text: &str, out: &mut Vec<u32>) {
+    fn encode_run<'t>(&self, text: &'t str, cache: &mut PieceCache<'t>, out: &mut Vec<u32>) {
         let mark = out.len();
-        self.text.encode_text(text, out);
+        self.text.encode_text(text, cache, out);
         let offset = self.text_offset;
         if offset != 0 {
             for id in &mut out[mark..] {
@@ -421,6 +442,7 @@ impl Router {
             lens: Vec::with_capacity(texts.len()),
             failed: Vec::new(),
         };
+        let mut cache = PieceCache::new();
         for (j, text) in texts.iter().enumerate() {
             let index = base + j;
             let mark = chunk.ids.len();
@@ -429,7 +451,7 @@ impl Router {
                 continue;
             }
             if let Some(text) = text {
-                if self.encode_into(text, on_error, &mut chunk.ids).is_err() {
+                if self.encode_with(text, on_error, &mut cache, &mut chunk.ids).is_err() {
                     chunk.ids.truncate(mark);
                     chunk.failed.push(index);
                     if let Some(f) = first {
@@ -575,7 +597,7 @@ mod tests {
     struct Bytes;
 
     impl TextModel for Bytes {
-        fn encode_text(&self, text: &str, out: &mut Vec<u32>) {
+        fn encode_text<'t>(&self, text: &'t str, _cache: &mut PieceCache<'t>, out: &mut Vec<u32>) {
             out.extend(text.bytes().map(u32::from));
         }
     }
