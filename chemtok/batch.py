@@ -48,7 +48,8 @@ def router_engine(chem: ChemTokenizer) -> RouterEngine | None:
     Native means: the compiled core is built, the text model runs on the native
     byte-level BPE (``chem.text.engine == "native"``), every modality tokenizer runs on
     the native engine, and the marker table's pattern translates to the core's regex
-    engine. Otherwise ``chem`` keeps the Python path of this module.
+    engine (and no pair pads its content, and no detection of unmarked chemistry is
+    asked for). Otherwise ``chem`` keeps the Python path of this module.
 
     Example:
         >>> import chemtok
@@ -60,6 +61,10 @@ def router_engine(chem: ChemTokenizer) -> RouterEngine | None:
     from chemtok import native
 
     if not native.available() or getattr(chem.text, "engine", None) != "native":
+        return None
+    # Marker features the core does not implement keep the Python path: padded pairs
+    # (content spaces read as text) and on-the-fly detection of unmarked chemistry.
+    if getattr(chem, "detect", False) or any(getattr(p, "pad", "") for p in chem.markers.pairs):
         return None
     # TextTokenizer keeps its TextEngine as ``_native`` (a public ``native_engine``
     # wins if it gets one, like GrammarTokenizer's).
