@@ -69,7 +69,7 @@ def router_engine(chem: ChemTokenizer) -> RouterEngine | None:
     # TextTokenizer keeps its TextEngine as ``_native`` (a public ``native_engine``
     # wins if it gets one, like GrammarTokenizer's).
     text_engine = getattr(chem.text, "native_engine", None) or getattr(chem.text, "_native", None)
-    engines = [(name, tok.native_engine) for name, tok in chem.modalities.items()]
+    engines = [(name, getattr(tok, "native_engine", None)) for name, tok in chem.modalities.items()]
     if text_engine is None:
         return None
     modalities: list[tuple[str, Engine, list[int]]] = [
