@@ -70,3 +70,37 @@ class TextEngine:
     @property
     def vocab_size(self) -> int: ...
     def __reduce__(self) -> tuple[type[TextEngine], tuple[str]]: ...
+# -- RouterEngine (rust/chemtok-py/src/router.rs; built by chemtok.batch.router_engine) --
+
+class RouterEngine:
+    def __init__(
+        self,
+        pairs: list[tuple[str, str, str]],
+        marker_ids: list[tuple[str, int]],
+        unknown_marker_pattern: str,
+        strict: bool,
+        modalities: list[tuple[str, Engine, list[int]]],
+        text: TextEngine,
+        text_offset: int,
+        literals: list[tuple[str, int]],
+        size: int,
+    ) -> None: ...
+    def encode(self, text: str, on_error: _OnError) -> list[int] | None: ...
+    def encode_batch(
+        self, texts: Iterable[str], on_error: _OnError, num_threads: int | None = None
+    ) -> tuple[list[list[int]], list[int], int | None]: ...
+    def encode_batch_arrays(
+        self, texts: Iterable[str], on_error: _OnError, num_threads: int | None = None
+    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64], list[int], int | None]: ...
+    def encode_arrow_buffers(
+        self,
+        length: int,
+        offset: int,
+        large: bool,
+        validity: Any | None,
+        offsets: Any,
+        data: Any,
+        on_error: _OnError,
+        num_threads: int | None = None,
+    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64], npt.NDArray[np.uint8], list[int]]: ...
+    def __reduce__(self) -> tuple[type[RouterEngine], tuple[Any, ...]]: ...

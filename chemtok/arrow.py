@@ -103,9 +103,13 @@ def encode_arrow(
 
     chunks = _string_chunks(pa, array)
     engine = getattr(tok, "native_engine", None)
+    router = getattr(tok, "_router_engine", None)  # a ChemTokenizer on the Rust router
     if engine is not None:
         policy = tok.on_error if on_error is None else check_on_error(on_error)
         parts = [_encode_native(pa, engine, chunk, policy, num_threads) for chunk in chunks]
+    elif router is not None:
+        policy = tok.on_error if on_error is None else check_on_error(on_error)
+        parts = [_encode_router(pa, tok, router, chunk, policy, num_threads) for chunk in chunks]
     else:
         parts = [_encode_reference(pa, tok, chunk, on_error, num_threads) for chunk in chunks]
     return _combine(pa, parts)
@@ -146,12 +150,7 @@ def _encode_native(pa: Any, engine: Any, chunk: Any, policy: str, num_threads: i
         policy,
         num_threads,
     )
-    bad = np.flatnonzero(status == _ROW_OUT_OF_BOUNDS)
-    if bad.size:
-        raise ValueError(
-            f"the Arrow array is corrupt: row {int(bad[0])} has offsets or validity outside its buffers "
-            "(array.validate(full=True) says more)"
-        )
+    _check_bounds(np, status)
     rows = [row for row, _, _ in failures]
     # The same message tok.encode(text) raises: TokenizationError formats it.
     messages = [
@@ -159,6 +158,45 @@ def _encode_native(pa: Any, engine: Any, chunk: Any, policy: str, num_threads: i
         for row, position, code in failures
     ]
     return _list_array(pa, np, ids, row_offsets, status == _ROW_OK), _sparse_strings(pa, np, len(chunk), rows, messages)
+
+
+def _encode_router(pa: Any, tok: Any, router: Any, chunk: Any, policy: str, num_threads: int | None) -> tuple[Any, Any]:
+    """``(ids, error)`` of one chunk through the Rust router, reading the Arrow buffers in place.
+
+    The rows the router refuses are encoded by ``tok`` itself (the Python path), whose
+    error message is the row's ``error``.
+    """
+    import numpy as np
+
+    validity, offsets, data = chunk.buffers()[:3]
+    ids, row_offsets, status, reference = router.encode_arrow_buffers(
+        len(chunk),
+        chunk.offset,
+        pa.types.is_large_string(chunk.type),
+        validity if chunk.null_count else None,
+        offsets,
+        b"" if data is None else data,
+        policy,
+        num_threads,
+    )
+    _check_bounds(np, status)
+    messages: list[str] = []
+    for row in reference:
+        row_ids, message = _encode_row(tok, chunk[row].as_py(), {"on_error": policy})
+        if row_ids is not None or message is None:  # the Python path takes what the router refused
+            return _encode_reference(pa, tok, chunk, policy, num_threads)
+        messages.append(message)
+    return _list_array(pa, np, ids, row_offsets, status == _ROW_OK), _sparse_strings(pa, np, len(chunk), reference, messages)
+
+
+def _check_bounds(np: Any, status: np.ndarray) -> None:
+    """Refuse an array whose rows point outside its buffers."""
+    bad = np.flatnonzero(status == _ROW_OUT_OF_BOUNDS)
+    if bad.size:
+        raise ValueError(
+            f"the Arrow array is corrupt: row {int(bad[0])} has offsets or validity outside its buffers "
+            "(array.validate(full=True) says more)"
+        )
 
 
 def _list_array(pa: Any, np: Any, ids: np.ndarray, row_offsets: np.ndarray, valid: np.ndarray) -> Any:

@@ -208,6 +208,11 @@ class GrammarTokenizer:
         return "python" if self._native is None else "native"
 
     @property
+    def requested_engine(self) -> Engine:
+        """The ``engine`` asked for (``"auto"``, ``"native"``, ``"python"``); :attr:`engine` says which runs."""
+        return self._engine_request
+
+    @property
     def native_engine(self) -> NativeEngine | None:
         """The :class:`~chemtok.native.NativeEngine` in use, or ``None`` on the Python reference."""
         return self._native

@@ -8,6 +8,13 @@ in one, and the local ids are mapped into the router's id space. When a segment
 fails, the error raised is the one ``encode`` of its text gives: re-anchored in the
 whole text and, for a batch, naming the text's index.
 
+When the compiled core runs every part of the router (each modality tokenizer on the
+native engine and a text model on the native byte-level BPE), the whole batch runs in
+Rust instead (:func:`router_engine`, ``chemtok._native.RouterEngine``): marker scanning,
+dispatch and id offsets in one pass per text, in parallel, with the GIL released. The
+Python path above stays the definition: a text the core refuses, or one holding a lone
+surrogate, is encoded (or its error raised) by that path, so ids and errors are the same.
+
 Example:
     >>> import chemtok
     >>> from chemtok.batch import encode_rows
@@ -21,23 +28,143 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from chemtok.base import OnError
+from chemtok.base import OnError, rows_to_arrays
 from chemtok.errors import MarkerError, TokenizationError
 
 if TYPE_CHECKING:
+    from chemtok._native import Engine, RouterEngine
     from chemtok.idspace import TextRun
     from chemtok.markers import Segment
     from chemtok.router import ChemTokenizer
 
-__all__ = ["encode_rows"]
+__all__ = ["encode_rows", "encode_arrays", "router_engine"]
+
+
+def router_engine(chem: ChemTokenizer) -> RouterEngine | None:
+    """The Rust router for ``chem``, or ``None`` when some part of it is not native.
+
+    Native means: the compiled core is built, the text model runs on the native
+    byte-level BPE (``chem.text.engine == "native"``), no modality tokenizer was asked
+    for ``engine="python"``, and the marker table's pattern translates to the core's
+    regex engine (and no pair pads its content, and no detection of unmarked chemistry
+    is asked for). Otherwise ``chem`` keeps the Python path of this module. A modality
+    the core does not cover (SELFIES) leaves only the texts holding its markers there.
+
+    Example:
+        >>> import chemtok
+        >>> from chemtok.batch import router_engine
+        >>> engine = router_engine(chemtok.ChemTokenizer(engine="python"))
+        >>> engine is None  # a modality tokenizer on the Python engine
+        True
+    """
+    from chemtok import native
+
+    if not native.available() or chem.text.engine != "native":
+        return None
+    # Marker features the core does not implement keep the Python path: padded pairs
+    # (content spaces read as text) and on-the-fly detection of unmarked chemistry.
+    if chem.detect or any(p.pad for p in chem.markers.pairs):
+        return None
+    text_engine = chem.text.native_engine
+    if text_engine is None:
+        return None
+    # A modality the core does not cover (SELFIES, on engine="auto") does not stop the
+    # router: the core leaves each text holding one of its markers to this module's
+    # Python path. A tokenizer asked for engine="python" keeps every text there.
+    engines = [(name, tok, tok.native_engine) for name, tok in chem.modalities.items()]
+    if any(tok.requested_engine == "python" for _, tok, _ in engines):
+        return None
+    modalities: list[tuple[str, Engine, list[int]]] = [
+        (name, engine, list(chem.id_space.translation(name))) for name, _, engine in engines if engine is not None
+    ]
+    from chemtok._native import RouterEngine
+
+    space = chem.id_space
+    try:
+        return RouterEngine(
+            [(p.start, p.end, p.modality) for p in chem.markers.pairs],
+            list(space.marker_ids.items()),
+            chem.markers.unknown_marker_pattern,
+            chem.strict_markers,
+            modalities,
+            text_engine,
+            chem.block("text")[0],
+            list(space.special_literals),
+            len(chem),
+        )
+    except (ValueError, TypeError):  # e.g. a pattern the core cannot spell, a surrogate in a marker
+        return None
 
 
 def encode_rows(
     chem: ChemTokenizer, batch: list[str], policy: OnError, num_threads: int | None, *, batched: bool
 ) -> list[list[int]]:
     """Encode ``batch``, or raise the first failing text's error (``.index`` set if ``batched``).
+
+    Through the Rust router when ``chem`` has one (see :func:`router_engine`).
+    """
+    engine = chem._router_engine
+    if engine is None:
+        return _reference_rows(chem, batch, policy, num_threads, batched=batched)
+    if not batched:
+        if len(batch) == 1 and isinstance(batch[0], str):
+            row = engine.encode(batch[0], policy)
+            if row is not None:
+                return [row]
+        return _reference_rows(chem, batch, policy, num_threads, batched=False)
+    rows: list[list[int]] = []
+    start = 0
+    while True:
+        part = batch if start == 0 else batch[start:]
+        try:
+            got, deferred, failed = engine.encode_batch(part, policy, num_threads)
+        except TypeError:  # a text that is not a str: the reference's own TypeError
+            return _reference_rows(chem, batch, policy, num_threads, batched=True)
+        for i in deferred:
+            got[i] = _reference_row(chem, part[i], policy, start + i)
+        if failed is None:
+            if start == 0:
+                return got
+            rows.extend(got)
+            return rows
+        # The reference raises here (with the index); should it not, its row is the row.
+        got[failed] = _reference_row(chem, part[failed], policy, start + failed)
+        rows.extend(got[: failed + 1])
+        start += failed + 1
+
+
+def encode_arrays(chem: ChemTokenizer, batch: list[str], policy: OnError, num_threads: int | None) -> tuple[Any, Any]:
+    """``encode_batch(..., return_arrays=True)``: ``(ids uint32, row_offsets int64)``.
+
+    The Rust router's buffers as they are when every text encodes there; otherwise
+    the rows of :func:`encode_rows` (which raises the first failing text's error).
+    """
+    engine = chem._router_engine
+    if engine is not None:
+        try:
+            ids, offsets, deferred, failed = engine.encode_batch_arrays(batch, policy, num_threads)
+        except TypeError:
+            pass
+        else:
+            if failed is None and not deferred:
+                return ids, offsets
+    return rows_to_arrays(encode_rows(chem, batch, policy, num_threads, batched=True))
+
+
+def _reference_row(chem: ChemTokenizer, text: str, policy: OnError, index: int) -> list[int]:
+    """One text of a batch through the Python path; its error names ``index``."""
+    try:
+        return _reference_rows(chem, [text], policy, None, batched=False)[0]
+    except TokenizationError as err:
+        raise err.with_index(index) from None
+
+
+def _reference_rows(
+    chem: ChemTokenizer, batch: list[str], policy: OnError, num_threads: int | None, *, batched: bool
+) -> list[list[int]]:
+    """The Python path: split in Python, one ``encode_batch`` per modality, assembled here.
 
     Texts after the first marker error cannot fail earlier than it, so splitting
     stops there and only the texts before it are encoded; no text is encoded twice.

@@ -248,7 +248,7 @@ class IdSpace:
                 self._literal_id[added.content] = text_offset + local
         if self._literal_id:
             # Longest first: at one position the longest literal wins, as in tokenizers.
-            alternatives = sorted(self._literal_id, key=len, reverse=True)
+            alternatives = [literal for literal, _ in self.special_literals]
             self._literal_re = re.compile("|".join(re.escape(a) for a in alternatives))
 
     @property
@@ -273,6 +273,12 @@ class IdSpace:
     def transient_ids(self) -> Mapping[str, int]:
         """Id of each marker string in the ``transient`` block (empty without one)."""
         return self._transient_id
+
+    @property
+    def special_literals(self) -> tuple[tuple[str, int], ...]:
+        """``(literal, id)`` of the base model's special-token literals that text runs cut
+        out (see :meth:`text_runs`), in the order they are tried: longest first."""
+        return tuple((literal, self._literal_id[literal]) for literal in sorted(self._literal_id, key=len, reverse=True))
 
     def translation(self, modality: str) -> Sequence[int]:
         """The global id of each local id of ``modality``'s tokenizer (a list indexed by local id)."""

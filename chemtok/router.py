@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 from chemtok.annotate import annotate_with_insertions
 from chemtok.base import ROUTER_MODALITY, Engine, GrammarTokenizer, OnError, check_on_error, rows_to_arrays
-from chemtok.batch import encode_rows
+from chemtok.batch import encode_arrays, encode_rows, router_engine
 from chemtok.dialects import MARKER_DIALECTS, load_markers, markers_from_table
 from chemtok.errors import DataFileError, TokenizationError
 from chemtok.idspace import MODALITY_ORDER, IdSpace, TextRun
@@ -60,6 +60,7 @@ from chemtok.specials import find_special_tokens
 from chemtok.text import TextTokenizer
 
 if TYPE_CHECKING:
+    from chemtok._native import RouterEngine
     from chemtok.encoding import Encoding
 
 __all__ = [
@@ -469,6 +470,25 @@ class ChemTokenizer:
 
     # -- encoding ---------------------------------------------------------------------
 
+    @functools.cached_property
+    def _router_engine(self) -> RouterEngine | None:
+        # The Rust router, built on first use (see chemtok.batch.router_engine).
+        return router_engine(self)
+
+    @property
+    def engine(self) -> str:
+        """Which path encodes: ``"native"`` (the whole router in the Rust core) or ``"python"``.
+
+        Native needs every part native: the text model on the native byte-level BPE and
+        each modality tokenizer on the native engine (see :func:`chemtok.batch.router_engine`).
+
+        Example:
+            >>> import chemtok
+            >>> chemtok.ChemTokenizer(engine="python").engine
+            'python'
+        """
+        return "python" if self._router_engine is None else "native"
+
     def tokenize(self, text: str, *, on_error: OnError | None = None) -> list[str]:
         """Token strings: markers, modality tokens, and the text model's pieces."""
         return [self.id_to_token(i) for i in self.encode(text, on_error=on_error)]
@@ -519,9 +539,10 @@ class ChemTokenizer:
         batch = texts if isinstance(texts, list) else list(texts)
         if self.detect:
             rows = _detected_rows(self, batch, policy, num_threads, batched=True)
-        else:
-            rows = encode_rows(self, batch, policy, num_threads, batched=True)
-        return rows_to_arrays(rows) if return_arrays else rows
+            return rows_to_arrays(rows) if return_arrays else rows
+        if return_arrays:
+            return encode_arrays(self, batch, policy, num_threads)
+        return encode_rows(self, batch, policy, num_threads, batched=True)
 
     def text_runs(self, text: str, *, on_error: OnError | None = None) -> list[TextRun]:
         """Cut a text segment into what the text model encodes and what has ids of its own.

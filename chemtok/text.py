@@ -173,6 +173,11 @@ class TextTokenizer:
         return self._tok
 
     @property
+    def native_engine(self) -> TextEngine | None:
+        """The compiled ``chemtok._native.TextEngine`` in use, or ``None`` on ``tokenizers``."""
+        return self._native
+
+    @property
     def vocab_size(self) -> int:
         return self._tok.get_vocab_size(with_added_tokens=True)
 

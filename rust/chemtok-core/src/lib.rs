@@ -23,6 +23,7 @@ mod inchi;
 mod merges;
 mod pool;
 mod pretokenize;
+pub mod router;
 mod sequence;
 mod smiles;
 mod text;

@@ -16,6 +16,7 @@
 //! Specs are deserialized with serde from JSON rather than extracted field by field:
 //! see the doc comment of `chemtok_core::SmilesSpec` for why.
 
+mod router;
 mod text;
 
 use std::borrow::Cow;
@@ -694,6 +695,7 @@ impl Engine {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Engine>()?;
     m.add_class::<text::TextEngine>()?;
+    m.add_class::<router::RouterEngine>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
