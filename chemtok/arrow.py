@@ -45,7 +45,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from chemtok.base import check_on_error
+from chemtok.base import GrammarTokenizer, check_on_error
 from chemtok.errors import ChemtokError, TokenizationError
 
 if TYPE_CHECKING:
@@ -101,9 +101,14 @@ def encode_arrow(
     """
     import pyarrow as pa
 
+    from chemtok.router import ChemTokenizer
+
     chunks = _string_chunks(pa, array)
-    engine = getattr(tok, "native_engine", None)
-    router = getattr(tok, "_router_engine", None)  # a ChemTokenizer on the Rust router
+    # A grammar tokenizer's Rust engine, or a ChemTokenizer's Rust router, reads the
+    # Arrow buffers in place; anything else (a text model, a duck-typed tokenizer) goes
+    # through its own encode_batch.
+    engine = tok.native_engine if isinstance(tok, GrammarTokenizer) else None
+    router = tok.native_engine if isinstance(tok, ChemTokenizer) else None
     if engine is not None:
         policy = tok.on_error if on_error is None else check_on_error(on_error)
         parts = [_encode_native(pa, engine, chunk, policy, num_threads) for chunk in chunks]

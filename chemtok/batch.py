@@ -105,7 +105,7 @@ def encode_rows(
 
     Through the Rust router when ``chem`` has one (see :func:`router_engine`).
     """
-    engine = chem._router_engine
+    engine = chem.native_engine
     if engine is None:
         return _reference_rows(chem, batch, policy, num_threads, batched=batched)
     if not batched:
@@ -141,7 +141,7 @@ def encode_arrays(chem: ChemTokenizer, batch: list[str], policy: OnError, num_th
     The Rust router's buffers as they are when every text encodes there; otherwise
     the rows of :func:`encode_rows` (which raises the first failing text's error).
     """
-    engine = chem._router_engine
+    engine = chem.native_engine
     if engine is not None:
         try:
             ids, offsets, deferred, failed = engine.encode_batch_arrays(batch, policy, num_threads)

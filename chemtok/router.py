@@ -471,23 +471,25 @@ class ChemTokenizer:
     # -- encoding ---------------------------------------------------------------------
 
     @functools.cached_property
-    def _router_engine(self) -> RouterEngine | None:
-        # The Rust router, built on first use (see chemtok.batch.router_engine).
+    def native_engine(self) -> RouterEngine | None:
+        """The Rust router (``chemtok._native.RouterEngine``), built on first use, or ``None``
+        when this tokenizer runs on the Python path (see :func:`chemtok.batch.router_engine`)."""
         return router_engine(self)
 
     @property
     def engine(self) -> str:
         """Which path encodes: ``"native"`` (the whole router in the Rust core) or ``"python"``.
 
-        Native needs every part native: the text model on the native byte-level BPE and
-        each modality tokenizer on the native engine (see :func:`chemtok.batch.router_engine`).
+        Native needs the text model on the native byte-level BPE and no modality tokenizer
+        asked for ``engine="python"`` (see :func:`chemtok.batch.router_engine`); texts with
+        markers of a modality the core does not cover (SELFIES) still take the Python path.
 
         Example:
             >>> import chemtok
             >>> chemtok.ChemTokenizer(engine="python").engine
             'python'
         """
-        return "python" if self._router_engine is None else "native"
+        return "python" if self.native_engine is None else "native"
 
     def tokenize(self, text: str, *, on_error: OnError | None = None) -> list[str]:
         """Token strings: markers, modality tokens, and the text model's pieces."""

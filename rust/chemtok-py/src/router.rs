@@ -227,7 +227,7 @@ impl RouterEngine {
         on_error: &Bound<'py, PyAny>,
     ) -> PyResult<Option<Bound<'py, PyList>>> {
         let on_error = policy(on_error)?;
-        let Ok(text) = text.to_str() else {
+        let Some(text) = self.native_text(text.to_str().ok()) else {
             return Ok(None);
         };
         let mut out = Vec::with_capacity(text.len() / 3 + 4);
