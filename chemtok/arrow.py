@@ -140,21 +140,28 @@ def _string_chunks(pa: Any, array: Any) -> list[Any]:
     return chunks
 
 
+def _buffers_call(pa: Any, engine: Any, chunk: Any, policy: str, num_threads: int | None) -> tuple[Any, ...]:
+    """``engine.encode_arrow_buffers`` over ``chunk``'s own buffers (no copy of the texts)."""
+    validity, offsets, data = chunk.buffers()[:3]
+    return tuple(
+        engine.encode_arrow_buffers(
+            len(chunk),
+            chunk.offset,
+            pa.types.is_large_string(chunk.type),
+            validity if chunk.null_count else None,
+            offsets,
+            b"" if data is None else data,
+            policy,
+            num_threads,
+        )
+    )
+
+
 def _encode_native(pa: Any, engine: Any, chunk: Any, policy: str, num_threads: int | None) -> tuple[Any, Any]:
     """``(ids, error)`` of one chunk through the Rust core, reading the Arrow buffers in place."""
     import numpy as np
 
-    validity, offsets, data = chunk.buffers()[:3]
-    ids, row_offsets, status, failures = engine.encode_arrow_buffers(
-        len(chunk),
-        chunk.offset,
-        pa.types.is_large_string(chunk.type),
-        validity if chunk.null_count else None,
-        offsets,
-        b"" if data is None else data,
-        policy,
-        num_threads,
-    )
+    ids, row_offsets, status, failures = _buffers_call(pa, engine, chunk, policy, num_threads)
     _check_bounds(np, status)
     rows = [row for row, _, _ in failures]
     # The same message tok.encode(text) raises: TokenizationError formats it.
@@ -168,30 +175,45 @@ def _encode_native(pa: Any, engine: Any, chunk: Any, policy: str, num_threads: i
 def _encode_router(pa: Any, tok: Any, router: Any, chunk: Any, policy: str, num_threads: int | None) -> tuple[Any, Any]:
     """``(ids, error)`` of one chunk through the Rust router, reading the Arrow buffers in place.
 
-    The rows the router refuses are encoded by ``tok`` itself (the Python path), whose
+    The rows the router leaves to the reference (refused ones, lone surrogates, SELFIES)
+    are encoded by ``tok`` itself (the Python path): their ids are spliced in, or their
     error message is the row's ``error``.
     """
     import numpy as np
 
-    validity, offsets, data = chunk.buffers()[:3]
-    ids, row_offsets, status, reference = router.encode_arrow_buffers(
-        len(chunk),
-        chunk.offset,
-        pa.types.is_large_string(chunk.type),
-        validity if chunk.null_count else None,
-        offsets,
-        b"" if data is None else data,
-        policy,
-        num_threads,
-    )
+    ids, row_offsets, status, reference = _buffers_call(pa, router, chunk, policy, num_threads)
     _check_bounds(np, status)
+    valid = status == _ROW_OK
+    failed: list[int] = []
     messages: list[str] = []
+    encoded: dict[int, list[int]] = {}
     for row in reference:
         row_ids, message = _encode_row(tok, chunk[row].as_py(), {"on_error": policy})
-        if row_ids is not None or message is None:  # the Python path takes what the router refused
-            return _encode_reference(pa, tok, chunk, policy, num_threads)
-        messages.append(message)
-    return _list_array(pa, np, ids, row_offsets, status == _ROW_OK), _sparse_strings(pa, np, len(chunk), reference, messages)
+        if row_ids is not None:
+            encoded[row] = row_ids
+            valid[row] = True
+        else:
+            failed.append(row)
+            messages.append(message or "")
+    if encoded:
+        ids, row_offsets = _splice_rows(np, ids, row_offsets, encoded)
+    return _list_array(pa, np, ids, row_offsets, valid), _sparse_strings(pa, np, len(chunk), failed, messages)
+
+
+def _splice_rows(np: Any, ids: np.ndarray, row_offsets: np.ndarray, rows: dict[int, list[int]]) -> tuple[Any, Any]:
+    """``(ids, row_offsets)`` with the (empty) rows ``rows`` filled with their ids."""
+    lengths = np.diff(row_offsets)
+    pieces = []
+    after = 0  # the first row not copied yet
+    for row in sorted(rows):
+        pieces.append(ids[row_offsets[after] : row_offsets[row]])
+        pieces.append(np.asarray(rows[row], dtype=ids.dtype))
+        lengths[row] = len(rows[row])
+        after = row + 1
+    pieces.append(ids[row_offsets[after] :])
+    offsets = np.zeros(len(row_offsets), dtype=row_offsets.dtype)
+    np.cumsum(lengths, out=offsets[1:])
+    return np.concatenate(pieces), offsets
 
 
 def _check_bounds(np: Any, status: np.ndarray) -> None:
