@@ -282,6 +282,45 @@ fn buffer_bytes(buffer: &PyUntypedBuffer) -> PyResult<&[u8]> {
     Ok(unsafe { std::slice::from_raw_parts(buffer.buf_ptr().cast::<u8>().cast_const(), len) })
 }
 
+/// The three buffers of an Arrow `string`/`large_string` array, held exported while
+/// its rows are read (`encode_arrow_buffers` of `Engine` and `RouterEngine`).
+pub(crate) struct ArrowBuffers {
+    validity: Option<PyUntypedBuffer>,
+    offsets: PyUntypedBuffer,
+    data: PyUntypedBuffer,
+}
+
+impl ArrowBuffers {
+    /// Take the buffers Python handed over (`validity` may be `None`).
+    pub(crate) fn get(
+        validity: Option<&Bound<'_, PyAny>>,
+        offsets: &Bound<'_, PyAny>,
+        data: &Bound<'_, PyAny>,
+    ) -> PyResult<Self> {
+        Ok(ArrowBuffers {
+            validity: validity
+                .filter(|v| !v.is_none())
+                .map(PyUntypedBuffer::get)
+                .transpose()?,
+            offsets: PyUntypedBuffer::get(offsets)?,
+            data: PyUntypedBuffer::get(data)?,
+        })
+    }
+
+    /// `(bytes, status)` of the rows `offset..offset + length` (see [`arrow_rows`]).
+    pub(crate) fn rows(&self, offset: usize, length: usize, large: bool) -> PyResult<(Vec<&[u8]>, Vec<u8>)> {
+        let validity = self.validity.as_ref().map(buffer_bytes).transpose()?;
+        Ok(arrow_rows(
+            validity,
+            buffer_bytes(&self.offsets)?,
+            buffer_bytes(&self.data)?,
+            offset,
+            length,
+            if large { 8 } else { 4 },
+        ))
+    }
+}
+
 /// The Arrow string rows `offset..offset + length`: `(bytes, status)` per row, null and
 /// out-of-bounds rows empty. `width` is 4 (`string`) or 8 (`large_string`) bytes per offset.
 fn arrow_rows<'a>(
@@ -609,21 +648,8 @@ impl Engine {
         py.import("numpy")?;
         let on_error = policy(on_error)?;
         let threads = threads(num_threads)?;
-        let validity = validity
-            .filter(|v| !v.is_none())
-            .map(PyUntypedBuffer::get)
-            .transpose()?;
-        let offsets = PyUntypedBuffer::get(offsets)?;
-        let data = PyUntypedBuffer::get(data)?;
-        let validity_bytes = validity.as_ref().map(buffer_bytes).transpose()?;
-        let (rows, mut status) = arrow_rows(
-            validity_bytes,
-            buffer_bytes(&offsets)?,
-            buffer_bytes(&data)?,
-            offset,
-            length,
-            if large { 8 } else { 4 },
-        );
+        let buffers = ArrowBuffers::get(validity, offsets, data)?;
+        let (rows, mut status) = buffers.rows(offset, length, large)?;
         let core = &self.core;
         let encoded = py
             .detach(|| core.encode_each(&rows, on_error, threads))

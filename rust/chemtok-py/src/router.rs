@@ -18,8 +18,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString, PyTuple, PyType};
 
 use crate::text::TextEngine;
-use crate::{arrow_rows, buffer_bytes, collect_texts, policy, threads, Engine, ROW_OK, ROW_REFUSED};
-use pyo3::buffer::PyUntypedBuffer;
+use crate::{collect_texts, policy, threads, ArrowBuffers, Engine, ROW_OK, ROW_REFUSED};
 
 /// A single text at least this long is encoded with the GIL released.
 const DETACH_BYTES: usize = 1 << 14;
@@ -311,21 +310,8 @@ impl RouterEngine {
         py.import("numpy")?;
         let on_error = policy(on_error)?;
         let threads = threads(num_threads)?;
-        let validity = validity
-            .filter(|v| !v.is_none())
-            .map(PyUntypedBuffer::get)
-            .transpose()?;
-        let offsets = PyUntypedBuffer::get(offsets)?;
-        let data = PyUntypedBuffer::get(data)?;
-        let validity_bytes = validity.as_ref().map(buffer_bytes).transpose()?;
-        let (rows, mut status) = arrow_rows(
-            validity_bytes,
-            buffer_bytes(&offsets)?,
-            buffer_bytes(&data)?,
-            offset,
-            length,
-            if large { 8 } else { 4 },
-        );
+        let buffers = ArrowBuffers::get(validity, offsets, data)?;
+        let (rows, mut status) = buffers.rows(offset, length, large)?;
         let strs: Vec<Option<&str>> = rows
             .iter()
             .zip(&status)
