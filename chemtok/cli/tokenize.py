@@ -280,38 +280,28 @@ def _run_tokenize(args: argparse.Namespace, tok: Any, modality: str, inputs: lis
             err(f"skipped record {failure.record} of {label(failure.source)}: {failure.error}")
 
     try:
+        run_options: dict[str, Any] = {
+            "modality": modality,
+            "policy": policy,
+            "column": args.column,
+            "chunk_size": args.chunk_size,
+            "num_threads": args.jobs,
+            "errors": args.errors,
+            "on_failure": on_failure,
+        }
         if on_ray:
             from chemtok.ray import tokenize_files_ray
 
-            result = tokenize_files_ray(
-                inputs,
-                formats,
-                tok,
-                args.output,
-                modality=modality,
-                policy=policy,
-                column=args.column,
-                chunk_size=args.chunk_size,
-                num_threads=args.jobs,
-                errors=args.errors,
-                on_failure=on_failure,
-                address=args.ray_address,
-            )
+            result = tokenize_files_ray(inputs, formats, tok, args.output, address=args.ray_address, **run_options)
         else:
             result = tokenize_files(
                 inputs,
                 formats,
                 tok,
                 args.output,
-                modality=modality,
-                policy=policy,
-                column=args.column,
-                chunk_size=args.chunk_size,
-                num_threads=args.jobs,
-                errors=args.errors,
                 with_tokens=args.tokens,
-                on_failure=on_failure,
                 on_progress=progress.update if progress is not None else None,
+                **run_options,
             )
     except BrokenPipeError:
         # The reader of standard output went away (e.g. `| head`): what it read is all
