@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 from chemtok.base import GrammarTokenizer, check_on_error
 from chemtok.errors import ChemtokError, TokenizationError
+from chemtok.rows import splice_rows
 
 if TYPE_CHECKING:
     import numpy as np
@@ -196,24 +197,8 @@ def _encode_router(pa: Any, tok: Any, router: Any, chunk: Any, policy: str, num_
             failed.append(row)
             messages.append(message or "")
     if encoded:
-        ids, row_offsets = _splice_rows(np, ids, row_offsets, encoded)
+        ids, row_offsets = splice_rows(ids, row_offsets, encoded)
     return _list_array(pa, np, ids, row_offsets, valid), _sparse_strings(pa, np, len(chunk), failed, messages)
-
-
-def _splice_rows(np: Any, ids: np.ndarray, row_offsets: np.ndarray, rows: dict[int, list[int]]) -> tuple[Any, Any]:
-    """``(ids, row_offsets)`` with the (empty) rows ``rows`` filled with their ids."""
-    lengths = np.diff(row_offsets)
-    pieces = []
-    after = 0  # the first row not copied yet
-    for row in sorted(rows):
-        pieces.append(ids[row_offsets[after] : row_offsets[row]])
-        pieces.append(np.asarray(rows[row], dtype=ids.dtype))
-        lengths[row] = len(rows[row])
-        after = row + 1
-    pieces.append(ids[row_offsets[after] :])
-    offsets = np.zeros(len(row_offsets), dtype=row_offsets.dtype)
-    np.cumsum(lengths, out=offsets[1:])
-    return np.concatenate(pieces), offsets
 
 
 def _check_bounds(np: Any, status: np.ndarray) -> None:

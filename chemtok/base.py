@@ -51,7 +51,6 @@ __all__ = [
     "NoRule",
     "check_on_error",
     "check_token_id",
-    "rows_to_arrays",
 ]
 
 T = TypeVar("T")
@@ -68,17 +67,6 @@ ROUTER_MODALITY = "mixed"
 #: Other names accepted for :data:`ROUTER_MODALITY` where users type one
 #: (:func:`chemtok.get_tokenizer`, the command line's ``--modality``).
 ROUTER_ALIASES = ("chem",)
-
-
-def rows_to_arrays(rows: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
-    """Pack id lists into ``(ids uint32, row_offsets int64)``; row i is ``ids[o[i]:o[i+1]]``."""
-    import numpy as np
-
-    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
-    if rows:
-        np.cumsum([len(r) for r in rows], out=offsets[1:])
-    ids = np.fromiter((i for row in rows for i in row), dtype=np.uint32, count=int(offsets[-1]))
-    return ids, offsets
 
 
 def check_on_error(on_error: str) -> OnError:
@@ -345,7 +333,11 @@ class GrammarTokenizer:
                 rows.append(self.encode(text, on_error=policy))
             except TokenizationError as err:
                 raise err.with_index(index) from None
-        return rows_to_arrays(rows) if return_arrays else rows
+        if not return_arrays:
+            return rows
+        from chemtok.rows import rows_to_arrays
+
+        return rows_to_arrays(rows)
 
     def encode_arrow(self, array: Any, *, on_error: OnError | None = None, num_threads: int | None = None) -> Any:
         """Encode a ``pyarrow`` string array into a ``RecordBatch`` of ``ids`` and ``error``.

@@ -30,8 +30,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chemtok.base import OnError, rows_to_arrays
+from chemtok.annotate import annotate_with_insertions
+from chemtok.base import OnError
 from chemtok.errors import MarkerError, TokenizationError
+from chemtok.rows import rows_to_arrays, splice_rows
 
 if TYPE_CHECKING:
     from chemtok._native import Engine, RouterEngine
@@ -39,7 +41,7 @@ if TYPE_CHECKING:
     from chemtok.markers import Segment
     from chemtok.router import ChemTokenizer
 
-__all__ = ["encode_rows", "encode_arrays", "router_engine"]
+__all__ = ["encode_detected_rows", "encode_rows", "encode_arrays", "router_engine"]
 
 
 def router_engine(chem: ChemTokenizer) -> RouterEngine | None:
@@ -148,9 +150,49 @@ def encode_arrays(chem: ChemTokenizer, batch: list[str], policy: OnError, num_th
         except TypeError:
             pass
         else:
-            if failed is None and not deferred:
-                return ids, offsets
+            if failed is None:  # the texts left to the reference (SELFIES, surrogates) spliced in
+                return splice_rows(ids, offsets, {i: _reference_row(chem, batch[i], policy, i) for i in deferred})
     return rows_to_arrays(encode_rows(chem, batch, policy, num_threads, batched=True))
+
+
+def encode_detected_rows(
+    chem: ChemTokenizer, batch: list[str], policy: OnError, num_threads: int | None, *, batched: bool
+) -> list[list[int]]:
+    """``encode_rows`` of the annotated texts, each inserted marker given its transient id.
+
+    The router emits one marker id per marker segment, in text order, so the k-th
+    marker id of a row is the k-th marker of its annotated text. An error is the one
+    the unannotated text gives (positions in the caller's text, not the annotated one).
+    """
+    annotated = [annotate_with_insertions(text, markers=chem.markers) for text in batch]
+    try:
+        rows = encode_rows(chem, [a for a, _ in annotated], policy, num_threads, batched=batched)
+    except TokenizationError:
+        encode_rows(chem, batch, policy, num_threads, batched=batched)  # raises with the caller's positions
+        raise
+    markers = chem.id_space.marker_ids
+    transient = chem.id_space.transient_ids
+    marker_id_set = set(markers.values())
+    out: list[list[int]] = []
+    for (text, insertions), ids, original in zip(annotated, rows, batch):
+        if not insertions:
+            out.append(ids)
+            continue
+        inserted = {i.position for i in insertions}
+        found = [seg for seg in chem.split(text) if seg.modality == "marker"]
+        starts = [seg.start for seg in found]
+        marker_strings = [seg.text for seg in found]
+        row = list(ids)
+        k = 0
+        for j, token_id in enumerate(row):
+            if token_id in marker_id_set:
+                if k < len(starts) and starts[k] in inserted:
+                    row[j] = transient[marker_strings[k]]
+                k += 1
+        if k != len(starts):  # markers not one id each (cannot happen): no detection for this text
+            row = encode_rows(chem, [original], policy, num_threads, batched=False)[0]
+        out.append(row)
+    return out
 
 
 def _reference_row(chem: ChemTokenizer, text: str, policy: OnError, index: int) -> list[int]:

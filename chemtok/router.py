@@ -45,18 +45,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chemtok.annotate import annotate_with_insertions
-from chemtok.base import ROUTER_MODALITY, Engine, GrammarTokenizer, OnError, check_on_error, rows_to_arrays
-from chemtok.batch import encode_arrays, encode_rows, router_engine
+from chemtok.base import ROUTER_MODALITY, Engine, GrammarTokenizer, OnError, check_on_error
+from chemtok.batch import encode_arrays, encode_detected_rows, encode_rows, router_engine
 from chemtok.dialects import MARKER_DIALECTS, load_markers, markers_from_table
-from chemtok.errors import DataFileError, TokenizationError
+from chemtok.errors import DataFileError
 from chemtok.idspace import MODALITY_ORDER, IdSpace, TextRun
 from chemtok.inchi import InchiTokenizer
 from chemtok.markers import MarkerMatcher, MarkerTable, Segment
+from chemtok.rows import rows_to_arrays
 from chemtok.selfies import SelfiesTokenizer
 from chemtok.sequence import DnaTokenizer, ProteinTokenizer
 from chemtok.smiles import SmilesTokenizer
-from chemtok.specials import find_special_tokens
+from chemtok.specials import SpecialTokenRoles, find_special_tokens
 from chemtok.text import TextTokenizer
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ __all__ = [
 ]
 
 
-class ChemTokenizer:
+class ChemTokenizer(SpecialTokenRoles):
     """Tokenize text with chemistry markers into one id space, losslessly.
 
     Args:
@@ -384,76 +384,6 @@ class ChemTokenizer:
             kwargs[name] = load(directory / options.get(name, str), engine=engine, expect=_DEFAULT_MODALITIES[name])
         return cls(**kwargs)
 
-    @property
-    def special_token_ids(self) -> dict[str, int]:
-        """Id of each special token, by its string.
-
-        By default ``<pad>``, ``<s>``, ``</s>``, ``<unk>``, ``<mask>`` (never emitted by
-        encode). With a base model its own tokens take their roles
-        (``<|begin_of_text|>``: 128000 for Llama 3) and chemtok's fill the rest.
-        """
-        return self._ids.special_token_ids
-
-    def _role_token(self, role: str) -> str | None:
-        token_id = self._ids.role_ids.get(role)
-        return None if token_id is None else self.id_to_token(token_id)
-
-    @property
-    def bos_token_id(self) -> int | None:
-        """Id of the beginning-of-sequence token: the base model's if it has one, else ``<s>``.
-
-        Example:
-            >>> import chemtok
-            >>> chemtok.ChemTokenizer().bos_token_id
-            1
-        """
-        return self._ids.role_ids.get("bos")
-
-    @property
-    def eos_token_id(self) -> int | None:
-        """Id of the end-of-sequence token: the base model's if it has one, else ``</s>``."""
-        return self._ids.role_ids.get("eos")
-
-    @property
-    def pad_token_id(self) -> int | None:
-        """Id of the padding token: the base model's if it names one, else ``<pad>``."""
-        return self._ids.role_ids.get("pad")
-
-    @property
-    def unk_token_id(self) -> int | None:
-        """Id of the unknown token: the base model's if it has one, else ``<unk>``."""
-        return self._ids.role_ids.get("unk")
-
-    @property
-    def mask_token_id(self) -> int | None:
-        """Id of the mask token: the base model's if it names one, else ``<mask>``."""
-        return self._ids.role_ids.get("mask")
-
-    @property
-    def bos_token(self) -> str | None:
-        """The beginning-of-sequence token's string (``<s>``; ``<|begin_of_text|>`` over Llama 3)."""
-        return self._role_token("bos")
-
-    @property
-    def eos_token(self) -> str | None:
-        """The end-of-sequence token's string (``</s>``; ``<|endoftext|>`` over GPT-2)."""
-        return self._role_token("eos")
-
-    @property
-    def pad_token(self) -> str | None:
-        """The padding token's string (``<pad>``)."""
-        return self._role_token("pad")
-
-    @property
-    def unk_token(self) -> str | None:
-        """The unknown token's string (``<unk>``)."""
-        return self._role_token("unk")
-
-    @property
-    def mask_token(self) -> str | None:
-        """The mask token's string (``<mask>``)."""
-        return self._role_token("mask")
-
     # -- markers ----------------------------------------------------------------------
 
     def split(self, text: str) -> list[Segment]:
@@ -504,7 +434,7 @@ class ChemTokenizer:
         """
         policy = self.on_error if on_error is None else check_on_error(on_error)
         if self.detect:
-            return _detected_rows(self, [text], policy, None, batched=False)[0]
+            return encode_detected_rows(self, [text], policy, None, batched=False)[0]
         return encode_rows(self, [text], policy, None, batched=False)[0]
 
     def encode_batch(
@@ -540,7 +470,7 @@ class ChemTokenizer:
         policy = self.on_error if on_error is None else check_on_error(on_error)
         batch = texts if isinstance(texts, list) else list(texts)
         if self.detect:
-            rows = _detected_rows(self, batch, policy, num_threads, batched=True)
+            rows = encode_detected_rows(self, batch, policy, num_threads, batched=True)
             return rows_to_arrays(rows) if return_arrays else rows
         if return_arrays:
             return encode_arrays(self, batch, policy, num_threads)
@@ -637,46 +567,6 @@ _DEFAULT_MODALITIES: dict[str, type[GrammarTokenizer]] = {
     "dna": DnaTokenizer,
     "selfies": SelfiesTokenizer,
 }
-
-
-def _detected_rows(
-    chem: ChemTokenizer, batch: list[str], policy: OnError, num_threads: int | None, *, batched: bool
-) -> list[list[int]]:
-    """``encode_rows`` of the annotated texts, each inserted marker given its transient id.
-
-    The router emits one marker id per marker segment, in text order, so the k-th
-    marker id of a row is the k-th marker of its annotated text. An error is the one
-    the unannotated text gives (positions in the caller's text, not the annotated one).
-    """
-    annotated = [annotate_with_insertions(text, markers=chem.markers) for text in batch]
-    try:
-        rows = encode_rows(chem, [a for a, _ in annotated], policy, num_threads, batched=batched)
-    except TokenizationError:
-        encode_rows(chem, batch, policy, num_threads, batched=batched)  # raises with the caller's positions
-        raise
-    markers = chem.id_space.marker_ids
-    transient = chem.id_space.transient_ids
-    marker_id_set = set(markers.values())
-    out: list[list[int]] = []
-    for (text, insertions), ids, original in zip(annotated, rows, batch):
-        if not insertions:
-            out.append(ids)
-            continue
-        inserted = {i.position for i in insertions}
-        found = [seg for seg in chem.split(text) if seg.modality == "marker"]
-        starts = [seg.start for seg in found]
-        marker_strings = [seg.text for seg in found]
-        row = list(ids)
-        k = 0
-        for j, token_id in enumerate(row):
-            if token_id in marker_id_set:
-                if k < len(starts) and starts[k] in inserted:
-                    row[j] = transient[marker_strings[k]]
-                k += 1
-        if k != len(starts):  # markers not one id each (cannot happen): no detection for this text
-            row = encode_rows(chem, [original], policy, num_threads, batched=False)[0]
-        out.append(row)
-    return out
 
 
 def _rebuild_chem(kwargs: dict[str, Any]) -> ChemTokenizer:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from chemtok.errors import DataFileError
 
 if TYPE_CHECKING:
+    from chemtok.idspace import IdSpace
     from chemtok.text import TextTokenizer
 
 __all__ = ["SPECIAL_ROLES", "find_special_tokens", "post_processor_template"]
@@ -167,3 +168,88 @@ def _configured_special_tokens(path: Path, text: TextTokenizer) -> dict[str, str
             )
         roles[role] = value
     return roles
+
+
+class SpecialTokenRoles:
+    """The special-token roles of an id space as attributes: ``bos_token_id``, ``eos_token`` ...
+
+    Mixed into :class:`~chemtok.router.ChemTokenizer`, which supplies :attr:`id_space`
+    and ``id_to_token``; the names are those ``transformers`` users expect.
+    """
+
+    @property
+    def id_space(self) -> IdSpace:
+        raise NotImplementedError
+
+    def id_to_token(self, token_id: int) -> str:
+        raise NotImplementedError
+
+    @property
+    def special_token_ids(self) -> dict[str, int]:
+        """Id of each special token, by its string.
+
+        By default ``<pad>``, ``<s>``, ``</s>``, ``<unk>``, ``<mask>`` (never emitted by
+        encode). With a base model its own tokens take their roles
+        (``<|begin_of_text|>``: 128000 for Llama 3) and chemtok's fill the rest.
+        """
+        return self.id_space.special_token_ids
+
+    def _role_token(self, role: str) -> str | None:
+        token_id = self.id_space.role_ids.get(role)
+        return None if token_id is None else self.id_to_token(token_id)
+
+    @property
+    def bos_token_id(self) -> int | None:
+        """Id of the beginning-of-sequence token: the base model's if it has one, else ``<s>``.
+
+        Example:
+            >>> import chemtok
+            >>> chemtok.ChemTokenizer().bos_token_id
+            1
+        """
+        return self.id_space.role_ids.get("bos")
+
+    @property
+    def eos_token_id(self) -> int | None:
+        """Id of the end-of-sequence token: the base model's if it has one, else ``</s>``."""
+        return self.id_space.role_ids.get("eos")
+
+    @property
+    def pad_token_id(self) -> int | None:
+        """Id of the padding token: the base model's if it names one, else ``<pad>``."""
+        return self.id_space.role_ids.get("pad")
+
+    @property
+    def unk_token_id(self) -> int | None:
+        """Id of the unknown token: the base model's if it has one, else ``<unk>``."""
+        return self.id_space.role_ids.get("unk")
+
+    @property
+    def mask_token_id(self) -> int | None:
+        """Id of the mask token: the base model's if it names one, else ``<mask>``."""
+        return self.id_space.role_ids.get("mask")
+
+    @property
+    def bos_token(self) -> str | None:
+        """The beginning-of-sequence token's string (``<s>``; ``<|begin_of_text|>`` over Llama 3)."""
+        return self._role_token("bos")
+
+    @property
+    def eos_token(self) -> str | None:
+        """The end-of-sequence token's string (``</s>``; ``<|endoftext|>`` over GPT-2)."""
+        return self._role_token("eos")
+
+    @property
+    def pad_token(self) -> str | None:
+        """The padding token's string (``<pad>``)."""
+        return self._role_token("pad")
+
+    @property
+    def unk_token(self) -> str | None:
+        """The unknown token's string (``<unk>``)."""
+        return self._role_token("unk")
+
+    @property
+    def mask_token(self) -> str | None:
+        """The mask token's string (``<mask>``)."""
+        return self._role_token("mask")

@@ -263,7 +263,7 @@ class TextTokenizer:
         originals = list(texts)
         policy = self._policy(on_error)
         if self._native is None or any(first_uncovered(t) >= 0 for t in originals if isinstance(t, str)):
-            from chemtok.base import rows_to_arrays
+            from chemtok.rows import rows_to_arrays
 
             return rows_to_arrays(self._encode_all(originals, policy, batched=True, num_threads=num_threads))
         for t in originals:

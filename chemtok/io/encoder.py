@@ -66,7 +66,7 @@ class Encoder:
                 texts, on_error=self.policy, num_threads=self.num_threads, return_arrays=True
             )
             return arrays
-        from chemtok.base import rows_to_arrays
+        from chemtok.rows import rows_to_arrays
 
         return rows_to_arrays(self.tok.encode_batch(texts, on_error=self.policy, num_threads=self.num_threads))
 

@@ -1,0 +1,60 @@
+"""Rows of ids as numpy arrays: ``(ids uint32, row_offsets int64)``, row i is ``ids[o[i]:o[i+1]]``.
+
+What ``encode_batch(..., return_arrays=True)`` returns on every tokenizer: one flat id
+buffer and the offsets of its rows, instead of a Python list per record.
+
+Example:
+    >>> import chemtok
+    >>> from chemtok.rows import rows_to_arrays
+    >>> tok = chemtok.SmilesTokenizer()
+    >>> ids, offsets = rows_to_arrays([tok.encode("CCO"), [], tok.encode("C")])
+    >>> ids.tolist(), offsets.tolist()
+    ([262, 262, 264, 262], [0, 3, 3, 4])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = ["rows_to_arrays", "splice_rows"]
+
+
+def rows_to_arrays(rows: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Pack id lists into ``(ids uint32, row_offsets int64)``; row i is ``ids[o[i]:o[i+1]]``."""
+    import numpy as np
+
+    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    if rows:
+        np.cumsum([len(r) for r in rows], out=offsets[1:])
+    ids = np.fromiter((i for row in rows for i in row), dtype=np.uint32, count=int(offsets[-1]))
+    return ids, offsets
+
+
+def splice_rows(ids: np.ndarray, row_offsets: np.ndarray, rows: Mapping[int, Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """``(ids, row_offsets)`` with the empty rows ``rows`` filled in (the rows a native
+    batch left to the Python reference); the other rows keep their ids.
+
+    Example:
+        >>> import numpy as np
+        >>> ids, offsets = splice_rows(np.array([7, 8], np.uint32), np.array([0, 1, 1, 2]), {1: [5, 6]})
+        >>> ids.tolist(), offsets.tolist()
+        ([7, 5, 6, 8], [0, 1, 3, 4])
+    """
+    import numpy as np
+
+    lengths = np.diff(row_offsets)
+    pieces = []
+    after = 0  # the first row not copied yet
+    for row in sorted(rows):
+        pieces.append(ids[row_offsets[after] : row_offsets[row]])
+        pieces.append(np.asarray(rows[row], dtype=ids.dtype))
+        lengths[row] = len(rows[row])
+        after = row + 1
+    pieces.append(ids[row_offsets[after] :])
+    offsets = np.zeros(len(row_offsets), dtype=row_offsets.dtype)
+    np.cumsum(lengths, out=offsets[1:])
+    return np.concatenate(pieces), offsets
