@@ -44,6 +44,8 @@
 //! A table that is not ordered (or has too many forms) gets no encoder and keeps the
 //! round-by-round path; so does a word holding an id that is not a unit.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use rustc_hash::FxHashMap;
 
 use crate::merges::{Merges, PairTable};
@@ -53,26 +55,129 @@ const NONE: u32 = u32::MAX;
 /// At most this many forms per compact token on average; beyond, no encoder.
 const MAX_FORMS_PER_TOKEN: usize = 4;
 
+/// Validity of pairs of forms met before: `2^MEMO_BITS` direct-mapped entries of
+/// `(a << 32 | b) << 1 | valid` (`u64::MAX`: empty), 128 KiB. Shared by the batch
+/// threads without a lock: an entry is one relaxed atomic word, and a pair's validity
+/// never changes, so a racing store only ever writes a right answer.
+struct Memo(Box<[AtomicU64]>);
+
+const MEMO_BITS: u32 = 13;
+
+impl Memo {
+    fn new() -> Self {
+        Memo((0..1usize << MEMO_BITS).map(|_| AtomicU64::new(u64::MAX)).collect())
+    }
+}
+
+impl Clone for Memo {
+    /// An empty memo (it only ever holds what `valid` would answer).
+    fn clone(&self) -> Self {
+        Memo::new()
+    }
+}
+
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Memo")
+    }
+}
+
+/// The trie of reachable forms over unit ids, with nodes numbered in depth-first
+/// order (unit `u`'s node is `u`) and each node's children next to each other, so a
+/// walk down a long token mostly reads neighbouring memory (a hash table of edges
+/// costs a cache miss per unit).
+#[derive(Clone, Debug)]
+struct Trie {
+    /// By node: its children start at `kids[first[node]]` (one more entry at the end).
+    first: Vec<u32>,
+    /// `(unit, child)`, sorted by unit within each node.
+    kids: Vec<(u32, u32)>,
+    /// By node: its reachable form, or `NONE`.
+    form_at: Vec<u32>,
+}
+
+impl Trie {
+    /// From edges `(node << 32 | unit) -> child` and each node's form, over nodes
+    /// numbered with units first.
+    fn new(edges: &FxHashMap<u64, u32>, form_at: Vec<u32>, units: usize) -> Option<Self> {
+        let nodes = form_at.len();
+        let mut children: Vec<Vec<(u32, u32)>> = vec![Vec::new(); nodes];
+        for (&k, &child) in edges {
+            children.get_mut(usize::try_from(k >> 32).ok()?)?.push((k as u32, child));
+        }
+        for list in &mut children {
+            list.sort_unstable();
+        }
+        // Depth-first numbering below each unit.
+        let mut number = vec![NONE; nodes];
+        let mut order: Vec<u32> = (0..units as u32).collect();
+        for (unit, slot) in number.iter_mut().enumerate().take(units) {
+            *slot = unit as u32;
+        }
+        let mut stack = Vec::new();
+        for root in 0..units {
+            stack.extend(children[root].iter().rev().map(|&(_, c)| c));
+            while let Some(node) = stack.pop() {
+                number[node as usize] = order.len() as u32;
+                order.push(node);
+                stack.extend(children[node as usize].iter().rev().map(|&(_, c)| c));
+            }
+        }
+        let mut first = Vec::with_capacity(nodes + 1);
+        let mut kids = Vec::with_capacity(edges.len());
+        for &old in &order {
+            first.push(u32::try_from(kids.len()).ok()?);
+            kids.extend(children[old as usize].iter().map(|&(unit, c)| (unit, number[c as usize])));
+        }
+        first.push(u32::try_from(kids.len()).ok()?);
+        let form_at = order.iter().map(|&old| form_at[old as usize]).collect();
+        Some(Trie { first, kids, form_at })
+    }
+
+    /// The child of `node` by `unit`, or `NONE`.
+    #[inline(always)]
+    fn child(&self, node: u32, unit: u32) -> u32 {
+        let (start, end) = (self.first[node as usize] as usize, self.first[node as usize + 1] as usize);
+        let kids = &self.kids[start..end];
+        if kids.len() <= 8 {
+            kids.iter().find(|k| k.0 == unit).map_or(NONE, |k| k.1)
+        } else {
+            kids.binary_search_by_key(&unit, |k| k.0).map_or(NONE, |i| kids[i].1)
+        }
+    }
+}
+
+/// One form, in 32 bytes (two per cache line: the encoder reads all of one form's
+/// fields together).
+#[derive(Clone, Copy, Debug)]
+#[repr(C, align(32))]
+struct Form {
+    /// The compact id it writes.
+    id: u32,
+    /// Left and right part forms (`NONE` for a unit).
+    left: u32,
+    right: u32,
+    /// The rank of the merge that made it, plus one (0 for a unit).
+    born: u32,
+    /// Its number of units.
+    units: u32,
+    /// The longest reachable form whose leaves are a proper prefix of its leaves
+    /// (`NONE` for a unit).
+    shorter: u32,
+    /// Bit 0 set when its token is the left part of a merge, bit 1 when the right part
+    /// (a pair whose sides lack these bits has no rank: no lookup).
+    sides: u8,
+}
+
 /// The trie of reachable forms over unit ids and each form's tree.
 #[derive(Clone, Debug)]
 pub(crate) struct Backtrack {
-    /// By form: the compact id it writes.
-    id: Vec<u32>,
-    /// By form: left and right part forms (`NONE` for a unit).
-    parts: Vec<(u32, u32)>,
-    /// By form: the rank of the merge that made it, plus one (0 for a unit).
-    born: Vec<u32>,
-    /// By form: its number of units.
-    units: Vec<u32>,
-    /// By form: the longest reachable form whose leaves are a proper prefix of its
-    /// leaves (`NONE` for a unit).
-    shorter: Vec<u32>,
-    /// By unit id: its trie node (the unit's own form has the same number).
+    /// By form number.
+    form: Vec<Form>,
+    /// Unit ids are below this; a unit's trie node and form have its number.
     root_len: u32,
-    /// `(node << 32) | unit` -> child node.
-    edges: PairTable,
-    /// By node: its reachable form, or `NONE`.
-    form_at: Vec<u32>,
+    trie: Trie,
+    memo: Memo,
 }
 
 #[inline]
@@ -109,7 +214,14 @@ impl Backtrack {
         let mut parts = vec![(NONE, NONE); units];
         let mut born = vec![0u32; units];
         let mut leaves = vec![1u32; units];
-        let mut forms_of: Vec<Vec<u32>> = (0..len).map(|t| if t < units { vec![t as u32] } else { Vec::new() }).collect();
+        let mut forms_of: Vec<Vec<u32>> = (0..len)
+            .map(|t| if t < units { vec![t as u32] } else { Vec::new() })
+            .collect();
+        let mut token_sides = vec![0u8; len];
+        for &(left, right, _, _) in merges {
+            *token_sides.get_mut(left as usize)? |= 1;
+            *token_sides.get_mut(right as usize)? |= 2;
+        }
         let mut order: Vec<&(u32, u32, u32, u32)> = merges.iter().collect();
         order.sort_by_key(|m| m.3);
         for &&(left, right, merged, rank) in &order {
@@ -123,7 +235,7 @@ impl Backtrack {
                     born.push(rank.checked_add(1)?);
                     leaves.push(leaves[l as usize] + leaves[r as usize]);
                     forms_of[merged as usize].push(form);
-                    if id.len() > len.saturating_mul(MAX_FORMS_PER_TOKEN) {
+                    if id.len() > len.saturating_mul(MAX_FORMS_PER_TOKEN) || id.len() >= 1 << 31 {
                         return None;
                     }
                 }
@@ -179,7 +291,7 @@ impl Backtrack {
             node_of[form] = node;
         }
         // The longest shorter prefix form of each reachable form: walk its leaves.
-        let edges = PairTable::new(&edges);
+        let trie = PairTable::new(&edges);
         let mut shorter = vec![NONE; id.len()];
         for form in units..id.len() {
             if !reachable[form] {
@@ -190,22 +302,31 @@ impl Backtrack {
             let mut node = path[0];
             let mut best = form_at[node as usize];
             for &unit in &path[1..path.len() - 1] {
-                node = edges.get(key(node, unit));
+                node = trie.get(key(node, unit));
                 if form_at[node as usize] != NONE {
                     best = form_at[node as usize];
                 }
             }
             shorter[form] = best;
         }
+        let sides: Vec<u8> = id.iter().map(|&t| token_sides[t as usize]).collect();
+        let trie = Trie::new(&edges, form_at, units)?;
+        let form = (0..id.len())
+            .map(|f| Form {
+                id: id[f],
+                left: parts[f].0,
+                right: parts[f].1,
+                born: born[f],
+                units: leaves[f],
+                shorter: shorter[f],
+                sides: sides[f],
+            })
+            .collect();
         Some(Backtrack {
-            id,
-            parts,
-            born,
-            units: leaves,
-            shorter,
+            form,
             root_len: units32,
-            edges,
-            form_at,
+            trie,
+            memo: Memo::new(),
         })
     }
 
@@ -215,11 +336,11 @@ impl Backtrack {
         let mut node = word[0];
         let mut best = node;
         for &unit in &word[1..] {
-            node = self.edges.get(key(node, unit));
+            node = self.trie.child(node, unit);
             if node == NONE {
                 break;
             }
-            let form = self.form_at[node as usize];
+            let form = self.trie.form_at[node as usize];
             if form != NONE {
                 best = form;
             }
@@ -227,31 +348,50 @@ impl Backtrack {
         best
     }
 
-    /// Whether merging the leaves of form `a` then form `b` gives `[a, b]`.
+    /// [`Backtrack::valid`] through the memo.
+    #[inline]
+    fn valid_memo(&self, table: &Merges, a: u32, b: u32) -> bool {
+        let pair = (u64::from(a) << 32) | u64::from(b);
+        let slot = &self.memo.0[(pair.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - MEMO_BITS)) as usize];
+        let entry = slot.load(Ordering::Relaxed);
+        if entry >> 1 == pair {
+            return entry & 1 == 1;
+        }
+        let valid = self.valid(table, a, b);
+        slot.store((pair << 1) | u64::from(valid), Ordering::Relaxed);
+        valid
+    }
+
+    /// Whether merging the leaves of form `a` then form `b` gives `[a, b]` (forms are
+    /// below `2^31`, so a memo entry holds both and the answer).
     #[inline]
     fn valid(&self, table: &Merges, a: u32, b: u32) -> bool {
-        let (mut x, mut y) = (a as usize, b as usize);
+        let (mut x, mut y) = (&self.form[a as usize], &self.form[b as usize]);
         // `x` is alive for ranks+1 in (born[x], x_end), `y` in (born[y], y_end].
         let (mut x_end, mut y_end) = (u32::MAX, u32::MAX);
         loop {
-            let rank = table.rank(self.id[x], self.id[y]);
+            let rank = if x.sides & 1 != 0 && y.sides & 2 != 0 {
+                table.rank(x.id, y.id)
+            } else {
+                NONE
+            };
             if rank != NONE {
                 let t = rank + 1;
-                if t > self.born[x].max(self.born[y]) && t < x_end && t <= y_end {
+                if t > x.born.max(y.born) && t < x_end && t <= y_end {
                     return false;
                 }
             }
-            let (bx, by) = (self.born[x], self.born[y]);
+            let (bx, by) = (x.born, y.born);
             if bx == 0 && by == 0 {
                 return true;
             }
             if bx >= by {
                 x_end = bx;
-                x = self.parts[x].1 as usize;
+                x = &self.form[x.right as usize];
             }
             if by >= bx {
                 y_end = by;
-                y = self.parts[y].0 as usize;
+                y = &self.form[y.left as usize];
             }
         }
     }
@@ -272,8 +412,9 @@ impl Backtrack {
         while pos < n {
             let mut form = next;
             loop {
-                let end = pos + self.units[form as usize] as usize;
-                if open[end / 64] & (1u64 << (end % 64)) != 0 && (depth == 0 || self.valid(table, stack[depth - 1], form))
+                let end = pos + self.form[form as usize].units as usize;
+                if open[end / 64] & (1u64 << (end % 64)) != 0
+                    && (depth == 0 || self.valid_memo(table, stack[depth - 1], form))
                 {
                     stack[depth] = form;
                     depth += 1;
@@ -283,7 +424,7 @@ impl Backtrack {
                     }
                     break;
                 }
-                let shorter = self.shorter[form as usize];
+                let shorter = self.form[form as usize].shorter;
                 if shorter != NONE {
                     form = shorter;
                     continue;
@@ -295,13 +436,13 @@ impl Backtrack {
                 }
                 depth -= 1;
                 let last = stack[depth];
-                pos -= self.units[last as usize] as usize;
+                pos -= self.form[last as usize].units as usize;
                 next = last;
                 break;
             }
         }
         for (slot, &form) in word.iter_mut().zip(&stack[..depth]) {
-            *slot = self.id[form as usize];
+            *slot = self.form[form as usize].id;
         }
         Some(depth)
     }
@@ -396,7 +537,9 @@ mod tests {
                     let n = table.merge_rounds(&mut rounds);
                     // The encoder itself, not its fall-back to the rounds.
                     let mut fast = word.clone();
-                    let m = backtrack.merge_word(&table, &mut fast).expect("the encoder takes the word");
+                    let m = backtrack
+                        .merge_word(&table, &mut fast)
+                        .expect("the encoder takes the word");
                     assert_eq!(&fast[..m], &rounds[..n], "word {word:?}");
                 }
             }
@@ -411,14 +554,21 @@ mod tests {
     /// compares whole SMILES with the Python reference).
     #[test]
     fn the_shipped_table_backtracks() {
-        let repo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("..");
+        let repo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join("..");
         let read = |path: &[&str]| -> String {
             let file = path.iter().fold(repo.clone(), |p, part| p.join(part));
             std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
         };
         let markers: toml::Value = toml::from_str(&read(&["grammars", "markers.toml"])).expect("markers");
         let strings = |value: &serde_json::Value| -> Vec<String> {
-            value.as_array().expect("list").iter().map(|t| t.as_str().expect("string").to_owned()).collect()
+            value
+                .as_array()
+                .expect("list")
+                .iter()
+                .map(|t| t.as_str().expect("string").to_owned())
+                .collect()
         };
         let mut units: Vec<String> = markers["special_tokens"]
             .as_array()
@@ -427,7 +577,8 @@ mod tests {
             .map(|t| t.as_str().expect("token").to_owned())
             .collect();
         units.extend((0..=255u8).map(crate::byte_token));
-        let vocab: serde_json::Value = serde_json::from_str(&read(&["chemtok", "data", "smiles_vocab.json"])).expect("vocab");
+        let vocab: serde_json::Value =
+            serde_json::from_str(&read(&["chemtok", "data", "smiles_vocab.json"])).expect("vocab");
         units.extend(strings(&vocab["tokens"]));
         let model: serde_json::Value =
             serde_json::from_str(&read(&["chemtok", "data", "smiles_compact.json"])).expect("model");
@@ -456,7 +607,7 @@ mod tests {
         let backtrack = table.backtrack().expect("the shipped table takes the encoder");
         // Words made of the leaves of random forms (real SMILES pieces, in odd orders).
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-        let forms = backtrack.id.len() as u32;
+        let forms = backtrack.form.len() as u32;
         let mut words = Vec::new();
         for _ in 0..20_000 {
             let mut word = Vec::new();
@@ -464,7 +615,7 @@ mod tests {
                 let mut form = rng.below(forms as usize) as u32;
                 let mut stack = vec![];
                 loop {
-                    let (l, r) = backtrack.parts[form as usize];
+                    let (l, r) = (backtrack.form[form as usize].left, backtrack.form[form as usize].right);
                     if l == NONE {
                         word.push(form);
                         match stack.pop() {
@@ -480,26 +631,45 @@ mod tests {
             let mut rounds = word.clone();
             let n = table.merge_rounds(&mut rounds);
             let mut fast = word.clone();
-            let m = backtrack.merge_word(&table, &mut fast).expect("the encoder takes the word");
+            let m = backtrack
+                .merge_word(&table, &mut fast)
+                .expect("the encoder takes the word");
             assert_eq!(&fast[..m], &rounds[..n], "word {word:?}");
             words.push(word);
         }
         let t0 = std::time::Instant::now();
         let mut total = 0;
-        for w in &words { let mut x = w.clone(); total += table.merge_rounds(&mut x); }
+        for w in &words {
+            let mut x = w.clone();
+            total += table.merge_rounds(&mut x);
+        }
         let t1 = std::time::Instant::now();
-        for w in &words { let mut x = w.clone(); total += backtrack.merge_word(&table, &mut x).unwrap(); }
+        for w in &words {
+            let mut x = w.clone();
+            total += backtrack.merge_word(&table, &mut x).unwrap();
+        }
         let t2 = std::time::Instant::now();
-        eprintln!("TIMING rounds {:?} bt {:?} units {} {total}", t1 - t0, t2 - t1, words.iter().map(|w| w.len()).sum::<usize>());
+        eprintln!(
+            "TIMING rounds {:?} bt {:?} units {} {total}",
+            t1 - t0,
+            t2 - t1,
+            words.iter().map(|w| w.len()).sum::<usize>()
+        );
     }
 
     #[test]
     fn unordered_tables_keep_the_rounds() {
-        let units: Vec<String> = (0..=255u8).map(crate::byte_token).chain(["a", "b", "ab"].map(String::from)).collect();
+        let units: Vec<String> = (0..=255u8)
+            .map(crate::byte_token)
+            .chain(["a", "b", "ab"].map(String::from))
+            .collect();
         let vocab = Vocab::new(&units).expect("units");
         let abb = [units.clone(), vec!["abb".into(), "bb".into()]].concat();
         let spec = |merges: &[(&str, &str)]| MergeSpec {
-            merges: merges.iter().map(|(l, r)| (l.as_bytes().to_vec(), r.as_bytes().to_vec())).collect(),
+            merges: merges
+                .iter()
+                .map(|(l, r)| (l.as_bytes().to_vec(), r.as_bytes().to_vec()))
+                .collect(),
             separators: Vec::new(),
             groups: Vec::new(),
         };
@@ -507,8 +677,13 @@ mod tests {
         let late = Merges::new(&vocab, &units, &abb, &spec(&[("ab", "b"), ("a", "b")])).expect("table");
         assert!(late.backtrack().is_none());
         // `abb` made two ways: refused.
-        let twice = Merges::new(&vocab, &units, &abb, &spec(&[("a", "b"), ("b", "b"), ("ab", "b"), ("a", "bb")]))
-            .expect("table");
+        let twice = Merges::new(
+            &vocab,
+            &units,
+            &abb,
+            &spec(&[("a", "b"), ("b", "b"), ("ab", "b"), ("a", "bb")]),
+        )
+        .expect("table");
         assert!(twice.backtrack().is_none());
         // A merge making a unit, then used: taken, with both forms of `ab`.
         let unit = Merges::new(&vocab, &units, &abb, &spec(&[("a", "b"), ("ab", "b")])).expect("table");
@@ -517,7 +692,10 @@ mod tests {
             let mut rounds = word.clone();
             let n = unit.merge_rounds(&mut rounds);
             let mut fast = word.clone();
-            let m = unit.backtrack().and_then(|b| b.merge_word(&unit, &mut fast)).expect("taken");
+            let m = unit
+                .backtrack()
+                .and_then(|b| b.merge_word(&unit, &mut fast))
+                .expect("taken");
             assert_eq!(&fast[..m], &rounds[..n]);
         }
     }
