@@ -1,9 +1,11 @@
-"""The core's backtracking merge encoder (rust/chemtok-core/src/merges_bt.rs) gives the
-ids of the Python reference (``split_words`` + ``apply_merges``) on real SMILES.
+"""The core's compact merging (rust/chemtok-core/src/merges.rs) gives the ids of the
+Python reference (``split_words`` + ``apply_merges``) on real SMILES, from a fresh
+tokenizer (every word merged, none taken from the word cache).
 
-The shipped compact table takes the encoder (the Rust test ``the_shipped_table_backtracks``
-asserts it), so every compact id of the native engine comes from it. By default a seeded
-sample of each SMILES file of ../shared/data runs; CHEMTOK_FULL_CORPUS=1 (or
+Written as the oracle for a backtracking merge encoder (branch ``compactbt``, commits
+d42c0a2 and d1acb76; see benchmarks/README.md, "Compact SMILES and single calls"), which
+passed it on every record and was then taken out for not being faster. By default a
+seeded sample of each SMILES file of ../shared/data runs; CHEMTOK_FULL_CORPUS=1 (or
 ``pytest -m corpus``) compares every record of every file.
 """
 
@@ -42,7 +44,7 @@ def test_native_compact_ids_equal_the_reference_on_real_smiles(
         texts = random.Random(Path(path).name).sample(texts, SAMPLE_SIZE)
     assert texts, f"no records read from {path}"
     expected = REFERENCE.encode_batch(texts)
-    # A fresh tokenizer: every word goes through the encoder, none comes from the cache.
+    # A fresh tokenizer: every word is merged, none comes from the cache.
     fresh = chemtok.SmilesTokenizer(model="compact", engine="native")
     got = fresh.encode_batch(texts, num_threads=1)
     bad = [t for t, a, b in zip(texts, got, expected) if a != b]

@@ -21,7 +21,6 @@ mod bpe_json;
 mod error;
 mod inchi;
 mod merges;
-mod merges_bt;
 mod pool;
 mod pretokenize;
 mod sequence;

@@ -20,7 +20,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rustc_hash::FxHashMap;
 
 use crate::error::SpecError;
-use crate::merges_bt::Backtrack;
 use crate::vocab::Vocab;
 
 /// The merges of a compact model and the word rules they run under, as
@@ -72,9 +71,6 @@ pub(crate) struct Merges {
     /// Names this table in the per-thread word caches (a clone shares it: same table,
     /// same merged words).
     table_id: u64,
-    /// The backtracking encoder (merges_bt.rs), for tables where it gives the ids of
-    /// the merge rounds; `None`: every word goes through the rounds.
-    backtrack: Option<Box<Backtrack>>,
 }
 
 /// Source of [`Merges::table_id`].
@@ -210,7 +206,7 @@ thread_local! {
 /// Open addressing over `(left, right)` keys, linear probing, load at most 1/4: the
 /// rank lookup is the inner loop of merging, and most probes end at the first slot.
 #[derive(Clone, Debug)]
-pub(crate) struct PairTable {
+struct PairTable {
     /// `(key, rank)`; an empty slot has key `EMPTY`.
     slots: Box<[(u64, u32)]>,
     shift: u32,
@@ -219,7 +215,7 @@ pub(crate) struct PairTable {
 const EMPTY: u64 = u64::MAX;
 
 impl PairTable {
-    pub(crate) fn new(entries: &FxHashMap<u64, u32>) -> Self {
+    fn new(entries: &FxHashMap<u64, u32>) -> Self {
         let mut bits = 4u32;
         while (1usize << bits) < entries.len().saturating_mul(4) {
             bits += 1;
@@ -243,7 +239,7 @@ impl PairTable {
     }
 
     #[inline(always)]
-    pub(crate) fn get(&self, k: u64) -> u32 {
+    fn get(&self, k: u64) -> u32 {
         let mask = self.slots.len() - 1;
         let mut i = Self::home(k, self.shift);
         loop {
@@ -336,7 +332,6 @@ impl Merges {
         let mut ranks: FxHashMap<u64, u32> = FxHashMap::default();
         ranks.reserve(spec.merges.len());
         let mut merged = vec![NONE; spec.merges.len()];
-        let mut pairs = vec![(NONE, NONE); spec.merges.len()];
         if u32::try_from(spec.merges.len()).map_or(true, |n| n == NONE) {
             return Err(SpecError("too many merges for u32 ranks".into()));
         }
@@ -362,7 +357,6 @@ impl Merges {
                 merged[old as usize] = NONE;
             }
             merged[rank as usize] = id;
-            pairs[rank as usize] = (l, r);
         }
 
         let mut classes = vec![Class::Joins; unit_tokens.len()];
@@ -388,7 +382,7 @@ impl Merges {
             }
         }
         let (hot, dense) = hot_tables(&spec.merges, &compact, &ranks, tokens.len());
-        let mut table = Merges {
+        Ok(Merges {
             hot,
             dense,
             ranks: PairTable::new(&ranks),
@@ -396,23 +390,7 @@ impl Merges {
             classes,
             len: tokens.len(),
             table_id: NEXT_TABLE_ID.fetch_add(1, Ordering::Relaxed),
-            backtrack: None,
-        };
-        let live: Vec<(u32, u32, u32, u32)> = pairs
-            .iter()
-            .zip(&table.merged)
-            .enumerate()
-            .filter(|(_, (_, &id))| id != NONE)
-            .map(|(rank, (&(l, r), &id))| (l, r, id, rank as u32))
-            .collect();
-        table.backtrack = Backtrack::new(&table, &live, unit_tokens.len(), tokens.len()).map(Box::new);
-        Ok(table)
-    }
-
-    /// The backtracking encoder words go through (merges_bt.rs), if this table has one.
-    #[cfg(test)]
-    pub(crate) fn backtrack(&self) -> Option<&Backtrack> {
-        self.backtrack.as_deref()
+        })
     }
 
     /// Size of the compact vocabulary.
@@ -426,7 +404,7 @@ impl Merges {
     }
 
     #[inline]
-    pub(crate) fn rank(&self, left: u32, right: u32) -> u32 {
+    fn rank(&self, left: u32, right: u32) -> u32 {
         let a = self.hot.get(left as usize).copied().unwrap_or(COLD);
         let b = self.hot.get(right as usize).copied().unwrap_or(COLD);
         if a != COLD && b != COLD {
@@ -514,18 +492,6 @@ impl Merges {
     /// `apply_merges` on one word, in place: returns the merged length; the merged ids
     /// are `word[..len]`.
     pub(crate) fn merge_word(&self, word: &mut [u32]) -> usize {
-        if word.len() >= 2 {
-            if let Some(backtrack) = &self.backtrack {
-                if let Some(len) = backtrack.merge_word(self, word) {
-                    return len;
-                }
-            }
-        }
-        self.merge_rounds(word)
-    }
-
-    /// [`Merges::merge_word`] round by round (the reference's rule, on any table).
-    pub(crate) fn merge_rounds(&self, word: &mut [u32]) -> usize {
         if word.len() < 2 {
             word.len()
         } else if self.merged.len() < usize::from(u16::MAX) {
