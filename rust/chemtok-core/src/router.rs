@@ -422,9 +422,18 @@ impl Router {
             failures.extend(chunk.failed);
         }
         if stop {
-            // Chunks are in input order and a chunk skips every text after a known
-            // failure, so the first listed is the first failing text.
+            // Chunks are in input order, so the first listed is the first failing text.
             failures.truncate(1);
+            // A chunk skips the texts after a failure it already knows of, but another
+            // thread may have encoded later texts before that failure was known: empty
+            // every row from the failing one on, so the batch is the same on any thread count.
+            if let Some(&failed) = failures.first() {
+                let keep = offsets[failed];
+                ids.truncate(usize::try_from(keep).unwrap_or(0));
+                for offset in &mut offsets[failed + 1..] {
+                    *offset = keep;
+                }
+            }
         }
         Ok((FlatBatch { ids, offsets }, failures))
     }
