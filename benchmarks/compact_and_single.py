@@ -27,23 +27,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from timing import best_of  # benchmarks/timing.py, beside this script
+
 HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("CHEMTOK_SHARED", HERE.parent.parent / "shared"))
 DEFAULT_INPUT = SHARED / "data" / "smiles" / "moleculenet_hiv.smi.gz"
 SCHWALLER_REGEX = (
     r"(\[[^\]]+]|Br?|Cl?|N|O|S|P|F|I|b|c|n|o|s|p|\(|\)|\.|=|#|-|\+|\\|\/|:|~|@|\?|>|\*|\$|\%[0-9]{2}|[0-9])"
 )
-
-
-def best_of(call: Callable[[], Any], repeats: int) -> float:
-    """Seconds of the fastest of ``repeats`` timed runs, after one untimed warm-up."""
-    call()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def best_first_pass(build: Callable[[], Any], call: Callable[[Any], Any], repeats: int) -> float:

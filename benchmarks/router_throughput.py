@@ -28,13 +28,13 @@ import gzip
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from timing import best_of, peak_rss_mib  # benchmarks/timing.py, beside this script
 
 HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("CHEMTOK_SHARED", HERE.parent.parent / "shared"))
@@ -67,20 +67,6 @@ def read_documents() -> list[str]:
         with opener(path, "rt", encoding="utf-8") as handle:  # type: ignore[operator]
             texts.extend(t for t in (document(json.loads(line)) for line in handle if line.strip()) if t)
     return texts
-
-
-def best_of(call: Callable[[], Any], repeats: int) -> float:
-    call()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def memory_probe(times: int) -> dict[str, float]:

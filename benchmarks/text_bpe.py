@@ -21,10 +21,10 @@ import json
 import os
 import platform
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from timing import best_of  # benchmarks/timing.py, beside this script
 
 os.environ["RAYON_NUM_THREADS"] = "2"  # before tokenizers starts its pool
 
@@ -48,16 +48,6 @@ def read_texts() -> list[str]:
                 record = json.loads(line)
                 texts.extend(v for v in record.values() if isinstance(v, str) and v)
     return texts
-
-
-def best_of(call: Callable[[], Any], repeats: int) -> float:
-    call()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def measure(hf: Any, native: Any, texts: list[str], single: list[str], repeats: int) -> dict[str, float]:

@@ -31,13 +31,13 @@ import json
 import os
 import platform
 import re
-import resource
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from timing import best_of, peak_rss_mib  # benchmarks/timing.py, beside this script
 
 HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("CHEMTOK_SHARED", HERE.parent.parent / "shared"))
@@ -56,23 +56,6 @@ def read_corpus(path: str, column: str | None) -> list[str]:
     from chemtok.io import read_records
 
     return [r.text for r in read_records(path, column=column) if r.text]
-
-
-def best_of(call: Callable[[], Any], repeats: int) -> float:
-    """Seconds of the fastest of ``repeats`` timed runs, after one untimed warm-up."""
-    call()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def peak_rss_mib() -> float:
-    """Peak resident set size of this process so far (Linux reports KiB)."""
-    scale = 1 if sys.platform == "darwin" else 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
 
 
 def memory_probe(path: str, column: str | None, method: str) -> dict[str, float]:
