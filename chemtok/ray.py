@@ -77,6 +77,8 @@ PART_PATTERN = "part-*.parquet"
 #: attempt stops the run. (Ray Data's actor pools restart dead actors and retry their
 #: tasks by themselves: :func:`tokenize_dataset` keeps its defaults.)
 _RETRIES = 3
+#: How long a failed run waits for its cancelled tasks to end before cleaning up (seconds).
+_SETTLE_SECONDS = 120
 
 
 def part_name(index: int) -> str:
@@ -282,6 +284,7 @@ def tokenize_files_ray(
     counts = Counts()
     with _cluster(address, num_cpus):
         staging.mkdir()
+        refs: list[Any] = []
         try:
             task = ray.remote(num_cpus=1, max_retries=_RETRIES)(_tokenize_one)
             shared = ray.put(tok)
@@ -326,6 +329,10 @@ def tokenize_files_ray(
                 raise
             raise OutputError(f"cannot write {out}: {err}; nothing was kept, older files are unchanged", counts) from err
         finally:
+            # A cancelled task may still be writing its part: let every task end before
+            # the staging folder goes, or it could be written again after the clean-up.
+            if refs:
+                ray.wait(refs, num_returns=len(refs), timeout=_SETTLE_SECONDS)
             shutil.rmtree(staging, ignore_errors=True)
             if created and not any(out.iterdir()):  # a run that kept nothing leaves no folder
                 with contextlib.suppress(OSError):
