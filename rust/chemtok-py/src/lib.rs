@@ -466,8 +466,23 @@ impl Engine {
 
     #[inline]
     fn id_list<'py>(&self, py: Python<'py>, ids: &[u32]) -> PyResult<Bound<'py, PyList>> {
-        PyList::new(py, ids.iter().map(|&id| cached(py, &self.id_objects, id)))
+        id_list(py, &self.id_objects, ids)
     }
+}
+
+/// Python ints `0..size`, made once per engine so id lists are built without allocating ints.
+pub(crate) fn int_objects(py: Python<'_>, size: usize) -> Vec<Py<PyAny>> {
+    (0..size)
+        .map(|id| match id.into_pyobject(py) {
+            Ok(int) => int.into_any().unbind(),
+            Err(never) => match never {},
+        })
+        .collect()
+}
+
+/// A Python list of `ids`, from the engine's cached int objects.
+pub(crate) fn id_list<'py>(py: Python<'py>, objects: &[Py<PyAny>], ids: &[u32]) -> PyResult<Bound<'py, PyList>> {
+    PyList::new(py, ids.iter().map(|&id| cached(py, objects, id)))
 }
 
 /// The cached object of `id`, or a fresh int (never needed: ids come from the vocabulary).
@@ -526,12 +541,7 @@ impl Engine {
             }
         }
         .map_err(spec_error)?;
-        let id_objects: Vec<Py<PyAny>> = (0..token_strings.len())
-            .map(|id| match id.into_pyobject(py) {
-                Ok(int) => int.into_any().unbind(),
-                Err(never) => match never {},
-            })
-            .collect();
+        let id_objects = int_objects(py, token_strings.len());
         let token_objects = token_strings.iter().map(|t| t.clone().into_any().unbind()).collect();
         let messages = messages(py, &value);
         let args = PyTuple::new(

@@ -77,15 +77,7 @@ impl RouterEngine {
     }
 
     fn id_list<'py>(&self, py: Python<'py>, ids: &[u32]) -> PyResult<Bound<'py, PyList>> {
-        PyList::new(
-            py,
-            ids.iter().map(|&id| match self.id_objects.get(id as usize) {
-                Some(object) => object.bind(py).clone(),
-                None => id
-                    .into_pyobject(py)
-                    .map_or_else(|never| match never {}, |i| i.into_any()),
-            }),
-        )
+        crate::id_list(py, &self.id_objects, ids)
     }
 
     /// The batch encoded with the GIL released, and the texts left to the reference
@@ -175,12 +167,7 @@ impl RouterEngine {
             literals: literals.clone(),
         })
         .map_err(|err| PyValueError::new_err(err.0))?;
-        let id_objects = (0..size)
-            .map(|id| {
-                id.into_pyobject(py)
-                    .map_or_else(|never| match never {}, |i| i.into_any().unbind())
-            })
-            .collect();
+        let id_objects = crate::int_objects(py, size as usize);
         let modality_args: Vec<Bound<'_, PyTuple>> = modalities
             .iter()
             .map(|(name, engine, translation)| {

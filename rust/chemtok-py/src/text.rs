@@ -45,15 +45,7 @@ impl TextEngine {
     }
 
     fn id_list<'py>(&self, py: Python<'py>, ids: &[u32]) -> PyResult<Bound<'py, PyList>> {
-        PyList::new(
-            py,
-            ids.iter().map(|&id| match self.id_objects.get(id as usize) {
-                Some(object) => object.bind(py).clone(),
-                None => id
-                    .into_pyobject(py)
-                    .map_or_else(|never| match never {}, |i| i.into_any()),
-            }),
-        )
+        crate::id_list(py, &self.id_objects, ids)
     }
 
     fn flat<'py>(
@@ -90,12 +82,7 @@ impl TextEngine {
     fn new(py: Python<'_>, tokenizer_json: Bound<'_, PyString>) -> PyResult<Self> {
         let spec = BpeSpec::from_tokenizer_json(tokenizer_json.to_str()?).map_err(spec_error)?;
         let bpe = py.detach(|| ByteLevelBpe::new(spec)).map_err(spec_error)?;
-        let id_objects = (0..bpe.vocab_size() as u32)
-            .map(|id| {
-                id.into_pyobject(py)
-                    .map_or_else(|never| match never {}, |i| i.into_any().unbind())
-            })
-            .collect();
+        let id_objects = crate::int_objects(py, bpe.vocab_size());
         Ok(TextEngine {
             bpe: Arc::new(bpe),
             id_objects,
