@@ -31,6 +31,7 @@ Example:
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
     from chemtok.router import ChemTokenizer
     from chemtok.text import TextTokenizer
 
-__all__ = ["Encoding", "Span", "tile_text_model_offsets"]
+__all__ = ["Encoding", "Span", "shift_over_insertions", "tile_text_model_offsets"]
 
 Span = tuple[int, int]
 
@@ -62,8 +63,10 @@ class Encoding:
             several tokens and for ``on_error="skip"``).
         modalities: each token's modality: the tokenizer's name (``"smiles"``,
             ``"text"``, ...) for a single-modality tokenizer; for the router
-            ``"marker"`` for a marker token, otherwise the modality of the segment the
-            token belongs to.
+            ``"marker"`` for a marker token, ``"transient"`` for a marker that
+            ``ChemTokenizer(detect=True)`` inserted (an empty span at its insertion
+            point: it holds no character of the input), otherwise the modality of
+            the segment the token belongs to.
 
     Example:
         >>> import chemtok
@@ -277,3 +280,67 @@ def router_encoding(chem: ChemTokenizer, text: str, policy: OnError) -> Encoding
         chem.encode(text, on_error=policy)  # the same error, placed in the whole input
         raise
     return Encoding(ids, tokens, offsets, modalities)
+
+
+def shift_over_insertions(spans: Sequence[Span], insertions: Sequence[tuple[int, int]]) -> list[Span]:
+    """Move spans over a string with pieces inserted back onto the string without them.
+
+    ``insertions`` are ``(position, length)`` of each inserted piece in the longer
+    string, in order. A span that lies outside every piece loses the length of the
+    pieces before it; a span on a piece (or inside one) becomes the empty span at the
+    piece's insertion point in the original.
+
+    Example:
+        >>> from chemtok.encoding import shift_over_insertions
+        >>> # "CCO" marked as "[S]CCO[E]": the markers collapse, the atoms move back by 3
+        >>> shift_over_insertions([(0, 3), (3, 4), (4, 5), (5, 6), (6, 9)], [(0, 3), (6, 3)])
+        [(0, 0), (0, 1), (1, 2), (2, 3), (3, 3)]
+    """
+    starts = [position for position, _ in insertions]
+    ends = [position + length for position, length in insertions]
+    removed = list(itertools.accumulate((length for _, length in insertions), initial=0))
+
+    def before(x: int) -> int:  # length of the pieces ending at or before x
+        return removed[bisect.bisect_right(ends, x)]
+
+    out: list[Span] = []
+    for a, b in spans:
+        k = bisect.bisect_right(starts, a) - 1
+        if k >= 0 and a < ends[k]:  # on an inserted piece
+            at = starts[k] - removed[k]
+            out.append((at, at))
+        else:
+            out.append((a - before(a), b - before(b)))
+    return out
+
+
+def detected_router_encoding(chem: ChemTokenizer, text: str, policy: OnError) -> Encoding:
+    """:meth:`ChemTokenizer.encode_with_offsets <chemtok.router.ChemTokenizer.encode_with_offsets>` under ``detect=True``.
+
+    The text is annotated (:func:`chemtok.annotate.annotate_with_insertions`, as
+    ``encode`` does), the annotated text goes through :func:`router_encoding`, each
+    inserted marker gets its transient id and modality ``"transient"``, and every span is
+    moved back onto ``text`` (:func:`shift_over_insertions`): an inserted marker is the
+    empty span at its insertion point, every other token spans the characters of
+    ``text`` it stands for, so the spans of the other tokens tile ``text``.
+    """
+    from chemtok.annotate import annotate_with_insertions
+
+    annotated, insertions = annotate_with_insertions(text, markers=chem.markers)
+    try:
+        enc = router_encoding(chem, annotated, policy)
+    except TokenizationError:
+        chem.encode(text, on_error=policy)  # the error encode gives, in the caller's coordinates
+        raise
+    if not insertions:
+        return enc
+    inserted = {i.position for i in insertions}
+    transient = chem.id_space.transient_ids
+    ids = list(enc.ids)
+    modalities = list(enc.modalities)
+    for j, ((start, _), kind) in enumerate(zip(enc.offsets, enc.modalities)):
+        if kind == "marker" and start in inserted:
+            ids[j] = transient[enc.tokens[j]]
+            modalities[j] = "transient"
+    offsets = shift_over_insertions(enc.offsets, [(i.position, len(i.marker)) for i in insertions])
+    return Encoding(ids, list(enc.tokens), offsets, modalities)

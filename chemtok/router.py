@@ -540,7 +540,10 @@ class ChemTokenizer(SpecialTokenRoles):
 
         ``ids`` equal :meth:`encode`; the spans tile ``text``; a marker is one token
         spanning the marker, every other token has the modality of its segment (see
-        :mod:`chemtok.encoding`).
+        :mod:`chemtok.encoding`). Under ``detect=True`` the spans are into ``text`` as
+        given, not the annotated text: a marker detection inserted has modality
+        ``"transient"`` and the empty span at its insertion point (it holds no
+        character of ``text``), and the other tokens tile ``text``.
 
         Example:
             >>> import chemtok
@@ -548,15 +551,17 @@ class ChemTokenizer(SpecialTokenRoles):
             >>> enc = chemtok.ChemTokenizer().encode_with_offsets(text)
             >>> [(text[a:b], m) for (a, b), m in zip(enc.offsets, enc.modalities)][-4:]
             [('C', 'smiles'), ('C', 'smiles'), ('O', 'smiles'), ('[END_SMILES]', 'marker')]
+            >>> text = "Its SMILES is CCO."
+            >>> enc = chemtok.ChemTokenizer(detect=True).encode_with_offsets(text)
+            >>> [(t, text[a:b], m) for t, (a, b), m in zip(enc.tokens, enc.offsets, enc.modalities)][-6:]
+            [('[START_SMILES]', '', 'transient'), ('C', 'C', 'smiles'), ('C', 'C', 'smiles'), ('O', 'O', 'smiles'), ('[END_SMILES]', '', 'transient'), ('.', '.', 'text')]
         """
-        from chemtok.encoding import router_encoding
+        from chemtok.encoding import detected_router_encoding, router_encoding
 
+        policy = self.on_error if on_error is None else check_on_error(on_error)
         if self.detect:
-            raise ValueError(
-                "encode_with_offsets does not run detection yet: call it on chemtok.annotate(text) "
-                "with a ChemTokenizer(detect=False) for offsets of the annotated text"
-            )
-        return router_encoding(self, text, self.on_error if on_error is None else check_on_error(on_error))
+            return detected_router_encoding(self, text, policy)
+        return router_encoding(self, text, policy)
 
 
 #: The default tokenizer class of each modality of :data:`~chemtok.idspace.MODALITY_ORDER`.

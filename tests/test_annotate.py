@@ -141,8 +141,9 @@ def test_detect_true_errors_in_the_callers_coordinates(tmp_path: Path) -> None:
     with pytest.raises(chemtok.TokenizationError) as info:
         tok.encode_batch(["CCO", text])
     assert info.value.index == 1
-    with pytest.raises(ValueError, match="encode_with_offsets"):
+    with pytest.raises(chemtok.TokenizationError) as info:  # offsets run detection too (tests/test_offsets_detect.py)
         tok.encode_with_offsets(text)
+    assert info.value.position == text.index("§")
     saved = chemtok.load(tok.save(tmp_path / "tok"))
     assert saved.detect and saved.fingerprint == tok.fingerprint  # type: ignore[union-attr]
 
