@@ -1,23 +1,26 @@
 """``chemtok annotate``: mark the unmarked chemistry of every record (:func:`chemtok.annotate`).
 
 Reads the inputs with :func:`chemtok.io.readers.read_chunks` (the formats of
-``chemtok tokenize``), annotates each record's text and writes it, with its record
-number, as JSON Lines (``{"record": n, "<column>": text}``) or one record per line
-(``.txt``). Every record is written or reported: ``written + failed == read``; under
-``--on-error raise`` an unreadable record stops the run and nothing is written.
+``chemtok tokenize``), annotates each record's text and writes it through one
+:class:`chemtok.io.writers.TableWriter`: a table input (CSV, TSV, Parquet) written to
+a table output (``.parquet``, ``.csv``, ``.tsv``) keeps every column, the annotated
+text replacing ``--column`` (or going into a new ``--output-column``); other outputs
+write the record number and the text (``{"record": n, "<column>": text}`` in JSON
+Lines, one record per line in ``.txt``). Every record is written or reported:
+``written + failed == read``; under ``--on-error raise`` an unreadable record stops the
+run and nothing is written.
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
-import io
-import json
 import os
 import sys
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from chemtok.cli.common import (
     EXIT_FAILED,
@@ -32,6 +35,7 @@ from chemtok.cli.common import (
     label,
     positive_int,
     quiet_stdout,
+    start_record_counter,
 )
 from chemtok.io.guards import interrupt_on_sigterm
 
@@ -46,16 +50,27 @@ inputs: as for 'chemtok tokenize' (.txt one record per line, .csv .tsv .parquet 
   the --column column, .fasta the sequences...; '-' reads standard input as .txt).
 
 outputs (by extension of -o):
-  .jsonl .jsonl.gz  {"record": n, "<column>": annotated text} per line ('-' = stdout);
-                    "source" names the input when there are several
-  .txt              one annotated record per line (records holding a newline fail)
+  .parquet .csv .tsv  from CSV/TSV/Parquet inputs: every input column, in order, the
+                      annotated text in place of --column (or in a new column after
+                      them with --output-column NAME, --column kept as it was);
+                      Parquet keeps the column types and records the run under the
+                      metadata key "chemtok"; CSV/TSV (.gz: compressed) quote only
+                      where needed. Several inputs need the same columns and are
+                      written one after the other.
+                      From other inputs: columns record, <column> (+ source).
+  .jsonl .jsonl.gz    {"record": n, "<column>": annotated text} per line ('-' = stdout);
+                      "source" names the input when there are several
+  .txt                one annotated record per line (records holding a newline fail)
 
-Every record keeps its 1-based number in its input. written + failed == read, always.
-Exit status: 0 success, 1 a failed run (an unreadable record under raise, or every
-record failed), 2 a usage error.
+Every record keeps its 1-based number in its input; a failed record is left out and
+reported with its file and number (a table output keeps the order of the rest).
+written + failed == read, always. Exit status: 0 success, 1 a failed run (an
+unreadable record under raise, or every record failed), 2 a usage error.
 
 examples:
   chemtok annotate abstracts.txt -o abstracts.marked.txt
+  chemtok annotate pubchem.parquet --column description -o pubchem.marked.parquet
+  chemtok annotate prompts.csv --column prompt --output-column marked -o prompts.marked.csv
   chemtok annotate corpus.jsonl.gz --column text -o marked.jsonl.gz --on-error skip
   chemtok annotate corpus.jsonl --column text --modalities smiles,inchi -o - | head
   chemtok annotate galactica.jsonl --column text --from-markers galactica --markers tags -o tags.jsonl
@@ -72,8 +87,16 @@ def add_parser(sub: Any) -> None:
         formatter_class=Formatter,
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="input files, or '-' for standard input")
-    p.add_argument("-o", "--output", required=True, metavar="OUTPUT", help="output file: .jsonl, .jsonl.gz, .txt, or '-' (JSON Lines on stdout)")
+    p.add_argument(
+        "-o", "--output", required=True, metavar="OUTPUT",
+        help="output file: .parquet, .csv, .tsv (keep a table's columns), .jsonl, .jsonl.gz, .txt, or '-' (JSON Lines on stdout)",
+    )
     p.add_argument("--column", metavar="NAME", help="the column (CSV/TSV/Parquet) or field (JSON Lines) holding the text")
+    p.add_argument(
+        "--output-column", metavar="NAME",
+        help="table outputs: write the annotated text to a new column NAME after the input's columns and keep "
+        "--column unchanged (default: the annotated text replaces --column in place)",
+    )
     p.add_argument("--input-format", choices=INPUT_FORMATS, help="read every input as this format (stdin defaults to txt)")
     p.add_argument(
         "--markers", metavar="NAME|FILE", default=None,
@@ -96,26 +119,21 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(handler=run)
 
 
-def _output_kind(path: str) -> str:
-    if path == "-" or path.endswith((".jsonl", ".jsonl.gz")):
-        return "jsonl"
-    if path.endswith(".txt"):
-        return "txt"
-    raise UsageError(f"cannot write {path!r}: chemtok annotate writes .jsonl, .jsonl.gz, .txt or '-'")
-
-
 def run(args: argparse.Namespace) -> int:
     """Run ``chemtok annotate`` with parsed ``args``; return the exit status."""
     from chemtok.annotate import resolve_markers
     from chemtok.detect import DETECTABLE, Detector
     from chemtok.errors import ChemtokError
     from chemtok.io.guards import OutputClashError
-    from chemtok.io.writers import check_run_paths
+    from chemtok.io.writers import check_run_paths, table_output_format
 
     inputs: list[str] = list(args.inputs)
     formats = check_inputs(inputs, args.input_format, args.column)
     column, _ = choose_column(inputs, formats, args.column, "text")
-    kind = _output_kind(args.output)
+    try:
+        kind = table_output_format(args.output)
+    except ValueError as error:
+        raise UsageError(f"chemtok annotate {error}") from None
     if args.output != "-" and not Path(args.output).resolve().parent.is_dir():
         raise UsageError(f"the directory of {args.output!r} does not exist")
     try:
@@ -129,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
     unknown = sorted(set(modalities) - set(DETECTABLE))
     if unknown or not modalities:
         raise UsageError(f"--modalities: choose from {','.join(DETECTABLE)}, got {args.modalities!r}")
+    layout = _layout(args, inputs, formats, column or "text", kind)
     try:
         table = resolve_markers(args.markers)
         source = resolve_markers(args.from_markers) if args.from_markers is not None else table
@@ -136,7 +155,103 @@ def run(args: argparse.Namespace) -> int:
     except (ChemtokError, ImportError, OSError) as error:
         raise UsageError(str(error)) from None
     with interrupt_on_sigterm():
-        return _run(args, inputs, formats, column, kind, (source, table), detector)
+        return _run(args, inputs, formats, column, layout, (source, table), detector)
+
+
+#: Input formats whose records have columns that a table output keeps.
+_COLUMN_INPUTS = ("csv", "tsv", "parquet")
+#: Output formats that keep the input's columns.
+_COLUMN_OUTPUTS = ("parquet", "csv", "tsv")
+
+
+@dataclass
+class _Layout:
+    """What the output's rows hold.
+
+    ``keep``: the input's columns (``schema`` is theirs, the annotated text replacing
+    ``field`` or added as ``target``); otherwise ``record``, ``field`` and (several
+    inputs) ``source``, as the JSON Lines rows have always been.
+    """
+
+    kind: str
+    field: str
+    target: str
+    keep: bool
+    schema: Any
+    several: bool
+
+
+def _layout(args: argparse.Namespace, inputs: list[str], formats: list[str], field: str, kind: str) -> _Layout:
+    """The output's columns, checked before anything is read or written."""
+    import pyarrow as pa
+
+    from chemtok.io.formats import InputError
+    from chemtok.io.readers import read_header
+
+    target = args.output_column or field
+    tables = [fmt in _COLUMN_INPUTS for fmt in formats]
+    keep = kind in _COLUMN_OUTPUTS and all(tables)
+    if kind in _COLUMN_OUTPUTS and any(tables) and not keep:
+        raise UsageError(
+            "the inputs mix tables (CSV/TSV/Parquet, whose columns a table output keeps) with other formats; "
+            "annotate them separately"
+        )
+    if args.output_column is not None and not keep:
+        raise UsageError("--output-column needs table inputs (CSV/TSV/Parquet) and a .parquet, .csv or .tsv output")
+    several = len(inputs) > 1
+    if not keep:
+        fields = [pa.field("record", pa.int64()), pa.field(field, pa.string())]
+        if several:
+            fields.append(pa.field("source", pa.string()))
+        return _Layout(kind, field, field, False, pa.schema(fields), several)
+    if "-" in inputs:
+        raise UsageError("a table on standard input has no header to keep ahead of the run: read it from a file")
+    schemas = []
+    for path, fmt in zip(inputs, formats):
+        try:
+            if fmt == "parquet":
+                import pyarrow.parquet as pq
+
+                schemas.append(pq.read_schema(path).remove_metadata())
+            else:
+                names = read_header(path, fmt) or []
+                schemas.append(pa.schema([pa.field(name, pa.string()) for name in names]))
+        except (InputError, OSError, pa.ArrowException) as error:
+            raise UsageError(f"cannot read the columns of {path}: {error}") from None
+    first = schemas[0]
+    for path, schema in zip(inputs[1:], schemas[1:]):
+        if not schema.equals(first):
+            raise UsageError(
+                f"{path} has other columns than {inputs[0]} ({schema.names} and {first.names}, or other types): "
+                "one output table needs the same columns; annotate them separately"
+            )
+    if field not in first.names:
+        raise UsageError(f"{inputs[0]} has no column {field!r}; its columns are {first.names}")
+    if args.output_column is not None and args.output_column in first.names:
+        raise UsageError(f"--output-column {args.output_column!r} is already a column of {inputs[0]}: choose a new name")
+    text = pa.field(target, pa.string())
+    # Replacing keeps the column where it was; a new one goes after the input's columns.
+    schema = first.set(first.get_field_index(field), text) if args.output_column is None else first.append(text)
+    return _Layout(kind, field, target, True, schema, several)
+
+
+def _rows(layout: _Layout, chunk: Any, kept: list[int], texts: list[str], source: str) -> Any:
+    """The output rows of the records ``kept`` (indices into ``chunk``), ``texts`` annotated."""
+    import pyarrow as pa
+
+    annotated = pa.array(texts, type=pa.string())
+    if not layout.keep:
+        columns = [pa.array([chunk.numbers[i] for i in kept], type=pa.int64()), annotated]
+        if layout.several:
+            columns.append(pa.array([source] * len(kept), type=pa.string()))
+        return pa.Table.from_arrays(columns, schema=layout.schema)
+    rows = chunk.columns.take(pa.array(kept, type=pa.int64()))
+    columns = list(rows.columns)
+    if layout.target == layout.field:
+        columns[rows.schema.get_field_index(layout.field)] = annotated
+    else:
+        columns.append(annotated)
+    return pa.Table.from_arrays(columns, schema=layout.schema)
 
 
 def _run(
@@ -144,36 +259,52 @@ def _run(
     inputs: list[str],
     formats: list[str],
     column: str | None,
-    kind: str,
+    layout: _Layout,
     tables: tuple[Any, Any],
     detector: Any,
 ) -> int:
+    import chemtok
     from chemtok.annotate import annotate_with_insertions, convert_markers
-    from chemtok.io.commit import OutputSet
     from chemtok.io.readers import read_chunks
+    from chemtok.io.writers import TableWriter
 
     started = time.monotonic()
     show_progress = sys.stderr.isatty() if args.progress is None else args.progress
     progress = Progress(sys.stderr, "annotate") if show_progress else None
-    field = column or "text"
+    stop_counting = threading.Event()
+    if progress is not None:
+        if "-" not in inputs:
+            progress.total_bytes = sum(os.path.getsize(path) for path in inputs)
+        start_record_counter(inputs, formats, progress, stop_counting)
     read = written = failed = marked = shown = 0
-    outputs = None if args.output == "-" else OutputSet([args.output])
-    handle: IO[str]
-    if outputs is None:
-        handle = sys.stdout
-    else:
-        raw = outputs.open_temp(args.output)
-        stream: Any = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if args.output.endswith(".gz") else raw
-        handle = io.TextIOWrapper(stream, encoding="utf-8", newline="\n")
+    metadata = {
+        "chemtok_version": chemtok.__version__,
+        "command": "annotate",
+        "markers": args.markers or "galactica",
+        "from_markers": args.from_markers,
+        "modalities": args.modalities,
+        "column": layout.field,
+        "annotated_column": layout.target,
+        "inputs": inputs,
+    }
+    source_table, target_table = tables
+    try:
+        writer = TableWriter(args.output, schema=layout.schema, metadata=metadata, text_column=layout.target)
+    except ValueError as error:  # a column CSV/TSV cannot hold
+        raise UsageError(f"cannot write {args.output}: {error}") from None
+    except OSError as error:
+        raise UsageError(f"cannot write {args.output}: {error}") from None
     try:
         for path, fmt in zip(inputs, formats):
-            for chunk in read_chunks(path, fmt, column, args.chunk_size):
+            for chunk in read_chunks(path, fmt, column, args.chunk_size, keep_columns=layout.keep):
+                kept: list[int] = []
+                texts: list[str] = []
                 for i, (number, text) in enumerate(zip(chunk.numbers, chunk.texts)):
                     read += 1
                     problem: str | None = None
                     if text is None:
                         problem = chunk.problems.get(i, ("unreadable record", None))[0]
-                    elif kind == "txt" and ("\n" in text or "\r" in text):
+                    elif layout.kind == "txt" and ("\n" in text or "\r" in text):
                         problem = "the record holds a line break, which a .txt output cannot keep; write .jsonl"
                     if text is None or problem is not None:
                         failed += 1
@@ -181,44 +312,42 @@ def _run(
                             _clear(progress)
                             err(f"record {number} of {label(path)}: {problem}")
                             err(f"read {read}, written 0, failed 1 (stopped at the first failure; nothing written)")
-                            if outputs is not None:
-                                handle.close()
-                                outputs.abort()
+                            writer.abort()
                             return EXIT_FAILED
                         if shown < _SHOWN_FAILURES:
                             shown += 1
                             _clear(progress)
                             err(f"skipped record {number} of {label(path)}: {problem}")
                         continue
-                    source, table = tables
-                    converted = text if source is table else convert_markers(text, source=source, target=table)
-                    out, insertions = annotate_with_insertions(converted, markers=table, detector=detector)
+                    converted = text if source_table is target_table else convert_markers(text, source=source_table, target=target_table)
+                    out, insertions = annotate_with_insertions(converted, markers=target_table, detector=detector)
                     marked += len(insertions) // 2
-                    if kind == "txt":
-                        handle.write(out + "\n")
-                    else:
-                        row: dict[str, Any] = {"record": number, field: out}
-                        if len(inputs) > 1:
-                            row["source"] = label(path)
-                        handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-                    written += 1
+                    kept.append(i)
+                    texts.append(out)
+                if kept:
+                    writer.write(_rows(layout, chunk, kept, texts, label(path)))
+                    written += len(kept)
                 if chunk.fault:
                     _clear(progress)
                     err(f"{label(path)}: {chunk.fault} (the rest of that input is one failed record)")
                 if progress is not None:
                     progress.update(read, chunk.consumed)
-        if outputs is not None:
-            handle.close()
-            outputs.commit()
-        else:
-            handle.flush()
+        writer.finalize({"records_read": read, "records_failed": failed, "strings_marked": marked})
     except BrokenPipeError:
+        writer.abort()
         quiet_stdout()
         return EXIT_OK
+    except OSError as error:  # a full disk, a failed rename: nothing kept
+        writer.abort()
+        _clear(progress)
+        err(f"cannot write {args.output}: {error}")
+        err(f"read {read}, written 0, failed {failed} (the output could not be written: exit status 1)")
+        return EXIT_FAILED
     except BaseException:
-        if outputs is not None:
-            outputs.abort()
+        writer.abort()
         raise
+    finally:
+        stop_counting.set()
     _clear(progress)
     elapsed = time.monotonic() - started
     where = "standard output" if args.output == "-" else os.path.basename(args.output)

@@ -12,6 +12,7 @@ import argparse
 import os
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from typing import IO, Any
@@ -42,6 +43,7 @@ __all__ = [
     "load_tokenizer",
     "positive_int",
     "quiet_stdout",
+    "start_record_counter",
     "visible",
 ]
 
@@ -260,6 +262,24 @@ class Progress:
     def close(self) -> None:
         self.stream.write("\r" + " " * self._width + "\r")
         self.stream.flush()
+
+
+def start_record_counter(inputs: Sequence[str], formats: Sequence[str], progress: Progress, stop: threading.Event) -> None:
+    """Count the inputs' records in a thread and give the total to ``progress`` (for the ETA).
+
+    :func:`chemtok.io.readers.count_records` reads the files ahead of the run (Parquet:
+    its metadata); ``stop`` ends it early when the run is over. ``chemtok tokenize`` and
+    ``chemtok annotate`` show the same progress this way.
+    """
+    from chemtok.io.readers import count_records
+
+    def work() -> None:
+        try:
+            progress.total = count_records(inputs, formats, stop)
+        except Exception:  # the ETA is a nicety; a problem with it must not stop the run
+            progress.total = None
+
+    threading.Thread(target=work, name="chemtok-count", daemon=True).start()
 
 
 def _clock(seconds: float) -> str:

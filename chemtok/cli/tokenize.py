@@ -28,6 +28,7 @@ from chemtok.cli.common import (
     load_tokenizer,
     positive_int,
     quiet_stdout,
+    start_record_counter,
 )
 from chemtok.io.guards import interrupt_on_sigterm
 
@@ -266,7 +267,7 @@ def _run_tokenize(args: argparse.Namespace, tok: Any, modality: str, inputs: lis
     if progress is not None:
         if "-" not in inputs:
             progress.total_bytes = sum(os.path.getsize(path) for path in inputs)
-        _start_counter(inputs, formats, progress, stop_counting)
+        start_record_counter(inputs, formats, progress, stop_counting)
     shown = 0
     failing: list[str] = []  # the first failing texts, for the hint when all fail
 
@@ -350,18 +351,6 @@ def _run_tokenize(args: argparse.Namespace, tok: Any, modality: str, inputs: lis
         err(f"read {counts.read}, written {counts.written}, failed {counts.failed} (a failed run: exit status 1)")
         return EXIT_FAILED
     return EXIT_OK
-
-
-def _start_counter(inputs: list[str], formats: list[str], progress: Progress, stop: threading.Event) -> None:
-    from chemtok.io.readers import count_records
-
-    def work() -> None:
-        try:
-            progress.total = count_records(inputs, formats, stop)
-        except Exception:  # the ETA is a nicety; a problem with it must not stop the run
-            progress.total = None
-
-    threading.Thread(target=work, name="chemtok-count", daemon=True).start()
 
 
 def _clear(progress: Progress | None) -> None:

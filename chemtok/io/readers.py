@@ -27,7 +27,15 @@ if TYPE_CHECKING:
 
     import numpy as np
 
-from chemtok.io.records import BLOCK_SIZE, decode_record, iter_blocks, iter_lines, open_input, read_records
+from chemtok.io.records import (
+    BLOCK_SIZE,
+    decode_record,
+    iter_blocks,
+    iter_lines,
+    open_input,
+    parquet_record,
+    read_records,
+)
 
 __all__ = ["ArrowTexts", "Chunk", "count_records", "read_chunks", "read_header"]
 
@@ -53,6 +61,11 @@ class Chunk:
     #: Bytes of the input file read when the chunk was made (compressed bytes for a
     #: gzip file), for progress without a second pass; ``None`` when not known.
     consumed: int | None = None
+    #: With ``read_chunks(..., keep_columns=True)`` on a table input: the chunk's records
+    #: with every column of the input, a ``pyarrow.Table`` row-aligned with ``texts``
+    #: (CSV/TSV columns as strings, Parquet columns as stored; a failed record's row may
+    #: be nulls); ``None`` otherwise, and for a Parquet file's unreadable rest.
+    columns: Any = None
 
     def number_array(self) -> np.ndarray:
         import numpy as np
@@ -142,16 +155,28 @@ def _read_lines(path: str, fmt: str, chunk_size: int) -> Iterator[Chunk]:
         yield Chunk(range(first, first + 1), [None], {0: (fault, None)}, fault=fault)
 
 
-def _read_generic(path: str, fmt: str, column: str | None, chunk_size: int, *, skip: int = 0) -> Iterator[Chunk]:
+def _read_generic(
+    path: str, fmt: str, column: str | None, chunk_size: int, *, skip: int = 0, header: list[str] | None = None
+) -> Iterator[Chunk]:
     """Any format :func:`chemtok.io.read_records` reads, grouped into chunks.
 
     ``skip``: leave out records numbered up to ``skip`` (already given by the Arrow reader).
+    ``header``: a CSV/TSV's column names, to keep every column (:attr:`Chunk.columns`);
+    a row that does not have one field per name is then a failed record, since it
+    cannot be written back as a row of that table.
     """
     numbers: list[int] = []  # the current chunk's, appended to as records arrive
     texts: list[str | None] = []
+    rows: list[tuple[str, ...] | None] = []
     chunk = Chunk(numbers, texts)
-    records = read_records(path, column=column, format=fmt)
+    records = read_records(path, column=column, format=fmt, keep_fields=header is not None)
     last = 0
+
+    def full(chunk: Chunk) -> Chunk:
+        if header is not None:
+            chunk.columns = _rows_table(header, rows)
+        return chunk
+
     while True:
         try:
             record = next(records)
@@ -165,22 +190,49 @@ def _read_generic(path: str, fmt: str, column: str | None, chunk_size: int, *, s
             chunk.problems[len(texts)] = (fault, None)
             numbers.append(last + 1)
             texts.append(None)
+            rows.append(None)
             chunk.fault = fault
-            yield chunk
+            yield full(chunk)
             return
         except ValueError as err:  # a missing column/field: the command line is wrong
             raise UsageError(str(err)) from None
         last = record.number
-        if record.text is None:
-            chunk.problems[len(texts)] = (record.error or "unreadable record", record.raw)
+        problem = (record.error or "unreadable record") if record.text is None else None
+        if header is not None:
+            problem = problem or _row_problem(header, record.fields)
+            rows.append(record.fields if problem is None else None)
+        if problem is not None:
+            chunk.problems[len(texts)] = (problem, record.raw)
         numbers.append(record.number)
-        texts.append(record.text)
+        texts.append(record.text if problem is None else None)
         if len(texts) >= chunk_size:
-            yield chunk
-            numbers, texts = [], []
+            yield full(chunk)
+            numbers, texts, rows = [], [], []
             chunk = Chunk(numbers, texts)
     if texts:
-        yield chunk
+        yield full(chunk)
+
+
+def _row_problem(header: list[str], fields: tuple[str, ...] | None) -> str | None:
+    """Why a CSV/TSV row cannot be written back as a row of its table (``None``: it can)."""
+    if fields is None:
+        return "unreadable row"
+    if len(fields) != len(header):
+        return f"the row has {len(fields)} fields and the header {len(header)}: it cannot be written back as a row of that table"
+    for name, value in zip(header, fields):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as err:
+            return f"column {name!r} is not valid UTF-8 at character {err.start}"
+    return None
+
+
+def _rows_table(header: list[str], rows: list[tuple[str, ...] | None]) -> Any:
+    """The rows of a CSV/TSV chunk as a table of strings (a failed row is all nulls)."""
+    import pyarrow as pa
+
+    arrays = [pa.array([row[i] if row is not None else None for row in rows], type=pa.string()) for i in range(len(header))]
+    return pa.Table.from_arrays(arrays, names=list(header))
 
 
 
@@ -224,7 +276,7 @@ class ArrowTexts(Sequence["str | None"]):
 _ARROW_BLOCK = 1 << 22
 
 
-def _read_table_arrow(path: str, fmt: str, column: str | None, chunk_size: int) -> Iterator[Chunk]:
+def _read_table_arrow(path: str, fmt: str, column: str | None, chunk_size: int, *, keep_columns: bool = False) -> Iterator[Chunk]:
     """CSV/TSV through ``pyarrow.csv.open_csv``, as long as pyarrow reads the file cleanly.
 
     pyarrow parses and validates a block at a time in C++, and the column stays an
@@ -242,10 +294,12 @@ def _read_table_arrow(path: str, fmt: str, column: str | None, chunk_size: int) 
         header = read_header(path, fmt)
     except InputError:
         header = None
+    kept = header if keep_columns else None
     if not header or len(set(header)) != len(header) or (column is not None and column not in header):
-        yield from _read_generic(path, fmt, column, chunk_size)  # the Python reader explains
+        yield from _read_generic(path, fmt, column, chunk_size, header=kept)  # the Python reader explains
         return
     name = column if column is not None else header[0]
+    read = list(header) if keep_columns else [name]
     given = 0
     try:
         with open_input(path) as handle:
@@ -258,36 +312,96 @@ def _read_table_arrow(path: str, fmt: str, column: str | None, chunk_size: int) 
                     delimiter="\t" if fmt == "tsv" else ",", newlines_in_values=True, ignore_empty_lines=False
                 ),
                 convert_options=pacsv.ConvertOptions(
-                    include_columns=[name], column_types={name: pa.string()}, strings_can_be_null=False
+                    include_columns=read, column_types=dict.fromkeys(read, pa.string()), strings_can_be_null=False
                 ),
             )
             for batch in reader:
-                array = batch.column(0)
+                array = batch.column(read.index(name))
+                table = pa.Table.from_batches([batch]) if keep_columns else None
                 consumed = _position(raw) if source is handle else None
                 for start in range(0, len(array), chunk_size):
                     part = array.slice(start, chunk_size)
-                    yield Chunk(range(given + 1, given + 1 + len(part)), ArrowTexts(part), consumed=consumed)
+                    chunk = Chunk(range(given + 1, given + 1 + len(part)), ArrowTexts(part), consumed=consumed)
+                    if table is not None:
+                        chunk.columns = table.slice(start, chunk_size)
+                    yield chunk
                     given += len(part)
             return
     except (pa.ArrowException, OSError, EOFError, zlib.error, KeyError):
         pass  # not a file pyarrow reads as the Python reader does: the Python reader goes on
-    yield from _read_generic(path, fmt, column, chunk_size, skip=given)
+    yield from _read_generic(path, fmt, column, chunk_size, skip=given, header=kept)
 
 
-def read_chunks(path: str, fmt: str, column: str | None, chunk_size: int) -> Iterator[Chunk]:
+def read_chunks(path: str, fmt: str, column: str | None, chunk_size: int, *, keep_columns: bool = False) -> Iterator[Chunk]:
     """Chunks of at most ``chunk_size`` consecutive records of one input.
 
     The fast line reader for smi/txt; pyarrow for CSV/TSV files (:func:`_read_table_arrow`,
     with the Python reader taking over where pyarrow refuses); the record reader of
     :func:`read_records` for the rest (JSON Lines stays on it: a malformed line must be
     one failed record, which a whole-block JSON parser cannot say).
+
+    ``keep_columns=True`` (CSV, TSV and Parquet files) also gives each chunk's records
+    with every column of the input (:attr:`Chunk.columns`), for outputs that write the
+    other columns back (``chemtok annotate``); Parquet is then read a batch of
+    ``chunk_size`` rows at a time with all its columns.
+
+    Raises:
+        UsageError: ``keep_columns`` for standard input (its header is not known ahead),
+            or a column the input does not have.
+
+    Example:
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "chembl.csv")
+        >>> _ = open(path, "w").write("chembl_id,smiles\\nCHEMBL545,CCO\\nCHEMBL25,CC(=O)Oc1ccccc1C(=O)O\\n")
+        >>> chunk = next(read_chunks(path, "csv", "smiles", 100, keep_columns=True))
+        >>> list(chunk.texts), chunk.columns.column("chembl_id").to_pylist()
+        (['CCO', 'CC(=O)Oc1ccccc1C(=O)O'], ['CHEMBL545', 'CHEMBL25'])
     """
+    if keep_columns and fmt in ("csv", "tsv", "parquet"):
+        if path == "-":
+            raise UsageError(f"the columns of a {fmt} table on standard input cannot be kept: read it from a file")
+        if fmt == "parquet":
+            return _read_parquet_columns(path, column, chunk_size)
+        return _read_table_arrow(path, fmt, column, chunk_size, keep_columns=True)
     if fmt in ("smi", "txt"):
         return _read_lines(path, fmt, chunk_size)
     if fmt in ("csv", "tsv") and path != "-":
         return _read_table_arrow(path, fmt, column, chunk_size)
     return _read_generic(path, fmt, column, chunk_size)
 
+
+
+def _read_parquet_columns(path: str, column: str | None, chunk_size: int) -> Iterator[Chunk]:
+    """Parquet with every column, ``chunk_size`` rows at a time (never the whole file)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+    except (OSError, pa.ArrowException) as err:  # not Parquet, truncated, corrupt
+        raise InputError(f"cannot read {path} as Parquet: {err}") from None
+    names = parquet.schema_arrow.names
+    if column is None or column not in names:
+        raise UsageError(f"{path} needs column=... naming one of its columns {names}")
+    index = names.index(column)
+    number = 0
+    batches = parquet.iter_batches(batch_size=chunk_size)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (OSError, pa.ArrowException) as err:  # a corrupt page: the rest is one failed record
+            fault = f"cannot read {path} past record {number}: {err}"
+            yield Chunk(range(number + 1, number + 2), [None], {0: (fault, None)}, fault=fault)
+            return
+        records = [parquet_record(number + 1 + i, value) for i, value in enumerate(batch.column(index).to_pylist())]
+        problems: dict[int, tuple[str, bytes | None]] = {
+            i: (r.error or "unreadable record", r.raw) for i, r in enumerate(records) if r.text is None
+        }
+        texts: list[str | None] = [r.text for r in records]
+        yield Chunk(range(number + 1, number + 1 + len(records)), texts, problems, columns=pa.Table.from_batches([batch]))
+        number += len(records)
 
 
 def read_header(path: str, fmt: str) -> list[str] | None:

@@ -33,7 +33,7 @@ from typing import IO, cast
 
 from chemtok.io.formats import FORMATS, InputError, detect_format
 
-__all__ = ["BLOCK_SIZE", "Record", "decode_record", "iter_blocks", "iter_lines", "open_input", "read_records"]
+__all__ = ["BLOCK_SIZE", "Record", "decode_record", "iter_blocks", "iter_lines", "open_input", "parquet_record", "read_records"]
 
 
 @dataclass(frozen=True)
@@ -45,12 +45,15 @@ class Record:
         text: the record's string, or ``None`` when it could not be decoded.
         error: why the record could not be read (``None`` when ``text`` is set).
         raw: the undecoded bytes, kept only for unreadable records.
+        fields: every field of a CSV/TSV row, in header order (only when
+            :func:`read_records` is asked for them with ``keep_fields=True``).
     """
 
     number: int
     text: str | None
     error: str | None = None
     raw: bytes | None = None
+    fields: tuple[str, ...] | None = None
 
 
 def open_input(path: str | Path) -> IO[bytes]:
@@ -134,7 +137,7 @@ def iter_lines(handle: IO[bytes]) -> Iterator[bytes]:
 
 
 def read_records(
-    path: str | Path, *, column: str | None = None, format: str | None = None
+    path: str | Path, *, column: str | None = None, format: str | None = None, keep_fields: bool = False
 ) -> Iterator[Record]:
     """Yield the records of ``path`` in order, numbered from 1.
 
@@ -146,6 +149,8 @@ def read_records(
             :func:`chemtok.io.columns.infer_column`), SDF defaults to the SMILES.
         format: one of ``smi txt csv tsv jsonl fasta parquet sdf``; by default from the
             extension (standard input defaults to ``txt``).
+        keep_fields: CSV/TSV: also keep every field of each row in :attr:`Record.fields`
+            (for writers that keep the other columns, such as ``chemtok annotate``).
 
     Raises:
         ValueError: unknown format, or a named column that does not exist.
@@ -172,7 +177,7 @@ def read_records(
             for number, line in enumerate(iter_lines(handle), 1):
                 yield decode_record(number, line)
         elif fmt in ("csv", "tsv"):
-            yield from _read_table(handle, "\t" if fmt == "tsv" else ",", column, str(path))
+            yield from _read_table(handle, "\t" if fmt == "tsv" else ",", column, str(path), fields=keep_fields)
         elif fmt == "jsonl":
             yield from _read_jsonl(handle, column, str(path))
         elif fmt == "fasta":
@@ -184,7 +189,7 @@ def read_records(
 _MAX_FIELD = (1 << 31) - 1
 
 
-def _read_table(handle: IO[bytes], delimiter: str, column: str | None, label: str) -> Iterator[Record]:
+def _read_table(handle: IO[bytes], delimiter: str, column: str | None, label: str, *, fields: bool = False) -> Iterator[Record]:
     # utf-8-sig: a byte order mark at the start is not part of the first column's name.
     text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="surrogateescape", newline="")
     # No field is too long to read: a long sequence or a big molecule is a record.
@@ -219,7 +224,7 @@ def _read_table(handle: IO[bytes], delimiter: str, column: str | None, label: st
             raw = value.encode("utf-8", "surrogateescape")
             yield decode_record(number, raw)
             continue
-        yield Record(number, value)
+        yield Record(number, value, fields=tuple(row) if fields else None)
 
 
 def _read_jsonl(handle: IO[bytes], column: str | None, label: str) -> Iterator[Record]:
@@ -298,9 +303,13 @@ def _read_parquet(path: str | Path, column: str | None) -> Iterator[Record]:
             raise InputError(f"cannot read {path} past record {number}: {err}") from None
         for value in batch.column(0).to_pylist():
             number += 1
-            if isinstance(value, str):
-                yield Record(number, value)
-            elif isinstance(value, bytes):
-                yield decode_record(number, value)
-            else:
-                yield Record(number, None, f"value is {type(value).__name__}, not a string")
+            yield parquet_record(number, value)
+
+
+def parquet_record(number: int, value: object) -> Record:
+    """The record a Parquet cell holds: a string, UTF-8 bytes, or a failed record (null, a number...)."""
+    if isinstance(value, str):
+        return Record(number, value)
+    if isinstance(value, bytes):
+        return decode_record(number, value)
+    return Record(number, None, f"value is {type(value).__name__}, not a string")
