@@ -179,6 +179,24 @@ def test_csv_to_parquet_and_parquet_to_csv(tmp_path: Path, capsys: pytest.Captur
     assert not (tmp_path / "nested.csv").exists()
 
 
+def test_a_truncated_gzip_table_keeps_what_was_read_and_fails_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = "id,text\n" + "".join(f"{i},Compound {i} has SMILES CCO.\n" for i in range(1, 3001))
+    data = gzip.compress(rows.encode("utf-8"))
+    source = tmp_path / "cut.csv.gz"
+    source.write_bytes(data[: len(data) // 2])
+    out = tmp_path / "out.csv"
+    assert cli.main(["annotate", str(source), "--column", "text", "-o", str(out), "--on-error", "skip"]) == 0
+    err = capsys.readouterr().err
+    written = _csv_rows(out)[1:]
+    assert written and [row[0] for row in written] == [str(i) for i in range(1, len(written) + 1)]
+    assert written[-1][1] == f"Compound {len(written)} has SMILES [START_SMILES]CCO[END_SMILES]."
+    # the unreadable rest is one failed record, numbered after the last one read
+    assert f"skipped record {len(written) + 1} of {source}: cannot read" in err
+    assert f"read {len(written) + 1}, written {len(written)}, failed 1" in _summary(err)
+
+
 def test_csv_columns_read_by_pyarrow_equal_the_python_reader(tmp_path: Path) -> None:
     source = tmp_path / "in.csv"
     source.write_text('id,text,note\n1,"a, b",x\n2,"multi\nline",\n3,,z\n4,CCO,w\n', encoding="utf-8")
