@@ -214,6 +214,10 @@ def test_progress_and_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert "annotate: 1 records" in capsys.readouterr().err
     assert cli.main(["annotate", str(source), "--column", "text", "-o", str(tmp_path / "out.npy")]) == 2
     assert cli.main(["annotate", str(source), "--column", "nope", "-o", str(out)]) == 2
+    twice = tmp_path / "twice.csv"
+    twice.write_text("text,text\nCCO,CCO\n", encoding="utf-8")
+    assert cli.main(["annotate", str(twice), "--column", "text", "-o", str(tmp_path / "twice.out.csv")]) == 2
+    assert "more than once" in capsys.readouterr().err
 
 
 # -- no record lost -----------------------------------------------------------------------

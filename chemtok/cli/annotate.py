@@ -219,6 +219,9 @@ def _layout(args: argparse.Namespace, inputs: list[str], formats: list[str], fie
         except (InputError, OSError, pa.ArrowException) as error:
             raise UsageError(f"cannot read the columns of {path}: {error}") from None
     first = schemas[0]
+    if len(set(first.names)) != len(first.names):
+        repeated = sorted({name for name in first.names if first.names.count(name) > 1})
+        raise UsageError(f"{inputs[0]} names the columns {repeated} more than once: a table output needs unique names")
     for path, schema in zip(inputs[1:], schemas[1:]):
         if not schema.equals(first):
             raise UsageError(
