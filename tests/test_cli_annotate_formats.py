@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
+from conftest import DATA
 from hypothesis import strategies as st
 
 import chemtok
@@ -218,6 +219,23 @@ def test_progress_and_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     twice.write_text("text,text\nCCO,CCO\n", encoding="utf-8")
     assert cli.main(["annotate", str(twice), "--column", "text", "-o", str(tmp_path / "twice.out.csv")]) == 2
     assert "more than once" in capsys.readouterr().err
+
+
+def test_a_real_tsv_keeps_its_other_columns_byte_for_byte(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = DATA / "inchi" / "generated_rdkit_standard.tsv.gz"
+    if not source.exists():
+        pytest.skip(f"shared data not found: {source}")
+    out = tmp_path / "marked.tsv"
+    assert cli.main(["annotate", str(source), "--column", "smiles", "-o", str(out)]) == 0
+    with gzip.open(source, "rt", encoding="utf-8", newline="") as handle:
+        lines = handle.read().splitlines()
+    written = out.read_text(encoding="utf-8").splitlines()
+    assert f"read {len(lines) - 1}, written {len(lines) - 1}, failed 0" in _summary(capsys.readouterr().err)
+    assert [line.split("\t", 1)[1] for line in written] == [line.split("\t", 1)[1] for line in lines]
+    cells = [(new.split("\t", 1)[0], old.split("\t", 1)[0]) for new, old in zip(written[1:], lines[1:])]
+    # each cell is one molecule: marked whole or not at all, never changed otherwise
+    assert all(new in (old, f"[START_SMILES]{old}[END_SMILES]") for new, old in cells)
+    assert sum(new != old for new, old in cells) > 0.99 * len(cells)  # a molecule alone in a cell is found
 
 
 # -- no record lost -----------------------------------------------------------------------
