@@ -11,8 +11,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import given, settings
 from conftest import DATA
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chemtok
