@@ -34,6 +34,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import gc
 import itertools
 import json
 import os
@@ -49,7 +50,9 @@ from typing import Any
 from router_throughput import BASELINES, read_documents
 from timing import best_of, peak_rss_mib
 
-ENGINES = ("gpt2", "chem lists", "chem arrays")
+#: "chem lists gc off" is "chem lists" with Python's cyclic garbage collector disabled
+#: around the call (not in the default run): it shows what the collector costs there.
+ENGINES = ("gpt2", "chem lists", "chem arrays", "chem lists gc off")
 WARM_UP = 100
 
 
@@ -97,8 +100,16 @@ def probe(engine: str, count: int, repeats: int, reference_batch: int) -> dict[s
         tok = chemtok.ChemTokenizer()
         arrays = engine == "chem arrays"
 
+        collect = engine != "chem lists gc off"
+
         def call() -> Any:
-            return tok.encode_batch(docs, on_error="raise", return_arrays=arrays)
+            if collect:
+                return tok.encode_batch(docs, on_error="raise", return_arrays=arrays)
+            gc.disable()
+            try:
+                return tok.encode_batch(docs, on_error="raise", return_arrays=arrays)
+            finally:
+                gc.enable()
 
         def count_ids(result: Any) -> tuple[int, int]:
             ids = len(result[0]) if arrays else sum(map(len, result))
@@ -139,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--large-repeats", type=int, default=2, help="chemtok runs per size above 2x")
     parser.add_argument("--reference-repeats", type=int, default=1, help="GPT-2 runs per size")
     parser.add_argument("--reference-batch", type=int, default=200_000, help="most documents per GPT-2 call")
+    parser.add_argument(
+        "--engines", default="gpt2,chem lists,chem arrays", help=f"comma-separated, of: {', '.join(ENGINES)}"
+    )
     parser.add_argument("--json", default=None, help="also write the results here as JSON")
     parser.add_argument("--probe", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -150,6 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     texts = read_documents()
     per_doc = [len(t.encode("utf-8")) for t in texts]
     sizes = [int(s) for s in args.sizes.split(",")]
+    engines = args.engines.split(",")
+    if unknown := set(engines) - set(ENGINES):
+        parser.error(f"unknown engines {sorted(unknown)}; known: {', '.join(ENGINES)}")
     print(
         f"{len(texts):,} real documents cycled to {args.base:,} x {sizes}; {os.cpu_count()} cores; "
         f"load average {os.getloadavg()[0]:.1f}"
@@ -159,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     for size in sizes:
         count = args.base * size
         megabytes = sum(itertools.islice(itertools.cycle(per_doc), count)) / 1e6
-        for engine in ENGINES:
+        for engine in engines:
             repeats = args.repeats if size <= 2 else args.large_repeats
             if engine == "gpt2":
                 repeats = args.reference_repeats
@@ -188,17 +205,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        base, peer = one[r["engine"]], reference[r["size"]]
+        base, peer = one[r["engine"]], reference.get(r["size"])
         r["growth"] = r["first_s"] / base["first_s"]
         r["growth_cpu"] = r["first_cpu_s"] / base["first_cpu_s"]
-        r["vs_gpt2"] = peer["first_s"] / r["first_s"]
-        r["vs_gpt2_cpu"] = peer["first_cpu_s"] / r["first_cpu_s"]
+        r["vs_gpt2"] = None if peer is None else peer["first_s"] / r["first_s"]
+        r["vs_gpt2_cpu"] = None if peer is None else peer["first_cpu_s"] / r["first_cpu_s"]
+        vs_wall, vs_cpu = ("–", "–") if peer is None else (f"{r['vs_gpt2']:.1f}×", f"{r['vs_gpt2_cpu']:.1f}×")
         calls = f" ({r['calls']} calls)" if r["calls"] > 1 else ""
         print(
             f"| {r['size']}× | {r['documents']:,} ({r['megabytes']:,.0f} MB) | {r['engine']}{calls} "
             f"| {r['first_s']:.2f} s | {r['best_s']:.2f} s | {r['first_cpu_s']:.2f} s "
             f"| {r['documents'] / r['first_s']:,.0f} | {r['growth']:.2f} | {r['growth_cpu']:.2f} "
-            f"| {r['vs_gpt2']:.1f}× | {r['vs_gpt2_cpu']:.1f}× "
+            f"| {vs_wall} | {vs_cpu} "
             f"| {r['before_mib']:,.0f} → {r['peak_mib']:,.0f} MiB | {r['bytes_per_id']:.1f} | {r['load_average']:.1f} |"
         )
     print(f"\nwhole run {elapsed / 60:.1f} min; load average at the end {os.getloadavg()[0]:.1f}")
