@@ -1,6 +1,7 @@
 """Scaling of the router's ``encode_batch`` from 1x to 10x the input, ending at 1,000,000 documents.
 
-Three engines on the same documents, at each size:
+Three engines on the same documents, at each size (``--engines``; a fourth, ``chem lists gc
+off``, is the lists with Python's cyclic garbage collector disabled around the call):
 
     chem lists     ChemTokenizer().encode_batch(docs)                       (a list of ids per document)
     chem arrays    ChemTokenizer().encode_batch(docs, return_arrays=True)   (uint32 ids + int64 offsets)
