@@ -43,17 +43,23 @@ G = load_selfies_grammar()
 PYTHON = chemtok.SelfiesTokenizer(engine="python")
 NATIVE = chemtok.SelfiesTokenizer(engine="native") if native.available() else PYTHON
 #: SMILES files whose encoder output is compared (a sample of each by default).
-CORPUS_FILES = ("moleculenet_bbbp.smi.gz", "moleculenet_hiv.smi.gz", "qm9.smi.gz", "hard_cases.smi.gz",
-                "rdkit_chembl20_chiral.smi.gz", "rdkit_inorganic_dative_cx.smi")
+CORPUS_FILES = (
+    "moleculenet_bbbp.smi.gz",
+    "moleculenet_hiv.smi.gz",
+    "qm9.smi.gz",
+    "hard_cases.smi.gz",
+    "rdkit_chembl20_chiral.smi.gz",
+    "rdkit_inorganic_dative_cx.smi",
+)
 SAMPLE_PER_FILE = 400
 #: Dialects with a SELFIES pair; the others have none to test.
 DIALECTS = ("galactica", "tags", "biot5")
 
 
-def outcome(call: Callable[[], Any]) -> tuple[Any, ...]:
-    """``("ok", result)`` (arrays as row lists) or the facts of the TokenizationError raised."""
+def outcome(call: Callable[..., Any], *args: Any, **options: Any) -> tuple[Any, ...]:
+    """``("ok", call(*args, **options))`` (arrays as row lists), or the facts of the TokenizationError raised."""
     try:
-        result = call()
+        result = call(*args, **options)
     except TokenizationError as err:
         return ("error", type(err), err.position, err.reason, err.modality, err.index, str(err))
     if isinstance(result, tuple):  # return_arrays
@@ -65,8 +71,8 @@ def outcome(call: Callable[[], Any]) -> tuple[Any, ...]:
 
 def assert_parity(text: str, policy: str) -> None:
     for call in ("tokenize", "encode"):
-        expected = outcome(lambda: getattr(PYTHON, call)(text, on_error=policy))
-        assert outcome(lambda: getattr(NATIVE, call)(text, on_error=policy)) == expected, (call, text, policy)
+        expected = outcome(getattr(PYTHON, call), text, on_error=policy)
+        assert outcome(getattr(NATIVE, call), text, on_error=policy) == expected, (call, text, policy)
 
 
 # -- strategies ----------------------------------------------------------------------
@@ -76,11 +82,45 @@ def assert_parity(text: str, policy: str) -> None:
 #: words with a bad length or prefix, H counts and charges outside the grammar.
 broken_piece = st.one_of(
     st.sampled_from(
-        ["[", "]", "[]", "[[C]", "[C", "[C]]", "[=]", "[c]", "[Xx]", "[Branch4]", "[Branch0]", "[=Ring]", "[--Ring1]",
-         "[Ring1x]", "[CH12]", "[C+0]", "[C-01]", "[C@@@]", "[Cé]", "[é]", "[C😀]", "[ C]", "[C ]", "[1]", "[13]",
-         "[H+]", "[=Branch", "[nop", "[epsilonx]", "..", " ", "C", "\n"]
+        [
+            "[",
+            "]",
+            "[]",
+            "[[C]",
+            "[C",
+            "[C]]",
+            "[=]",
+            "[c]",
+            "[Xx]",
+            "[Branch4]",
+            "[Branch0]",
+            "[=Ring]",
+            "[--Ring1]",
+            "[Ring1x]",
+            "[CH12]",
+            "[C+0]",
+            "[C-01]",
+            "[C@@@]",
+            "[Cé]",
+            "[é]",
+            "[C😀]",
+            "[ C]",
+            "[C ]",
+            "[1]",
+            "[13]",
+            "[H+]",
+            "[=Branch",
+            "[nop",
+            "[epsilonx]",
+            "..",
+            " ",
+            "C",
+            "\n",
+        ]
     ),
-    st.builds(lambda body: f"{G.open}{body}{G.close}", st.text(alphabet="=#/\\-+@HCNOlr0123456789BRaingé😀", max_size=8)),
+    st.builds(
+        lambda body: f"{G.open}{body}{G.close}", st.text(alphabet="=#/\\-+@HCNOlr0123456789BRaingé😀", max_size=8)
+    ),
     st.characters(),
 )
 valid_selfies = st.lists(selfies_symbol(), max_size=30).map("".join)
@@ -135,7 +175,9 @@ def test_refusals_agree_exactly(text: str, position: int, code: str) -> None:
         with pytest.raises(TokenizationError) as info:
             tok.encode(text)
         errors.append(info.value)
-    assert [(e.position, e.reason, str(e)) for e in errors] == [(position, PYTHON.reason_messages[code], str(errors[0]))] * 2
+    assert [(e.position, e.reason, str(e)) for e in errors] == [
+        (position, PYTHON.reason_messages[code], str(errors[0]))
+    ] * 2
 
 
 def test_lone_surrogates_fall_back_to_their_bytes_like_the_reference() -> None:
@@ -150,17 +192,18 @@ def test_lone_surrogates_fall_back_to_their_bytes_like_the_reference() -> None:
 @settings(max_examples=max(1, MAX_EXAMPLES // 2), deadline=None)
 @given(st.lists(selfies_text, max_size=12), st.sampled_from(POLICIES))
 def test_hyp_batches_and_arrays_equal_single_calls(texts: list[str], policy: str) -> None:
-    expected = outcome(lambda: PYTHON.encode_batch(texts, on_error=policy))
+    expected = outcome(PYTHON.encode_batch, texts, on_error=policy)
+    expected_arrays = outcome(PYTHON.encode_batch, texts, on_error=policy, return_arrays=True)
     for threads in (1, 2, None):
-        assert outcome(lambda: NATIVE.encode_batch(texts, on_error=policy, num_threads=threads)) == expected
-        arrays = outcome(lambda: NATIVE.encode_batch(texts, on_error=policy, num_threads=threads, return_arrays=True))
-        assert arrays == outcome(lambda: PYTHON.encode_batch(texts, on_error=policy, return_arrays=True))
+        assert outcome(NATIVE.encode_batch, texts, on_error=policy, num_threads=threads) == expected
+        arrays = outcome(NATIVE.encode_batch, texts, on_error=policy, num_threads=threads, return_arrays=True)
+        assert arrays == expected_arrays
 
 
 def test_batch_error_names_the_first_failing_text() -> None:
     texts = ["[C]"] * 5000 + ["[C][O"] + ["[Branch4]"] * 10
-    got = outcome(lambda: NATIVE.encode_batch(texts))
-    assert got == outcome(lambda: PYTHON.encode_batch(texts))
+    got = outcome(NATIVE.encode_batch, texts)
+    assert got == outcome(PYTHON.encode_batch, texts)
     assert got[0] == "error" and got[5] == 5000 and got[2] == 3
 
 
@@ -178,7 +221,9 @@ def test_hyp_arrow_rows_equal_the_reference(texts: list[str | None], policy: str
 
 def test_pickle_rebuilds_the_native_engine() -> None:
     clone = pickle.loads(pickle.dumps(NATIVE))
-    assert clone.engine == "native" and clone.encode("[C][=C][Ring1][#Branch2]") == PYTHON.encode("[C][=C][Ring1][#Branch2]")
+    assert clone.engine == "native" and clone.encode("[C][=C][Ring1][#Branch2]") == PYTHON.encode(
+        "[C][=C][Ring1][#Branch2]"
+    )
     engine = pickle.loads(pickle.dumps(NATIVE.native_engine))
     assert engine is not None and engine.encode("[13CH4]", "raise") == PYTHON.encode("[13CH4]")
 
@@ -271,12 +316,13 @@ def test_hyp_router_equals_the_python_path(dialect: str) -> None:
     @settings(max_examples=max(1, MAX_EXAMPLES // 4), deadline=None)
     @given(st.lists(marked_selfies(dialect), min_size=1, max_size=5), st.sampled_from(POLICIES))
     def check(texts: list[str], policy: str) -> None:
-        for tok_call in (
-            lambda tok: tok.encode_batch(texts, on_error=policy),
-            lambda tok: tok.encode_batch(texts, on_error=policy, return_arrays=True),
-            lambda tok: tok.encode(texts[0], on_error=policy),
+        for call, arg, options in (
+            ("encode_batch", texts, {}),
+            ("encode_batch", texts, {"return_arrays": True}),
+            ("encode", texts[0], {}),
         ):
-            assert outcome(lambda: tok_call(fast)) == outcome(lambda: tok_call(slow))
+            got = outcome(getattr(fast, call), arg, on_error=policy, **options)
+            assert got == outcome(getattr(slow, call), arg, on_error=policy, **options), (call, options)
 
     check()
 
@@ -285,6 +331,6 @@ def test_router_errors_inside_selfies_agree() -> None:
     fast, slow = routers("galactica")
     bad = "ok [START_SELFIES][C][O[END_SELFIES] and [START_SELFIES][Branch4][END_SELFIES]"
     for texts in ([bad], ["[START_SELFIES][C][END_SELFIES]", bad]):
-        got = outcome(lambda: fast.encode_batch(texts))
-        assert got == outcome(lambda: slow.encode_batch(texts))
+        got = outcome(fast.encode_batch, texts)
+        assert got == outcome(slow.encode_batch, texts)
         assert got[0] == "error" and got[2] == bad.index("[O") and got[4] == "selfies"

@@ -86,7 +86,11 @@ fn literals(field: &str, values: &[String], single: bool) -> Result<LongestMatch
         if value.is_empty() || (single && value.chars().count() != 1) {
             return Err(SpecError(format!(
                 "selfies grammar: '{field}' entries must be {}, got {value:?}",
-                if single { "single characters" } else { "non-empty strings" }
+                if single {
+                    "single characters"
+                } else {
+                    "non-empty strings"
+                }
             )));
         }
     }
@@ -128,7 +132,9 @@ impl SelfiesLexer {
             return Err(Failure::no_rule(pos, Reason::SelfiesNoSymbol));
         }
         let from = pos + self.open.len();
-        let close = self.close_at(text, from).ok_or_else(|| Failure::no_rule(pos, Reason::SelfiesNotClosed))?;
+        let close = self
+            .close_at(text, from)
+            .ok_or_else(|| Failure::no_rule(pos, Reason::SelfiesNotClosed))?;
         let end = close + self.close.len();
         if let Some(id) = vocab.get(&text[pos..end]) {
             out.push(id);
@@ -204,7 +210,8 @@ impl SelfiesLexer {
             CHIRALITY => (self.chirality.ends_within(body, i, end).collect(), true),
             HYDROGEN => {
                 let digit = i + self.hydrogen.len();
-                let present = starts_with_at(body, i, &self.hydrogen) && body.get(digit).is_some_and(u8::is_ascii_digit);
+                let present =
+                    starts_with_at(body, i, &self.hydrogen) && body.get(digit).is_some_and(u8::is_ascii_digit);
                 (if present { vec![digit + 1] } else { Vec::new() }, true)
             }
             _ => {
@@ -332,7 +339,16 @@ mod tests {
         assert_eq!(ok(&tok, "[C][=C][F].[C]"), ["[C]", "[=C]", "[F]", ".", "[C]"]);
         assert_eq!(
             ok(&tok, "[N][C@@H1][Ring2][#Branch3][-/Ring1][\\/Ring3][nop][epsilon]"),
-            ["[N]", "[C@@H1]", "[Ring2]", "[#Branch3]", "[-/Ring1]", "[\\/Ring3]", "[nop]", "[epsilon]"]
+            [
+                "[N]",
+                "[C@@H1]",
+                "[Ring2]",
+                "[#Branch3]",
+                "[-/Ring1]",
+                "[\\/Ring3]",
+                "[nop]",
+                "[epsilon]"
+            ]
         );
         assert_eq!(ok(&tok, ""), Vec::<String>::new());
     }
@@ -387,7 +403,10 @@ mod tests {
             tokens(&tok, "[C]§[O]", OnError::Fallback),
             Ok(vec!["[C]".into(), "<0xC2>".into(), "<0xA7>".into(), "[O]".into()])
         );
-        assert_eq!(tokens(&tok, "[C]§[O]", OnError::Skip), Ok(vec!["[C]".into(), "[O]".into()]));
+        assert_eq!(
+            tokens(&tok, "[C]§[O]", OnError::Skip),
+            Ok(vec!["[C]".into(), "[O]".into()])
+        );
         // An unclosed symbol: only its "[" is dropped, then "C" (no symbol), then "[O]".
         assert_eq!(tokens(&tok, "[C[O]", OnError::Skip), Ok(vec!["[O]".into()]));
     }

@@ -100,7 +100,12 @@ impl<T: Clone> LongestMatch<T> {
     /// longest first: the order in which a backtracking regex tries the alternation
     /// (the SELFIES atom parser needs every match, not only the longest).
     #[inline]
-    pub(crate) fn ends_within<'a>(&'a self, text: &'a [u8], pos: usize, end: usize) -> impl Iterator<Item = usize> + 'a {
+    pub(crate) fn ends_within<'a>(
+        &'a self,
+        text: &'a [u8],
+        pos: usize,
+        end: usize,
+    ) -> impl Iterator<Item = usize> + 'a {
         let rest = text.get(pos..end.min(text.len())).unwrap_or(&[]);
         let group = rest.first().map_or(&[][..], |&first| &self.groups[first as usize][..]);
         group

@@ -21,11 +21,11 @@ mod text;
 
 use std::borrow::Cow;
 
+use chemtok_core::SelfiesSpec;
 use chemtok_core::{
     char_index, BatchError, Failure, FlatBatch, InchiSpec, MergeSpec, NoRule, OnError, Reason, SequenceSpec,
     SmilesSpec, SpecError, Threads, Tokenizer,
 };
-use chemtok_core::SelfiesSpec;
 use numpy::PyArray1;
 use pyo3::buffer::PyUntypedBuffer;
 use pyo3::exceptions::{PyBufferError, PyKeyError, PyRuntimeError, PyTypeError, PyValueError};
