@@ -1,4 +1,8 @@
-"""SELFIES tokenizer: one token per SELFIES symbol, from ``grammars/selfies.toml`` (reference engine).
+"""SELFIES tokenizer: one token per SELFIES symbol, from ``grammars/selfies.toml``.
+
+This module is the reference engine; the Rust core's lexer
+(``rust/chemtok-core/src/selfies.rs``) is built from the same tables and runs by default
+(``engine="auto"``), with the same tokens, ids and errors (``tests/test_selfies_native.py``).
 
 A SELFIES string (Krenn et al., 2020) is a sequence of bracketed symbols and ``.``:
 atoms with an optional bond prefix (``[C]``, ``[=O]``, ``[NH1+1]``), branches

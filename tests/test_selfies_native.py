@@ -180,6 +180,13 @@ def test_refusals_agree_exactly(text: str, position: int, code: str) -> None:
     ] * 2
 
 
+@settings(max_examples=max(1, MAX_EXAMPLES // 4), deadline=None)
+@given(selfies_text, st.sampled_from(("fallback", "skip")))
+def test_hyp_offsets_equal_the_reference(text: str, policy: str) -> None:
+    fast, slow = NATIVE.encode_with_offsets(text, on_error=policy), PYTHON.encode_with_offsets(text, on_error=policy)
+    assert (fast.ids, fast.tokens, fast.offsets) == (slow.ids, slow.tokens, slow.offsets)
+
+
 def test_lone_surrogates_fall_back_to_their_bytes_like_the_reference() -> None:
     text = "[C]\udc80[O]"
     assert NATIVE.tokenize(text, on_error="fallback") == PYTHON.tokenize(text, on_error="fallback")
@@ -312,6 +319,10 @@ def test_galactica_and_biot5_routers_are_native() -> None:
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_hyp_router_equals_the_python_path(dialect: str) -> None:
     fast, slow = routers(dialect)
+    try:
+        import pyarrow as pa
+    except ImportError:
+        pa = None
 
     @settings(max_examples=max(1, MAX_EXAMPLES // 4), deadline=None)
     @given(st.lists(marked_selfies(dialect), min_size=1, max_size=5), st.sampled_from(POLICIES))
@@ -323,6 +334,14 @@ def test_hyp_router_equals_the_python_path(dialect: str) -> None:
         ):
             got = outcome(getattr(fast, call), arg, on_error=policy, **options)
             assert got == outcome(getattr(slow, call), arg, on_error=policy, **options), (call, options)
+        if pa is not None:  # the Arrow path: the router reads the buffers in place
+            from chemtok.text import strip_surrogates
+
+            array = pa.array([strip_surrogates(t) for t in texts], pa.string())  # Arrow holds UTF-8 only
+            assert (
+                fast.encode_arrow(array, on_error=policy).to_pylist()
+                == slow.encode_arrow(array, on_error=policy).to_pylist()
+            )
 
     check()
 
