@@ -15,6 +15,7 @@ The example budget comes from CHEMTOK_MAX_EXAMPLES (default 200).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import pickle
@@ -274,8 +275,9 @@ def test_encoder_output_gives_the_same_ids(encoder_output: list[str]) -> None:
 # -- the router ----------------------------------------------------------------------
 
 
+@functools.cache
 def routers(dialect: str) -> tuple[chemtok.ChemTokenizer, chemtok.ChemTokenizer]:
-    """``(default engines, the Python path)`` for a marker dialect."""
+    """``(default engines, the Python path)`` for a marker dialect (built once per dialect)."""
     return chemtok.ChemTokenizer(markers=dialect), chemtok.ChemTokenizer(markers=dialect, engine="python")
 
 
@@ -287,7 +289,7 @@ def selfies_pair(tok: chemtok.ChemTokenizer) -> tuple[str, str]:
 @st.composite
 def marked_selfies(draw: st.DrawFn, dialect: str) -> str:
     """Prose with SELFIES spans (valid or broken) in ``dialect``'s markers, now and then unclosed."""
-    start, end = selfies_pair(chemtok.ChemTokenizer(markers=dialect, engine="python"))
+    start, end = selfies_pair(routers(dialect)[1])
     prose = plain_text.filter(lambda t: "<" not in t and ">" not in t)
     parts = [draw(prose)]
     for _ in range(draw(st.integers(1, 3))):
