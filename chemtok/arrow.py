@@ -176,7 +176,8 @@ def _encode_native(pa: Any, engine: Any, chunk: Any, policy: str, num_threads: i
 def _encode_router(pa: Any, tok: Any, router: Any, chunk: Any, policy: str, num_threads: int | None) -> tuple[Any, Any]:
     """``(ids, error)`` of one chunk through the Rust router, reading the Arrow buffers in place.
 
-    The rows the router leaves to the reference (refused ones, lone surrogates, SELFIES)
+    The rows the router leaves to the reference (refused ones, lone surrogates, markers of
+    a modality without a native engine)
     are encoded by ``tok`` itself (the Python path): their ids are spliced in, or their
     error message is the row's ``error``.
     """

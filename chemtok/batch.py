@@ -52,7 +52,9 @@ def router_engine(chem: ChemTokenizer) -> RouterEngine | None:
     for ``engine="python"``, and the marker table's pattern translates to the core's
     regex engine (and no pair pads its content, and no detection of unmarked chemistry
     is asked for). Otherwise ``chem`` keeps the Python path of this module. A modality
-    the core does not cover (SELFIES) leaves only the texts holding its markers there.
+    tokenizer the core cannot run (:func:`chemtok.native.supports` is false, e.g. a
+    compact SMILES model without its atom-level vocabulary) leaves only the texts
+    holding its markers there. SELFIES runs in the core like the other modalities.
 
     Example:
         >>> import chemtok
@@ -72,9 +74,9 @@ def router_engine(chem: ChemTokenizer) -> RouterEngine | None:
     text_engine = chem.text.native_engine
     if text_engine is None:
         return None
-    # A modality the core does not cover (SELFIES, on engine="auto") does not stop the
-    # router: the core leaves each text holding one of its markers to this module's
-    # Python path. A tokenizer asked for engine="python" keeps every text there.
+    # A modality tokenizer the core cannot run (no native engine on engine="auto") does
+    # not stop the router: the core leaves each text holding one of its markers to this
+    # module's Python path. A tokenizer asked for engine="python" keeps every text there.
     engines = [(name, tok, tok.native_engine) for name, tok in chem.modalities.items()]
     if any(tok.requested_engine == "python" for _, tok, _ in engines):
         return None
@@ -150,7 +152,7 @@ def encode_arrays(chem: ChemTokenizer, batch: list[str], policy: OnError, num_th
         except TypeError:
             pass
         else:
-            if failed is None:  # the texts left to the reference (SELFIES, surrogates) spliced in
+            if failed is None:  # the texts left to the reference (surrogates, non-native modalities) spliced in
                 return splice_rows(ids, offsets, {i: _reference_row(chem, batch[i], policy, i) for i in deferred})
     return rows_to_arrays(encode_rows(chem, batch, policy, num_threads, batched=True))
 

@@ -1,7 +1,7 @@
 """The Rust fast path: a thin wrapper over the compiled core ``chemtok._native``.
 
-The core (``rust/chemtok-core``, bound by ``rust/chemtok-py``) lexes SMILES, InChI and
-sequences from the same grammar tables as the pure-Python reference tokenizers, which
+The core (``rust/chemtok-core``, bound by ``rust/chemtok-py``) lexes SMILES, InChI,
+sequences and SELFIES from the same grammar tables as the pure-Python reference tokenizers, which
 stay the definition: for every input, policy and vocabulary the engine gives the same
 tokens, the same ids and the same ``TokenizationError`` (position and reason) as the
 reference, which ``tests/test_native.py`` checks on random and real inputs.
@@ -34,7 +34,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from chemtok.grammar import InchiGrammar, SequenceGrammar, SmilesGrammar
+from chemtok.grammar import InchiGrammar, SelfiesGrammar, SequenceGrammar, SmilesGrammar
 
 if TYPE_CHECKING:
     from chemtok import _native
@@ -60,7 +60,7 @@ def supports(tok: Any) -> bool:
     """Return ``True`` when :meth:`NativeEngine.for_tokenizer` can run ``tok``.
 
     The core runs SMILES tokenizers (atom-level, and compact models with learned
-    merges), InChI, protein and DNA tokenizers.
+    merges), InChI, protein, DNA and SELFIES tokenizers.
     """
     return _kind(tok)[0] is not None
 
@@ -76,7 +76,9 @@ def _kind(tok: Any) -> tuple[str | None, str]:
         return "inchi", ""
     if isinstance(grammar, SequenceGrammar):
         return "sequence", ""
-    return None, f"{type(tok).__name__} has no SMILES, InChI or sequence grammar"
+    if isinstance(grammar, SelfiesGrammar):
+        return "selfies", ""
+    return None, f"{type(tok).__name__} has no SMILES, InChI, sequence or SELFIES grammar"
 
 
 def _not_built() -> ImportError:
@@ -132,11 +134,12 @@ class NativeEngine(_EngineBase):
 
     @classmethod
     def for_tokenizer(cls, tok: Any) -> NativeEngine:
-        """Build the engine of a SMILES, InChI, protein or DNA tokenizer.
+        """Build the engine of a SMILES, InChI, protein, DNA or SELFIES tokenizer.
 
         Args:
-            tok: a :class:`~chemtok.SmilesTokenizer`, :class:`~chemtok.InchiTokenizer`
-                or :class:`~chemtok.sequence.SequenceTokenizer` (protein, DNA); its
+            tok: a :class:`~chemtok.SmilesTokenizer`, :class:`~chemtok.InchiTokenizer`,
+                :class:`~chemtok.sequence.SequenceTokenizer` (protein, DNA) or
+                :class:`~chemtok.SelfiesTokenizer`; its
                 ``grammar``, ``vocabulary.tokens`` and ``name`` are read, and for a
                 SMILES tokenizer with merges (a compact model) also ``merges``,
                 ``unit_vocabulary.tokens`` and ``word_rules``.
@@ -197,7 +200,7 @@ def engine_spec(tok: Any) -> dict[str, Any]:
     if kind == "smiles":
         spec["chiralities"] = list(grammar.chiralities)
         spec["bracket_symbols"] = list(grammar.bracket_symbols)
-    else:
+    elif kind != "selfies":  # SELFIES: the grammar's own tables are all the lexer reads
         spec["symbols"] = list(grammar.symbols)
     spec["reasons"] = dict(tok.reason_messages)
     return spec

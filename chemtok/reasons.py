@@ -48,6 +48,16 @@ REASONS: Mapping[str, str] = MappingProxyType(
         "inchi_no_rule": "not an element symbol, number, layer tag or InChI punctuation",
         # Protein, DNA/RNA (chemtok/sequence.py, sequence.rs)
         "sequence_no_rule": "not a letter of the {name} alphabet {letters}",
+        # SELFIES (chemtok/selfies.py, selfies.rs); the fields are grammar values,
+        # {branch_bonds} the branch bond prefixes joined by ", ".
+        "selfies_no_symbol": "SELFIES is a sequence of symbols in '{open}...{close}' (e.g. [C], [=O], [Branch1]) "
+        "and '{dot}' between fragments",
+        "selfies_not_closed": "symbol is not closed with '{close}'",
+        "selfies_structure": "{branch} and {ring} symbols are [{branch}1] to [{branch}{max_length}], "
+        "with a bond prefix ({branch_bonds}) or, for rings, two stereo bond characters",
+        "selfies_no_element": "expected an element symbol, or a branch, ring or special symbol "
+        "(e.g. [C], [=O], [Branch1], [Ring1], [nop]) inside '{open}...{close}'",
+        "selfies_no_property": "expected chirality (@, @@), an H count (H0 to H9), a charge (+1, -2) or ']'",
     }
 )
 
@@ -73,7 +83,8 @@ def reason_messages(**params: str) -> Mapping[str, str]:
 
     Args:
         **params: template fields: ``prefixes`` (InChI), ``name`` and ``letters``
-            (sequence grammars).
+            (sequence grammars); ``open``, ``close``, ``dot``, ``branch``, ``ring``,
+            ``max_length`` and ``branch_bonds`` (SELFIES).
 
     Example:
         >>> msgs = reason_messages(prefixes="['InChI=1S']")

@@ -412,7 +412,7 @@ class ChemTokenizer(SpecialTokenRoles):
 
         Native needs the text model on the native byte-level BPE and no modality tokenizer
         asked for ``engine="python"`` (see :func:`chemtok.batch.router_engine`); texts with
-        markers of a modality the core does not cover (SELFIES) still take the Python path.
+        markers of a modality whose tokenizer the core cannot run still take the Python path.
 
         Example:
             >>> import chemtok

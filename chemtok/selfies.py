@@ -1,4 +1,8 @@
-"""SELFIES tokenizer: one token per SELFIES symbol, from ``grammars/selfies.toml`` (reference engine).
+"""SELFIES tokenizer: one token per SELFIES symbol, from ``grammars/selfies.toml``.
+
+This module is the reference engine; the Rust core's lexer
+(``rust/chemtok-core/src/selfies.rs``) is built from the same tables and runs by default
+(``engine="auto"``), with the same tokens, ids and errors (``tests/test_selfies_native.py``).
 
 A SELFIES string (Krenn et al., 2020) is a sequence of bracketed symbols and ``.``:
 atoms with an optional bond prefix (``[C]``, ``[=O]``, ``[NH1+1]``), branches
@@ -27,13 +31,15 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 
 from chemtok.base import Engine, GrammarTokenizer, NoRule, OnError
 from chemtok.dialects import load_markers
 from chemtok.grammar import SelfiesGrammar, load_selfies_grammar
+from chemtok.reasons import reason_messages
 from chemtok.vocab import Vocabulary
 
-__all__ = ["SelfiesTokenizer", "SelfiesLexer", "selfies_base_tokens"]
+__all__ = ["SelfiesTokenizer", "SelfiesLexer", "selfies_base_tokens", "selfies_reason_messages"]
 
 
 def selfies_base_tokens(g: SelfiesGrammar) -> tuple[str, ...]:
@@ -66,11 +72,38 @@ def selfies_base_tokens(g: SelfiesGrammar) -> tuple[str, ...]:
     return tuple(dict.fromkeys(tokens))
 
 
+def selfies_reason_messages(g: SelfiesGrammar) -> Mapping[str, str]:
+    """The refusal messages of a SELFIES grammar, its values filled in (:mod:`chemtok.reasons`).
+
+    Example:
+        >>> from chemtok.grammar import load_selfies_grammar
+        >>> selfies_reason_messages(load_selfies_grammar())["selfies_not_closed"]
+        "symbol is not closed with ']'"
+    """
+    return reason_messages(
+        open=g.open,
+        close=g.close,
+        dot=g.dot,
+        branch=g.branch,
+        ring=g.ring,
+        max_length=str(g.max_length),
+        branch_bonds=", ".join(g.branch_bonds),
+    )
+
+
 class SelfiesLexer:
-    """The compiled patterns of one SELFIES grammar."""
+    """The compiled patterns of one SELFIES grammar.
+
+    Example:
+        >>> from chemtok.grammar import load_selfies_grammar
+        >>> lexer = SelfiesLexer(load_selfies_grammar())
+        >>> lexer.is_atom_body("13CH4"), lexer.is_atom_body("Branch4")
+        (True, False)
+    """
 
     def __init__(self, g: SelfiesGrammar) -> None:
         self.grammar = g
+        self.messages = selfies_reason_messages(g)
         self.body = re.compile(g.atom_body_pattern)
         self.bond = re.compile("|".join(re.escape(b) for b in g.atom_bonds))
         self.digits = re.compile("[0-9]+")
@@ -85,14 +118,17 @@ class SelfiesLexer:
         return self.body.fullmatch(body) is not None
 
     def explain(self, text: str, start: int, end: int) -> NoRule:
-        """Why the symbol body ``text[start:end]`` is not an atom: the first part that fails."""
-        g = self.grammar
+        """Why the symbol body ``text[start:end]`` is not an atom: the first part that fails.
+
+        Example:
+            >>> from chemtok.grammar import load_selfies_grammar
+            >>> SelfiesLexer(load_selfies_grammar()).explain("[CH12]", 1, 5).position  # after [CH1
+            4
+        """
+        messages = self.messages
         m = self.structure.match(text, start, end)
         if m:
-            return NoRule(
-                m.end(), f"{g.branch} and {g.ring} symbols are [{g.branch}1] to [{g.branch}{g.max_length}], "
-                f"with a bond prefix ({', '.join(g.branch_bonds)}) or, for rings, two stereo bond characters",
-            )
+            return NoRule(m.end(), messages["selfies_structure"])
         i = start
         m = self.bond.match(text, i)
         if m and m.end() <= end:
@@ -102,18 +138,14 @@ class SelfiesLexer:
             i = m.end()
         m = self.element.match(text, i, end)
         if not m:
-            return NoRule(
-                i,
-                "expected an element symbol, or a branch, ring or special symbol "
-                f"(e.g. [C], [=O], [Branch1], [Ring1], [nop]) inside '{self.grammar.open}...{self.grammar.close}'",
-            )
+            return NoRule(i, messages["selfies_no_element"])
         # The longest prefix of the body that the atom pattern accepts; the error is after it.
         best = m.end()
         for stop in range(end, m.end(), -1):
             if self.body.fullmatch(text, start, stop):
                 best = stop
                 break
-        return NoRule(best, "expected chirality (@, @@), an H count (H0 to H9), a charge (+1, -2) or ']'")
+        return NoRule(best, messages["selfies_no_property"])
 
 
 @functools.cache
@@ -133,9 +165,8 @@ class SelfiesTokenizer(GrammarTokenizer):
 
     Args:
         on_error: ``"raise"`` (default), ``"fallback"`` or ``"skip"``; see :mod:`chemtok.base`.
-        engine: ``"auto"`` (default), ``"native"`` or ``"python"``. The Rust core has no
-            SELFIES lexer yet, so ``"auto"`` runs the pure-Python reference and
-            ``"native"`` raises ``TypeError``.
+        engine: ``"auto"`` (default: the Rust core when it is built), ``"native"`` or
+            ``"python"`` (the pure-Python reference, the definition the core matches).
 
     Example:
         >>> import chemtok
@@ -159,6 +190,17 @@ class SelfiesTokenizer(GrammarTokenizer):
         self._lexer = _lexer(self.grammar)
         self._start_engine()
 
+    @property
+    def reason_messages(self) -> Mapping[str, str]:
+        """The refusal messages, naming this grammar's brackets and symbols (see :mod:`chemtok.reasons`).
+
+        Example:
+            >>> import chemtok
+            >>> chemtok.SelfiesTokenizer().reason_messages["selfies_structure"][:40]
+            'Branch and Ring symbols are [Branch1] to'
+        """
+        return self._lexer.messages
+
     def _tokenize_reference(self, text: str, policy: str) -> list[str]:
         # Most SELFIES are only vocabulary symbols: one findall. The matches cover the
         # whole text exactly when their lengths add up to it; otherwise (a spelled
@@ -176,15 +218,11 @@ class SelfiesTokenizer(GrammarTokenizer):
             out.append(char)
             return pos + 1
         if char != g.open:
-            raise NoRule(
-                pos,
-                f"SELFIES is a sequence of symbols in '{g.open}...{g.close}' (e.g. [C], [=O], [Branch1]) "
-                f"and '{g.dot}' between fragments",
-            )
+            raise NoRule(pos, self._lexer.messages["selfies_no_symbol"])
         close = text.find(g.close, pos + 1)
         reopen = text.find(g.open, pos + 1)
         if close < 0 or 0 <= reopen < close:
-            raise NoRule(pos, f"symbol is not closed with '{g.close}'")
+            raise NoRule(pos, self._lexer.messages["selfies_not_closed"])
         symbol = text[pos : close + 1]
         vocab = self.vocabulary.token_to_id
         if symbol in vocab:

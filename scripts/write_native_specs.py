@@ -6,11 +6,16 @@ the same JSON from ``rust/chemtok-core/specs/``. Run this after changing a gramm
 file, a grammar dataclass or a reason message; ``tests/test_native_spec.py`` fails
 while the files differ from what Python generates.
 
+The SELFIES vocabulary is built in Python from the grammar (no data file holds it),
+so its token list in id order, as the binding receives it, is written beside its spec
+(``selfies_tokens.json``).
+
     python scripts/write_native_specs.py
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -26,6 +31,11 @@ def main() -> int:
         tok = chemtok.get_tokenizer(name)
         (SPECS / f"{name}.json").write_text(engine_spec_json(tok, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {SPECS / name}.json")
+    selfies = chemtok.get_tokenizer("selfies")
+    (SPECS / "selfies.json").write_text(engine_spec_json(selfies, indent=1) + "\n", encoding="utf-8")
+    tokens = json.dumps(list(selfies.vocabulary.tokens), ensure_ascii=False, indent=1)
+    (SPECS / "selfies_tokens.json").write_text(tokens + "\n", encoding="utf-8")
+    print(f"wrote {SPECS / 'selfies.json'} and {SPECS / 'selfies_tokens.json'}")
     return 0
 
 

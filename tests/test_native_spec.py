@@ -17,11 +17,17 @@ ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "rust" / "chemtok-core" / "specs"
 
 
-@pytest.mark.parametrize("name", ["smiles", "inchi", "protein", "dna"])
+@pytest.mark.parametrize("name", ["smiles", "inchi", "protein", "dna", "selfies"])
 def test_rust_test_specs_equal_what_python_generates(name: str) -> None:
     expected = native.engine_spec(chemtok.get_tokenizer(name))
     shipped = json.loads((SPECS / f"{name}.json").read_text(encoding="utf-8"))
     assert shipped == expected, f"rust/chemtok-core/specs/{name}.json is stale: run python scripts/write_native_specs.py"
+
+
+def test_rust_test_selfies_tokens_are_the_vocabulary() -> None:
+    """The SELFIES vocabulary is built in Python; the Rust tests read its token list."""
+    shipped = json.loads((SPECS / "selfies_tokens.json").read_text(encoding="utf-8"))
+    assert shipped == list(chemtok.SelfiesTokenizer().vocabulary.tokens), "run python scripts/write_native_specs.py"
 
 
 def test_spec_reasons_are_the_tokenizers_messages() -> None:
@@ -35,7 +41,10 @@ def test_spec_reasons_are_the_tokenizers_messages() -> None:
 
 def test_reason_messages_format_only_complete_templates() -> None:
     assert "inchi_prefix" not in reason_messages()
-    assert set(reason_messages(prefixes="[]", name="x", letters="AB")) == set(REASONS)
+    selfies = {"open": "[", "close": "]", "dot": ".", "branch": "B", "ring": "R", "max_length": "3", "branch_bonds": "="}
+    assert "selfies_not_closed" not in reason_messages(prefixes="[]", name="x", letters="AB")
+    assert set(reason_messages(prefixes="[]", name="x", letters="AB", **selfies)) == set(REASONS)
+    assert reason_messages(**selfies)["selfies_structure"].startswith("B and R symbols are [B1] to [B3], with a bond prefix (=)")
     assert reason_messages(name="protein", letters="AC")["sequence_no_rule"] == "not a letter of the protein alphabet AC"
 
 
@@ -53,6 +62,11 @@ def test_reason_messages_format_only_complete_templates() -> None:
         ("inchi", "XInChI", "inchi_prefix"),
         ("inchi", "InChI=1S/Ab", "inchi_no_rule"),
         ("protein", "MK1", "sequence_no_rule"),
+        ("selfies", "[C]x", "selfies_no_symbol"),
+        ("selfies", "[C][O", "selfies_not_closed"),
+        ("selfies", "[Branch4]", "selfies_structure"),
+        ("selfies", "[=]", "selfies_no_element"),
+        ("selfies", "[CH12]", "selfies_no_property"),
     ],
 )
 def test_both_engines_word_a_code_from_the_table(name: str, text: str, code: str) -> None:

@@ -28,11 +28,16 @@ pub enum Reason {
     InchiPrefix,
     InchiNoRule,
     SequenceNoRule,
+    SelfiesNoSymbol,
+    SelfiesNotClosed,
+    SelfiesStructure,
+    SelfiesNoElement,
+    SelfiesNoProperty,
 }
 
 impl Reason {
     /// Every code, for tests that check the Python table covers them.
-    pub const ALL: [Reason; 12] = [
+    pub const ALL: [Reason; 17] = [
         Reason::SmilesNoLexeme,
         Reason::BracketNotClosed,
         Reason::BracketNoSymbol,
@@ -45,6 +50,11 @@ impl Reason {
         Reason::InchiPrefix,
         Reason::InchiNoRule,
         Reason::SequenceNoRule,
+        Reason::SelfiesNoSymbol,
+        Reason::SelfiesNotClosed,
+        Reason::SelfiesStructure,
+        Reason::SelfiesNoElement,
+        Reason::SelfiesNoProperty,
     ];
 
     /// The reason code, a key of `chemtok.reasons.REASONS`.
@@ -63,6 +73,11 @@ impl Reason {
             Reason::InchiPrefix => "inchi_prefix",
             Reason::InchiNoRule => "inchi_no_rule",
             Reason::SequenceNoRule => "sequence_no_rule",
+            Reason::SelfiesNoSymbol => "selfies_no_symbol",
+            Reason::SelfiesNotClosed => "selfies_not_closed",
+            Reason::SelfiesStructure => "selfies_structure",
+            Reason::SelfiesNoElement => "selfies_no_element",
+            Reason::SelfiesNoProperty => "selfies_no_property",
         }
     }
 }

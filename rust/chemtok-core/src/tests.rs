@@ -387,7 +387,7 @@ fn bad_specs_are_errors_not_panics() {
 /// and every code is distinct (the Python table is keyed by them).
 #[test]
 fn every_reason_code_has_a_message_in_the_specs() {
-    let specs: Vec<serde_json::Value> = ["smiles", "inchi", "protein", "dna"]
+    let specs: Vec<serde_json::Value> = ["smiles", "inchi", "protein", "dna", "selfies"]
         .iter()
         .map(|n| spec_file(n))
         .collect();

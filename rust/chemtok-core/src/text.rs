@@ -96,6 +96,24 @@ impl<T: Clone> LongestMatch<T> {
             .map(|(literal, payload)| (literal.len(), payload))
     }
 
+    /// The ends of every literal matching at `pos` and ending at or before `end`,
+    /// longest first: the order in which a backtracking regex tries the alternation
+    /// (the SELFIES atom parser needs every match, not only the longest).
+    #[inline]
+    pub(crate) fn ends_within<'a>(
+        &'a self,
+        text: &'a [u8],
+        pos: usize,
+        end: usize,
+    ) -> impl Iterator<Item = usize> + 'a {
+        let rest = text.get(pos..end.min(text.len())).unwrap_or(&[]);
+        let group = rest.first().map_or(&[][..], |&first| &self.groups[first as usize][..]);
+        group
+            .iter()
+            .filter(move |(literal, _)| rest.starts_with(literal))
+            .map(move |(literal, _)| pos + literal.len())
+    }
+
     /// Every literal, in no particular order.
     pub(crate) fn literals(&self) -> impl Iterator<Item = &[u8]> + '_ {
         self.groups.iter().flatten().map(|(literal, _)| &**literal)

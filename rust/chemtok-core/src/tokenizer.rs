@@ -9,6 +9,7 @@ use crate::error::{Failure, SpecError};
 use crate::inchi::{InchiLexer, InchiSpec};
 use crate::merges::{MergeSpec, Merges};
 use crate::pool::{self, Threads};
+use crate::selfies::{SelfiesLexer, SelfiesSpec};
 use crate::sequence::{SequenceLexer, SequenceSpec};
 use crate::smiles::{SmilesLexer, SmilesSpec};
 use crate::text::char_len_at;
@@ -50,6 +51,7 @@ enum Lexer {
     Smiles(SmilesLexer),
     Inchi(InchiLexer),
     Sequence(SequenceLexer),
+    Selfies(SelfiesLexer),
 }
 
 /// The ids of a batch, flat: text `i` has `ids[offsets[i]..offsets[i + 1]]`.
@@ -142,6 +144,18 @@ impl Tokenizer {
         })
     }
 
+    /// A SELFIES tokenizer: one token per symbol, unseen atoms spelled from parts.
+    pub fn selfies<T: AsRef<[u8]>>(modality: &str, spec: &SelfiesSpec, tokens: &[T]) -> Result<Self, SpecError> {
+        let vocab = Vocab::new(tokens)?;
+        let lexer = Lexer::Selfies(SelfiesLexer::new(spec)?);
+        Ok(Tokenizer {
+            lexer,
+            vocab,
+            modality: modality.to_owned(),
+            merges: None,
+        })
+    }
+
     /// The modality name reported in errors (`"smiles"`, `"protein"`, ...).
     pub fn modality(&self) -> &str {
         &self.modality
@@ -188,6 +202,9 @@ impl Tokenizer {
                 lexer.lex_at(vocab, text, pos, out)
             }),
             Lexer::Sequence(lexer) => drive(text, on_error, vocab, out, |pos, out| lexer.lex_at(text, pos, out)),
+            Lexer::Selfies(lexer) => drive(text, on_error, vocab, out, |pos, out| {
+                lexer.lex_at(vocab, text, pos, out)
+            }),
         }
     }
 

@@ -21,6 +21,7 @@ mod text;
 
 use std::borrow::Cow;
 
+use chemtok_core::SelfiesSpec;
 use chemtok_core::{
     char_index, BatchError, Failure, FlatBatch, InchiSpec, MergeSpec, NoRule, OnError, Reason, SequenceSpec,
     SmilesSpec, SpecError, Threads, Tokenizer,
@@ -62,7 +63,7 @@ static TOKENIZATION_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 /// Tokenize and encode strings of one modality with the Rust core.
 ///
 /// Args:
-///     kind: ``"smiles"``, ``"inchi"`` or ``"sequence"``: which lexer to build.
+///     kind: ``"smiles"``, ``"inchi"``, ``"sequence"`` or ``"selfies"``: which lexer to build.
 ///     modality: the name reported in errors (the tokenizer's ``name``).
 ///     spec: a JSON object (``chemtok.native.engine_spec``): the grammar as plain
 ///         data (``Grammar.as_dict()``), its derived tables (``chiralities`` and
@@ -534,9 +535,10 @@ impl Engine {
             }
             "inchi" => Tokenizer::inchi(name, &read_spec::<InchiSpec>(&value, kind)?, &token_bytes),
             "sequence" => Tokenizer::sequence(name, &read_spec::<SequenceSpec>(&value, kind)?, &token_bytes),
+            "selfies" => Tokenizer::selfies(name, &read_spec::<SelfiesSpec>(&value, kind)?, &token_bytes),
             other => {
                 return Err(PyValueError::new_err(format!(
-                    "kind must be 'smiles', 'inchi' or 'sequence', got {other:?}"
+                    "kind must be 'smiles', 'inchi', 'sequence' or 'selfies', got {other:?}"
                 )))
             }
         }

@@ -46,9 +46,10 @@ type Arrays<'py> = (
 ///
 /// Args:
 ///     pairs: ``(start, end, modality)`` of each marker pair in table order;
-///         ``modality`` is ``"text"``, a name in ``modalities``, or a modality without a
-///         native engine (SELFIES): texts holding that pair's start marker are left to
-///         the reference (listed in ``deferred``, as texts with lone surrogates are).
+///         ``modality`` is ``"text"``, a name in ``modalities``, or a modality whose
+///         tokenizer the core cannot run (no native engine): texts holding that pair's
+///         start marker are left to the reference (listed in ``deferred``, as texts
+///         with lone surrogates are).
 ///     marker_ids: ``(marker, id)`` for every marker string.
 ///     unknown_marker_pattern: the table's pattern (Python ``re`` syntax, the subset
 ///         ``chemtok.markers.check_marker_pattern`` admits).
@@ -62,7 +63,7 @@ type Arrays<'py> = (
 #[pyclass(module = "chemtok._native", name = "RouterEngine", frozen)]
 pub(crate) struct RouterEngine {
     core: Router,
-    /// Start markers of the pairs whose modality has no native engine (SELFIES today):
+    /// Start markers of the pairs whose modality tokenizer has no native engine:
     /// a text holding one is left to the reference, as a text with a lone surrogate is.
     deferred_markers: Vec<String>,
     /// Python ints of every router id.
