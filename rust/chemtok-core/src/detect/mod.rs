@@ -17,6 +17,8 @@
 mod cue;
 mod sequences;
 mod smiles;
+#[cfg(test)]
+mod tests;
 
 use rayon::prelude::*;
 
