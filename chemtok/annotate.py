@@ -66,7 +66,8 @@ class Insertion:
     marker: str
 
 
-def _pairs(table: MarkerTable) -> dict[str, MarkerPair]:
+@functools.lru_cache(maxsize=16)
+def _pairs(table: MarkerTable) -> Mapping[str, MarkerPair]:
     """The pair that marks each modality: the first of the table naming it."""
     chosen: dict[str, MarkerPair] = {}
     for pair in table.pairs:
@@ -80,8 +81,25 @@ def _matcher(table: MarkerTable) -> MarkerMatcher:
 
 
 @functools.lru_cache(maxsize=16)
-def _start_literals(table: MarkerTable) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(p.start for p in table.pairs))
+def _start_probes(table: MarkerTable) -> tuple[str, ...]:
+    """Strings one of which every start marker of ``table`` begins with (``"[START_"``, ``"<work>"``).
+
+    The start markers grouped by first character, each group's common prefix: a text
+    holding none of these holds no start marker, so no pair can open in it.
+    """
+    groups: dict[str, list[str]] = {}
+    for pair in table.pairs:
+        groups.setdefault(pair.start[:1], []).append(pair.start)
+    return tuple(_common_prefix(group) for group in groups.values())
+
+
+def _common_prefix(strings: list[str]) -> str:
+    # The common prefix of all is that of the first and last in sorted order.
+    first, last = min(strings), max(strings)
+    n = 0
+    while n < len(first) and first[n] == last[n]:
+        n += 1
+    return first[:n]
 
 
 def text_spans(text: str, table: MarkerTable) -> list[tuple[int, int]]:
@@ -95,7 +113,7 @@ def text_spans(text: str, table: MarkerTable) -> list[tuple[int, int]]:
         >>> text_spans("a [START_SMILES]C[END_SMILES] b", load_markers())
         [(0, 2), (29, 31)]
     """
-    if not any(start in text for start in _start_literals(table)):
+    if not any(probe in text for probe in _start_probes(table)):
         # No pair can open: the whole text is one part, as the matcher would split it.
         return [(0, len(text))] if text else []
     starts = {p.start for p in table.pairs}
@@ -210,7 +228,7 @@ def annotate_batch_with_insertions(
         detected: list[Span] = []
         for start, _ in spans:
             detected.extend(_shifted(next(found), start))
-        out.append(_insert(text, detected, pairs))
+        out.append(_insert(text, detected, pairs) if detected else (text, []))
     return out
 
 

@@ -23,9 +23,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chemtok import native
-from chemtok.annotate import _matcher, annotate, annotate_batch, annotate_with_insertions, text_spans
+from chemtok.annotate import (
+    _matcher,
+    annotate,
+    annotate_batch,
+    annotate_with_insertions,
+    resolve_markers,
+    text_spans,
+)
 from chemtok.detect import CUES, DETECTABLE, TOKEN_KINDS, Detector, Span
-from chemtok.dialects import load_markers
 
 pytestmark = pytest.mark.skipif(not native.available(), reason="chemtok._native is not built")
 
@@ -282,9 +288,10 @@ def test_annotate_equals_the_reference_and_its_batch(text: str) -> None:
     assert annotate_batch([text, text[::-1]]) == [expected[0], annotate(text[::-1])]
 
 
-@given(st.lists(st.sampled_from(PIECES + MARKERS[1::2]), max_size=30).map("".join))
-def test_text_spans_without_a_start_marker_is_the_whole_text(text: str) -> None:
-    table = load_markers()
+@pytest.mark.parametrize("dialect", ["galactica", "tags", "biot5"])
+@given(text=st.lists(st.sampled_from([*PIECES, *MARKERS[1::2], "<bo", "[START_"]), max_size=30).map("".join))
+def test_text_spans_without_a_start_marker_is_the_whole_text(dialect: str, text: str) -> None:
+    table = resolve_markers(dialect)
     split = [(s.start, s.end) for s in _matcher(table).split(text) if s.modality != "marker"]
     assert text_spans(text, table) == split
 
