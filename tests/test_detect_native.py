@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import gzip
 import json
+import pickle
 import random
 import re
 import sys
+import textwrap
 from collections.abc import Iterator
 
 import pytest
@@ -216,6 +218,48 @@ def test_detect_batch_checks_its_items() -> None:
 def test_rdkit_keeps_the_python_path() -> None:
     pytest.importorskip("rdkit")
     assert Detector(rdkit=True).engine == "python"
+
+
+def test_a_detector_pickles_with_its_native_engine() -> None:
+    copy = pickle.loads(pickle.dumps(Detector(modalities=("smiles",), min_length=4)))
+    assert copy.engine == "native"
+    # min_length=4 travels along: CCO is too short, CCCO is not
+    assert copy.detect("SMILES: CCO; SMILES: CCCO") == [Span(21, 25, "smiles", 0.7, "smiles-cue")]
+
+
+FORK = textwrap.dedent(
+    """
+    import json, os
+    from chemtok.detect import Detector
+
+    detector = Detector()
+    assert detector.engine == "native", detector.engine
+    texts = ["Aspirin, CC(=O)Oc1ccccc1C(=O)O, is an NSAID.", "SMILES: CCO", "The primer ATGGCGTACGTTAGCCTAGGAT."] * 200
+    parent = [[(s.start, s.end, s.cue) for s in spans] for spans in detector.detect_batch(texts, num_threads=2)]
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        child = [[(s.start, s.end, s.cue) for s in spans] for spans in detector.detect_batch(texts, num_threads=2)]
+        with os.fdopen(write_end, "w") as out:
+            json.dump(child, out)
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as source:
+        child = [[tuple(s) for s in spans] for spans in json.load(source)]
+    status = os.waitpid(pid, 0)[1]
+    print("RESULT " + json.dumps({"same": child == parent, "status": status, "rows": len(parent)}))
+    """
+)
+
+
+def test_a_forked_child_detects_with_the_parents_pools_gone() -> None:
+    from test_fork import clean_env, run_isolated
+
+    out, err = run_isolated("detect fork", ["-c", FORK], clean_env())
+    line = next((line for line in out.splitlines() if line.startswith("RESULT ")), None)
+    assert line is not None, out + err
+    assert json.loads(line[len("RESULT ") :]) == {"same": True, "status": 0, "rows": 600}
 
 
 # -- real texts ----------------------------------------------------------------------------------
