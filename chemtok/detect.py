@@ -242,9 +242,10 @@ class Detector:
             f"{re.escape(g.ring_paren_open)}[{digits}]+{re.escape(g.ring_paren_close)}"
             f"|{re.escape(g.ring_percent)}[{digits}][{digits}]|[{digits}]"
         )
-        prefixes = "|".join(re.escape(p) for p in sorted(load_inchi_grammar().prefixes, key=len, reverse=True))
-        self._inchi_prefixes = sorted(load_inchi_grammar().prefixes, key=len, reverse=True)
-        self._inchi_run = re.compile(rf"(?<![A-Za-z0-9_])(?:{prefixes})/\S+")
+        inchi = load_inchi_grammar()
+        self._inchi_prefixes = sorted(inchi.prefixes, key=len, reverse=True)
+        prefixes = "|".join(re.escape(p) for p in self._inchi_prefixes)
+        self._inchi_run = re.compile(rf"(?<![A-Za-z0-9_])(?:{prefixes}){re.escape(inchi.layer_separator)}\S+")
         self._aromatic = frozenset(g.organic_aromatic)
         self._atoms = frozenset((*g.organic, *g.organic_aromatic, g.wildcard))
         self._bonds = frozenset((*g.bonds, *g.dative_bonds))
@@ -322,7 +323,7 @@ class Detector:
             "bracket_run_max": _BRACKET_RUN,
             "inchi_guard": _INCHI_GUARD,
             "inchi_prefixes": list(self._inchi_prefixes),
-            "inchi_separator": self._inchi.grammar.layer_separator,
+            "inchi_separator": load_inchi_grammar().layer_separator,
             "inchi_trailing": _INCHI_TRAILING,
             "whitespace": whitespace,
             "casefold_letters": casefold,
