@@ -17,7 +17,7 @@ Example:
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from chemtok.detect import DETECTABLE, Detector, Span, get_detector
@@ -192,7 +192,7 @@ def annotate_with_insertions(
 
 
 def annotate_batch_with_insertions(
-    texts: Sequence[str],
+    texts: Iterable[str],
     *,
     modalities: Collection[str] = DETECTABLE,
     markers: MarkerTable | str | None = None,
@@ -233,7 +233,7 @@ def annotate_batch_with_insertions(
 
 
 def annotate_batch(
-    texts: Sequence[str],
+    texts: Iterable[str],
     *,
     modalities: Collection[str] = DETECTABLE,
     markers: MarkerTable | str | None = None,

@@ -32,7 +32,7 @@ import functools
 import json
 import re
 import sys
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -348,7 +348,7 @@ class Detector:
                 return [_span(*r) for r in raw]
         return self._detect_reference(text)
 
-    def detect_batch(self, texts: Sequence[str], *, num_threads: int | None = None) -> list[list[Span]]:
+    def detect_batch(self, texts: Iterable[str], *, num_threads: int | None = None) -> list[list[Span]]:
         """:meth:`detect` of every text; the native detector runs them in parallel.
 
         Args:
