@@ -300,7 +300,8 @@ class Detector:
         whitespace, casefold = _unicode_tables()
         return {
             "modalities": list(self.modalities),
-            "min_length": dict(self.min_length),
+            # a negative minimum compares like 0 everywhere (the core counts in unsigned ints)
+            "min_length": {m: max(0, n) for m, n in self.min_length.items()},
             "cued_sequence_length": _CUED_SEQUENCE_LENGTH,
             "rare_residues": "".join(sorted(_RARE_RESIDUES)),
             "rare_residue_length": _RARE_RESIDUE_LENGTH,

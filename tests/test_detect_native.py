@@ -80,7 +80,7 @@ def test_text_of_smiles_pieces_cue_words_and_look_alikes(text: str) -> None:
     same(text)
 
 
-@given(st.lists(st.sampled_from(PIECES), max_size=12).map("".join), st.integers(1, 25))
+@given(st.lists(st.sampled_from(PIECES), max_size=12).map("".join), st.integers(-2, 25))
 def test_options_pass_through(text: str, length: int) -> None:
     for options in ({"modalities": ("dna",)}, {"modalities": ("smiles", "protein")}, {"min_length": length}):
         same(text, Detector(engine="native", **options), Detector(engine="python", **options))  # type: ignore[arg-type]
