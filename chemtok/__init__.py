@@ -42,6 +42,7 @@ from chemtok.encoding import Encoding as Encoding
 
 # Find chemistry in unmarked text and insert markers around it
 from chemtok.annotate import annotate as annotate
+from chemtok.annotate import annotate_batch as annotate_batch
 from chemtok.detect import Span as Span
 from chemtok.detect import detect as detect
 
@@ -80,6 +81,7 @@ __all__ = [
     "Segment",
     "Encoding",
     "annotate",
+    "annotate_batch",
     "detect",
     "Span",
     "get_tokenizer",

@@ -17,14 +17,23 @@ Example:
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from chemtok.detect import DETECTABLE, Detector, Span, get_detector
 from chemtok.dialects import load_markers
 from chemtok.markers import MarkerMatcher, MarkerPair, MarkerTable
 
-__all__ = ["Insertion", "annotate", "annotate_with_insertions", "convert_markers", "resolve_markers", "text_spans"]
+__all__ = [
+    "Insertion",
+    "annotate",
+    "annotate_batch",
+    "annotate_batch_with_insertions",
+    "annotate_with_insertions",
+    "convert_markers",
+    "resolve_markers",
+    "text_spans",
+]
 
 
 def resolve_markers(markers: MarkerTable | str | None) -> MarkerTable:
@@ -57,7 +66,8 @@ class Insertion:
     marker: str
 
 
-def _pairs(table: MarkerTable) -> dict[str, MarkerPair]:
+@functools.lru_cache(maxsize=16)
+def _pairs(table: MarkerTable) -> Mapping[str, MarkerPair]:
     """The pair that marks each modality: the first of the table naming it."""
     chosen: dict[str, MarkerPair] = {}
     for pair in table.pairs:
@@ -68,6 +78,28 @@ def _pairs(table: MarkerTable) -> dict[str, MarkerPair]:
 @functools.lru_cache(maxsize=16)
 def _matcher(table: MarkerTable) -> MarkerMatcher:
     return MarkerMatcher(table, strict=False)
+
+
+@functools.lru_cache(maxsize=16)
+def _start_probes(table: MarkerTable) -> tuple[str, ...]:
+    """Strings one of which every start marker of ``table`` begins with (``"[START_"``, ``"<work>"``).
+
+    The start markers grouped by first character, each group's common prefix: a text
+    holding none of these holds no start marker, so no pair can open in it.
+    """
+    groups: dict[str, list[str]] = {}
+    for pair in table.pairs:
+        groups.setdefault(pair.start[:1], []).append(pair.start)
+    return tuple(_common_prefix(group) for group in groups.values())
+
+
+def _common_prefix(strings: list[str]) -> str:
+    # The common prefix of all is that of the first and last in sorted order.
+    first, last = min(strings), max(strings)
+    n = 0
+    while n < len(first) and first[n] == last[n]:
+        n += 1
+    return first[:n]
 
 
 def text_spans(text: str, table: MarkerTable) -> list[tuple[int, int]]:
@@ -81,6 +113,9 @@ def text_spans(text: str, table: MarkerTable) -> list[tuple[int, int]]:
         >>> text_spans("a [START_SMILES]C[END_SMILES] b", load_markers())
         [(0, 2), (29, 31)]
     """
+    if not any(probe in text for probe in _start_probes(table)):
+        # No pair can open: the whole text is one part, as the matcher would split it.
+        return [(0, len(text))] if text else []
     starts = {p.start for p in table.pairs}
     out: list[tuple[int, int]] = []
     depth = 0
@@ -92,31 +127,8 @@ def text_spans(text: str, table: MarkerTable) -> list[tuple[int, int]]:
     return out
 
 
-def annotate_with_insertions(
-    text: str,
-    *,
-    modalities: Collection[str] = DETECTABLE,
-    markers: MarkerTable | str | None = None,
-    min_length: int | Mapping[str, int] | None = None,
-    rdkit: bool = False,
-    detector: Detector | None = None,
-) -> tuple[str, list[Insertion]]:
-    """:func:`annotate`, also returning each inserted marker and its position in the output.
-
-    ``detector`` replaces the one ``modalities``, ``min_length`` and ``rdkit`` describe.
-
-    Deleting the insertions (from the last to the first) gives back ``text``.
-    """
-    if not isinstance(text, str):
-        raise TypeError(f"annotate expects str, got {type(text).__name__}")
-    table = resolve_markers(markers)
-    if detector is None:
-        detector = get_detector(modalities=modalities, min_length=min_length, rdkit=rdkit)
-    pairs = _pairs(table)
-    spans: list[Span] = []
-    for start, end in text_spans(text, table):
-        piece = text[start:end]
-        spans.extend(Span(s.start + start, s.end + start, s.modality, s.score, s.cue) for s in detector.detect(piece))
+def _insert(text: str, spans: list[Span], pairs: Mapping[str, MarkerPair]) -> tuple[str, list[Insertion]]:
+    """``text`` with each span's pair of markers around it, and the insertions made."""
     out: list[str] = []
     insertions: list[Insertion] = []
     pos = 0
@@ -138,6 +150,112 @@ def annotate_with_insertions(
         pos = span.end
     out.append(text[pos:])
     return "".join(out), insertions
+
+
+def _shifted(spans: list[Span], offset: int) -> list[Span]:
+    if not offset:
+        return spans
+    return [Span(s.start + offset, s.end + offset, s.modality, s.score, s.cue) for s in spans]
+
+
+def annotate_with_insertions(
+    text: str,
+    *,
+    modalities: Collection[str] = DETECTABLE,
+    markers: MarkerTable | str | None = None,
+    min_length: int | Mapping[str, int] | None = None,
+    rdkit: bool = False,
+    detector: Detector | None = None,
+) -> tuple[str, list[Insertion]]:
+    """:func:`annotate`, also returning each inserted marker and its position in the output.
+
+    ``detector`` replaces the one ``modalities``, ``min_length`` and ``rdkit`` describe.
+
+    Deleting the insertions (from the last to the first) gives back ``text``.
+
+    Example:
+        >>> from chemtok.annotate import annotate_with_insertions
+        >>> annotate_with_insertions("SMILES: CCO")[1]
+        [Insertion(position=8, marker='[START_SMILES]'), Insertion(position=25, marker='[END_SMILES]')]
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"annotate expects str, got {type(text).__name__}")
+    return annotate_batch_with_insertions(
+        [text],
+        modalities=modalities,
+        markers=markers,
+        min_length=min_length,
+        rdkit=rdkit,
+        detector=detector,
+        num_threads=1,
+    )[0]
+
+
+def annotate_batch_with_insertions(
+    texts: Iterable[str],
+    *,
+    modalities: Collection[str] = DETECTABLE,
+    markers: MarkerTable | str | None = None,
+    min_length: int | Mapping[str, int] | None = None,
+    rdkit: bool = False,
+    detector: Detector | None = None,
+    num_threads: int | None = None,
+) -> list[tuple[str, list[Insertion]]]:
+    """:func:`annotate_with_insertions` of every text, detected in one batch.
+
+    Example:
+        >>> from chemtok.annotate import annotate_batch_with_insertions
+        >>> [len(ins) for _, ins in annotate_batch_with_insertions(["SMILES: CCO", "no chemistry"])]
+        [2, 0]
+    """
+    texts = list(texts)
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"annotate expects str, got {type(text).__name__} at index {i}")
+    table = resolve_markers(markers)
+    if detector is None:
+        detector = get_detector(modalities=modalities, min_length=min_length, rdkit=rdkit)
+    pairs = _pairs(table)
+    parts = [text_spans(text, table) for text in texts]
+    pieces = [
+        text if (start, end) == (0, len(text)) else text[start:end]
+        for text, spans in zip(texts, parts)
+        for start, end in spans
+    ]
+    found = iter(detector.detect_batch(pieces, num_threads=num_threads))
+    out = []
+    for text, spans in zip(texts, parts):
+        detected: list[Span] = []
+        for start, _ in spans:
+            detected.extend(_shifted(next(found), start))
+        out.append(_insert(text, detected, pairs) if detected else (text, []))
+    return out
+
+
+def annotate_batch(
+    texts: Iterable[str],
+    *,
+    modalities: Collection[str] = DETECTABLE,
+    markers: MarkerTable | str | None = None,
+    min_length: int | Mapping[str, int] | None = None,
+    rdkit: bool = False,
+    num_threads: int | None = None,
+) -> list[str]:
+    """:func:`annotate` of every text: ``[annotate(t) for t in texts]``, much faster.
+
+    The parts of all texts outside markers are detected in one batch; the native
+    detector runs them in parallel with the GIL released (``num_threads=None``: every
+    core). Options as :func:`annotate`.
+
+    Example:
+        >>> from chemtok.annotate import annotate_batch
+        >>> annotate_batch(["Ethanol, CCO, is a solvent.", "SMILES: CCO"])
+        ['Ethanol, CCO, is a solvent.', 'SMILES: [START_SMILES]CCO[END_SMILES]']
+    """
+    batch = annotate_batch_with_insertions(
+        texts, modalities=modalities, markers=markers, min_length=min_length, rdkit=rdkit, num_threads=num_threads
+    )
+    return [annotated for annotated, _ in batch]
 
 
 def annotate(
@@ -217,4 +335,3 @@ def convert_markers(text: str, *, source: MarkerTable | str | None, target: Mark
         else:
             out.append(replacement.start if opened is not None else replacement.end)
     return "".join(out)
-

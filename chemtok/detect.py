@@ -19,6 +19,11 @@ in a table cell. So molecular formulas (``C24H38N4O8S4``, ``CO2``), abbreviation
 
 RDKit may confirm SMILES (``rdkit=True``); chemtok never needs it.
 
+This module is the reference. With ``rdkit=False`` and the compiled core built, a
+:class:`Detector` runs the same rules in Rust (``rust/chemtok-core/src/detect/``, from the
+data :meth:`Detector.native_spec` hands over) and returns the same spans;
+:meth:`Detector.detect_batch` detects many texts in parallel.
+
 Example:
     >>> from chemtok.detect import detect
     >>> text = "Its SMILES is CCO. Aspirin, CC(=O)Oc1ccccc1C(=O)O, is an NSAID; CO2 is not."
@@ -29,10 +34,11 @@ Example:
 from __future__ import annotations
 
 import functools
+import json
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chemtok.base import Engine
 from chemtok.errors import TokenizationError
@@ -41,7 +47,10 @@ from chemtok.inchi import InchiTokenizer
 from chemtok.sequence import DnaTokenizer, ProteinTokenizer
 from chemtok.smiles import SmilesLexer, SmilesTokenizer
 
-__all__ = ["DETECTABLE", "DEFAULT_MIN_LENGTH", "Detector", "Span", "detect", "get_detector"]
+if TYPE_CHECKING:
+    from chemtok._native import DetectorEngine
+
+__all__ = ["CUES", "DETECTABLE", "DEFAULT_MIN_LENGTH", "TOKEN_KINDS", "Detector", "Span", "detect", "get_detector"]
 
 #: Modalities detection can find, in the order overlaps are settled.
 DETECTABLE = ("inchi", "smiles", "dna", "protein")
@@ -60,22 +69,69 @@ _PLAIN_ATOMS = 8
 #: Distinct residues a protein run needs (``AAAAAAAA`` and shouted words are not proteins).
 _PROTEIN_DISTINCT = 6
 
-# A cue names the modality of what follows on the same line, within the sentence.
-_SMILES_CUE = re.compile(r"\bSMILES\b[^.\n!?]{0,60}$", re.IGNORECASE)
+# A cue names the modality of what follows on the same line, within the sentence: a cue
+# word, then up to _CUE_TAIL characters none of which is in _CUE_STOPS, then the candidate.
+_CUE_STOPS = ".\n!?"
+_CUE_TAIL = 60
+_SMILES_CUE_WORDS = ("SMILES",)
 # "the molecule X", "compound: X": only right before the candidate ("the molecule is a ..." is prose).
-_MOLECULE_CUE = re.compile(r"\b(?:molecule|compound|structure)\s*(?::\s*|=\s*|is\s+)?[\"'`]?$", re.IGNORECASE)
-_SEQUENCE_CUE = re.compile(
-    r"\b(?:sequences?|peptides?|seq|FASTA|primers?|oligos?|oligonucleotides?)\b[^.\n!?]{0,60}$",
+_MOLECULE_CUE_WORDS = ("molecule", "compound", "structure")
+_MOLECULE_CUE_LINKS = (":", "=")
+_MOLECULE_CUE_VERB = "is"
+_MOLECULE_CUE_QUOTES = "\"'`"
+_SEQUENCE_CUE_WORDS = (
+    *("sequences", "sequence", "peptides", "peptide", "seq", "FASTA", "primers", "primer"),
+    *("oligonucleotides", "oligonucleotide", "oligos", "oligo"),
+)
+
+
+def _words(words: Sequence[str]) -> str:
+    return "|".join(re.escape(w) for w in words)
+
+
+_STOP_CLASS = "".join(re.escape(c) for c in _CUE_STOPS)
+_SMILES_CUE = re.compile(rf"\b(?:{_words(_SMILES_CUE_WORDS)})\b[^{_STOP_CLASS}]{{0,{_CUE_TAIL}}}$", re.IGNORECASE)
+_MOLECULE_CUE = re.compile(
+    rf"\b(?:{_words(_MOLECULE_CUE_WORDS)})\s*(?:(?:{_words(_MOLECULE_CUE_LINKS)})\s*|{re.escape(_MOLECULE_CUE_VERB)}\s+)?"
+    rf"[{re.escape(_MOLECULE_CUE_QUOTES)}]?$",
     re.IGNORECASE,
 )
+_SEQUENCE_CUE = re.compile(rf"\b(?:{_words(_SEQUENCE_CUE_WORDS)})\b[^{_STOP_CLASS}]{{0,{_CUE_TAIL}}}$", re.IGNORECASE)
 _CUE_WINDOW = 80
 # Where a cell of a Markdown or tab-separated table ends.
 _CELL_EDGE = "|\t"
+# What may stand around a molecule alone on its line (before it, and after it).
+_LINE_BEFORE = " \"'`*"
+_LINE_AFTER = " \"'`*."
+# A line or cell of only these is a Roman numeral ("II", "III"), not iodine atoms.
+_NUMERAL = "I"
+_NUCLEOTIDE_LETTERS = "ACGTUN"
+# A run holding both T and U is neither DNA nor RNA.
+_DNA_AND_RNA = frozenset("TU")
 # A sequence run: capitals (a protein may end with the stop '*'), or lowercase nucleotides.
-_SEQUENCE_RUN = re.compile(r"(?<![A-Za-z0-9_])(?:[A-Z]+\*?|[acgtun]+)(?![A-Za-z0-9_])")
-_NUCLEOTIDES = frozenset("ACGTUN")
+_SEQUENCE_RUN = re.compile(rf"(?<![A-Za-z0-9_])(?:[A-Z]+\*?|[{_NUCLEOTIDE_LETTERS.lower()}]+)(?![A-Za-z0-9_])")
+_NUCLEOTIDES = frozenset(_NUCLEOTIDE_LETTERS)
 # What may stand right before or after a molecule: not part of a word.
 _WORDLIKE = re.compile(r"[A-Za-z0-9_]")
+# The longest content of a bracket a SMILES run spans ("[C@@H]", "[NH3+]").
+_BRACKET_RUN = 40
+# The InChI text appears in every InChI prefix: texts without it are skipped.
+_INCHI_GUARD = "InChI"
+_INCHI_TRAILING = ".,;:!?'\"]}>"
+
+#: What decided a span (see :class:`Span`), in the order the native detector numbers them.
+CUES = ("structure", "smiles-cue", "line", "cell", "prefix", "length", "sequence-cue")
+#: Cues that make a span conclusive (score 1.0); the others score 0.7.
+_CONCLUSIVE = frozenset({"structure", "prefix", "length"})
+#: Kinds of SMILES tokens for the structural check, in the order the native detector numbers them.
+TOKEN_KINDS = (
+    *("other", "bracket_open", "bracket_atom", "atom", "aromatic", "bond"),
+    *("branch_open", "branch_close", "dot", "ring", "arrow", "bracket_close"),
+)
+
+
+def _score(cue: str) -> float:
+    return 1.0 if cue in _CONCLUSIVE else 0.7
 
 
 @dataclass(frozen=True)
@@ -134,7 +190,13 @@ class Detector:
             mapping per modality (the rest keep :data:`DEFAULT_MIN_LENGTH`). Lowering the
             sequence minimum below 20 finds more and also more capitalised words.
         rdkit: keep a SMILES only if RDKit parses and sanitizes it (needs RDKit).
-        engine: engine of the lexers (``"auto"``, ``"native"``, ``"python"``).
+        engine: ``"auto"``, ``"native"`` or ``"python"``: the engine of the lexers and,
+            with ``rdkit=False``, of detection itself. The native detector (the Rust
+            core) returns exactly the spans of this Python reference; a text it cannot
+            decide exactly (a non-ASCII character right beside a cue word, a letter
+            such as ``ſ`` or the Kelvin sign that case-insensitive matching equates
+            with an ASCII one, a lone surrogate) is detected here. With ``rdkit=True``
+            RDKit is consulted inside the trimming loop, so detection stays in Python.
 
     Example:
         >>> from chemtok.detect import Detector
@@ -178,18 +240,100 @@ class Detector:
         self._grammar = g
         lexer = SmilesLexer(g)
         # A run of SMILES lexemes; a bracket atom is checked by the lexer afterwards.
-        self._smiles_run = re.compile(rf"(?:\[[^\s\[\]]{{1,40}}\]|{lexer.lexeme})+")
+        self._smiles_run = re.compile(rf"(?:\[[^\s\[\]]{{1,{_BRACKET_RUN}}}\]|{lexer.lexeme})+")
         digits = re.escape(g.ring_digits)
         self._ring_re = re.compile(
             f"{re.escape(g.ring_paren_open)}[{digits}]+{re.escape(g.ring_paren_close)}"
             f"|{re.escape(g.ring_percent)}[{digits}][{digits}]|[{digits}]"
         )
-        prefixes = "|".join(re.escape(p) for p in sorted(load_inchi_grammar().prefixes, key=len, reverse=True))
-        self._inchi_run = re.compile(rf"(?<![A-Za-z0-9_])(?:{prefixes})/\S+")
+        inchi = load_inchi_grammar()
+        self._inchi_prefixes = sorted(inchi.prefixes, key=len, reverse=True)
+        prefixes = "|".join(re.escape(p) for p in self._inchi_prefixes)
+        self._inchi_run = re.compile(rf"(?<![A-Za-z0-9_])(?:{prefixes}){re.escape(inchi.layer_separator)}\S+")
         self._aromatic = frozenset(g.organic_aromatic)
         self._atoms = frozenset((*g.organic, *g.organic_aromatic, g.wildcard))
         self._bonds = frozenset((*g.bonds, *g.dative_bonds))
         self._arrows = frozenset(g.reaction)
+        self._kinds: dict[str, str] = {}
+        self._native: DetectorEngine | None = None if rdkit else self._start_native(engine)
+
+    # -- the native detector ---------------------------------------------------------
+
+    def _start_native(self, engine: Engine) -> DetectorEngine | None:
+        """The Rust detector when every lexer runs natively, else ``None``."""
+        if engine == "python":
+            return None
+        smiles, inchi = self._smiles.native_engine, self._inchi.native_engine
+        protein, dna = self._protein.native_engine, self._dna.native_engine
+        if smiles is None or inchi is None or protein is None or dna is None:
+            if engine == "native":
+                raise ImportError("engine='native' needs the compiled core chemtok._native for every lexer")
+            return None
+        from chemtok._native import DetectorEngine
+
+        return DetectorEngine(json.dumps(self.native_spec(), ensure_ascii=False), smiles, inchi, protein, dna)
+
+    @property
+    def engine(self) -> str:
+        """``"native"`` when detection runs in the Rust core, ``"python"`` otherwise.
+
+        Example:
+            >>> from chemtok.detect import Detector
+            >>> Detector(engine="python").engine
+            'python'
+        """
+        return "python" if self._native is None else "native"
+
+    def native_spec(self) -> dict[str, Any]:
+        """The rules of this detector as plain data, for the Rust core.
+
+        Every number, word and character set of this module the core needs, Python's
+        ``\\s`` and case-folding tables, and the kind (:data:`TOKEN_KINDS`) of every
+        atom-level SMILES token by id: the core holds no copy of its own.
+
+        Example:
+            >>> from chemtok.detect import Detector
+            >>> spec = Detector().native_spec()
+            >>> spec["smiles_cue_words"], spec["min_length"]["protein"]
+            (['SMILES'], 20)
+        """
+        whitespace, casefold = _unicode_tables()
+        return {
+            "modalities": list(self.modalities),
+            # a negative minimum compares like 0 everywhere (the core counts in unsigned ints)
+            "min_length": {m: max(0, n) for m, n in self.min_length.items()},
+            "cued_sequence_length": _CUED_SEQUENCE_LENGTH,
+            "rare_residues": "".join(sorted(_RARE_RESIDUES)),
+            "rare_residue_length": _RARE_RESIDUE_LENGTH,
+            "plain_atoms": _PLAIN_ATOMS,
+            "protein_distinct": _PROTEIN_DISTINCT,
+            "nucleotides": _NUCLEOTIDE_LETTERS,
+            "dna_and_rna": "".join(sorted(_DNA_AND_RNA)),
+            "cue_window": _CUE_WINDOW,
+            "cue_stops": _CUE_STOPS,
+            "cue_tail": _CUE_TAIL,
+            "smiles_cue_words": list(_SMILES_CUE_WORDS),
+            "molecule_cue_words": list(_MOLECULE_CUE_WORDS),
+            "molecule_cue_links": list(_MOLECULE_CUE_LINKS),
+            "molecule_cue_verb": _MOLECULE_CUE_VERB,
+            "molecule_cue_quotes": _MOLECULE_CUE_QUOTES,
+            "sequence_cue_words": list(_SEQUENCE_CUE_WORDS),
+            "cell_edge": _CELL_EDGE,
+            "line_before_strip": _LINE_BEFORE,
+            "line_after_strip": _LINE_AFTER,
+            "numeral": _NUMERAL,
+            "leading": _LEADING,
+            "trailing": _TRAILING,
+            "max_trim": _MAX_TRIM,
+            "bracket_run_max": _BRACKET_RUN,
+            "inchi_guard": _INCHI_GUARD,
+            "inchi_prefixes": list(self._inchi_prefixes),
+            "inchi_separator": load_inchi_grammar().layer_separator,
+            "inchi_trailing": _INCHI_TRAILING,
+            "whitespace": whitespace,
+            "casefold_letters": casefold,
+            "smiles_kinds": [TOKEN_KINDS.index(self._token_kind(t)) for t in self._smiles.vocabulary.tokens],
+        }
 
     # -- the public entry ----------------------------------------------------------
 
@@ -203,8 +347,44 @@ class Detector:
         """
         if not isinstance(text, str):
             raise TypeError(f"detect expects str, got {type(text).__name__}")
+        if self._native is not None:
+            raw = self._native.detect(text)
+            if raw is not None:
+                return [_span(*r) for r in raw]
+        return self._detect_reference(text)
+
+    def detect_batch(self, texts: Iterable[str], *, num_threads: int | None = None) -> list[list[Span]]:
+        """:meth:`detect` of every text; the native detector runs them in parallel.
+
+        Args:
+            texts: the texts (a list or tuple of str).
+            num_threads: worker threads of the native detector (``None``: every core).
+
+        Example:
+            >>> from chemtok.detect import Detector
+            >>> batch = Detector().detect_batch(["Aspirin is CC(=O)Oc1ccccc1C(=O)O.", "CO2 is a gas."])
+            >>> [[s.cue for s in spans] for spans in batch]
+            [['structure'], []]
+        """
+        texts = list(texts)
+        for i, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise TypeError(f"detect_batch expects str items, got {type(text).__name__} at index {i}")
+        if self._native is None:
+            return [self._detect_reference(t) for t in texts]
+        offsets, starts, ends, modalities, cues, undecided = self._native.detect_batch(texts, num_threads)
+        out = [
+            [_span(starts[k], ends[k], modalities[k], cues[k]) for k in range(offsets[i], offsets[i + 1])]
+            for i in range(len(texts))
+        ]
+        for i in undecided:
+            out[i] = self._detect_reference(texts[i])
+        return out
+
+    def _detect_reference(self, text: str) -> list[Span]:
+        """The Python reference of :meth:`detect` (the definition the native detector matches)."""
         found: list[Span] = []
-        if "inchi" in self.modalities and "InChI" in text:
+        if "inchi" in self.modalities and _INCHI_GUARD in text:
             found.extend(self._find_inchi(text))
         if "smiles" in self.modalities:
             found.extend(self._find_smiles(text))
@@ -219,7 +399,7 @@ class Detector:
         for m in self._inchi_run.finditer(text):
             start, end = m.start(), _inchi_end(text, m.start(), m.end())
             if end - start >= self.min_length["inchi"] and self._accepts(self._inchi, text[start:end]):
-                spans.append(Span(start, end, "inchi", 1.0, "prefix"))
+                spans.append(Span(start, end, "inchi", _score("prefix"), "prefix"))
         return spans
 
     # -- SMILES ----------------------------------------------------------------------
@@ -256,7 +436,7 @@ class Detector:
                 continue
             if self.rdkit and not _rdkit_parses(candidate):
                 continue
-            return Span(begin, finish, "smiles", 1.0 if cue == "structure" else 0.7, cue)
+            return Span(begin, finish, "smiles", _score(cue), cue)
         return None
 
     def _smiles_cue(self, text: str, start: int, end: int, shape: _Shape) -> str | None:
@@ -271,13 +451,13 @@ class Detector:
         # "compound C" and "compound N,N-diethyl..." name no molecule: a letter is not enough.
         if (shape.atoms >= 2 or shape.brackets) and _MOLECULE_CUE.search(text, window, start):
             return "smiles-cue"
-        if (shape.atoms < 3 and not shape.structured) or not text[start:end].strip("I"):
+        if (shape.atoms < 3 and not shape.structured) or not text[start:end].strip(_NUMERAL):
             return None  # "CC", "NO" and the numerals "II", "III" alone on a line are more likely words
         line_start = text.rfind("\n", 0, start) + 1
         line_end = text.find("\n", end)
         line_end = len(text) if line_end < 0 else line_end
         before, after = text[line_start:start], text[end:line_end]
-        if not before.strip(" \"'`*") and not after.strip(" \"'`*."):
+        if not before.strip(_LINE_BEFORE) and not after.strip(_LINE_AFTER):
             return "line"
         left, right = before.rstrip(" "), after.lstrip(" ")
         at_edges = (not left or left[-1] in _CELL_EDGE) and (not right or right[0] in _CELL_EDGE)
@@ -300,7 +480,7 @@ class Detector:
         parts: list[list[str]] = [[]]
         arrow_count = 0
         for token in tokens:
-            if token in self._arrows:
+            if self._token_kind(token) == "arrow":
                 arrow_count += len(token)
                 parts.append([])
             else:
@@ -311,13 +491,45 @@ class Detector:
                 return None
             shape.arrows = 1
         for part in parts:
-            if part and not self._molecules(part, shape, g.bracket_open, g.bracket_close, g.dot):
+            if part and not self._molecules(part, shape, g.bracket_close):
                 return None
         if (shape.aromatic and not shape.rings) or shape.selfies_like:
             return None
         return shape if shape.atoms else None
 
-    def _molecules(self, tokens: list[str], shape: _Shape, bopen: str, bclose: str, dot: str) -> bool:
+    def _token_kind(self, token: str) -> str:
+        """What ``token`` is to the structural check: one of :data:`TOKEN_KINDS`."""
+        kind = self._kinds.get(token)
+        if kind is None:
+            kind = self._kinds[token] = self._classify(token)
+        return kind
+
+    def _classify(self, token: str) -> str:
+        g = self._grammar
+        bopen, bclose = g.bracket_open, g.bracket_close
+        if token in self._arrows:
+            return "arrow"
+        if token == bopen:
+            return "bracket_open"  # a bracket atom spelled from parts follows
+        if token.startswith(bopen) and token.endswith(bclose) and len(token) > 2:
+            return "bracket_atom"
+        if token == bclose:
+            return "bracket_close"
+        if token in self._atoms:
+            return "aromatic" if token in self._aromatic else "atom"
+        if token in self._bonds:
+            return "bond"
+        if token == g.branch_open:
+            return "branch_open"
+        if token == g.branch_close:
+            return "branch_close"
+        if token == g.dot:
+            return "dot"
+        if self._ring_re.fullmatch(token):
+            return "ring"
+        return "other"
+
+    def _molecules(self, tokens: list[str], shape: _Shape, bclose: str) -> bool:
         """Check one side of a reaction (molecules joined by dots), adding to ``shape``."""
         # last: kind of the previous token: "start", "atom", "bond", "open", "close", "ring", "dot"
         last = "start"
@@ -328,8 +540,9 @@ class Detector:
         i, n = 0, len(tokens)
         while i < n:
             token = tokens[i]
-            if token == bopen or (token.startswith(bopen) and token.endswith(bclose) and len(token) > 2):
-                if token == bopen:  # a bracket atom spelled from parts
+            kind = self._token_kind(token)
+            if kind in ("bracket_open", "bracket_atom"):
+                if kind == "bracket_open":  # a bracket atom spelled from parts
                     j = i + 1
                     while j < n and tokens[j] != bclose:
                         j += 1
@@ -345,17 +558,17 @@ class Detector:
                 if inner.isalpha():
                     shape.bare_brackets += 1
                 shape.brackets += 1
-            elif token in self._atoms:
-                if token in self._aromatic:
+            elif kind in ("atom", "aromatic"):
+                if kind == "aromatic":
                     shape.aromatic += 1
-            elif token in self._bonds:
+            elif kind == "bond":
                 if last not in ("atom", "ring", "close", "open"):
                     return False
                 last = "bond"
                 shape.bonds += 1
                 i += 1
                 continue
-            elif token == "(":
+            elif kind == "branch_open":
                 if last not in ("atom", "ring", "close"):
                     return False
                 branch_stack.append(current)
@@ -363,14 +576,14 @@ class Detector:
                 last = "open"
                 i += 1
                 continue
-            elif token == ")":
+            elif kind == "branch_close":
                 if last not in ("atom", "ring", "close") or not branch_stack:
                     return False
                 current = branch_stack.pop()
                 last = "close"
                 i += 1
                 continue
-            elif token == dot:
+            elif kind == "dot":
                 if last not in ("atom", "ring", "close") or branch_stack:
                     return False
                 current = -1
@@ -378,10 +591,10 @@ class Detector:
                 last = "dot"
                 i += 1
                 continue
-            elif self._ring_re.fullmatch(token):
+            elif kind == "ring":
                 if last not in ("atom", "ring", "bond") or current < 0:
                     return False
-                if last == "bond" and tokens[i - 2] in ("(",):
+                if last == "bond" and self._token_kind(tokens[i - 2]) == "branch_open":
                     return False
                 other = open_rings.pop(token, None)
                 if other is None:
@@ -420,20 +633,39 @@ class Detector:
             letters = run.rstrip("*")
             upper = letters.upper()
             distinct = set(upper)
-            if distinct <= _NUCLEOTIDES and run == letters and not {"T", "U"} <= distinct and len(distinct) >= 2:
+            if (
+                distinct <= _NUCLEOTIDES
+                and run == letters
+                and not _DNA_AND_RNA.issubset(distinct)
+                and len(distinct) >= 2
+            ):
                 if not want_dna:
                     continue
                 enough = len(run) >= self.min_length["dna"]
-                if (enough or (len(run) >= _CUED_SEQUENCE_LENGTH and _SEQUENCE_CUE.search(text, max(0, start - _CUE_WINDOW), start) is not None)) and self._accepts(self._dna, run):
-                    spans.append(Span(start, end, "dna", 1.0 if enough else 0.7, "length" if enough else "sequence-cue"))
+                if (
+                    enough
+                    or (
+                        len(run) >= _CUED_SEQUENCE_LENGTH
+                        and _SEQUENCE_CUE.search(text, max(0, start - _CUE_WINDOW), start) is not None
+                    )
+                ) and self._accepts(self._dna, run):
+                    cue = "length" if enough else "sequence-cue"
+                    spans.append(Span(start, end, "dna", _score(cue), cue))
                 continue
             if not want_protein or not run[0].isupper() or len(distinct) < min(_PROTEIN_DISTINCT, len(letters)):
                 continue
             if distinct & _RARE_RESIDUES and len(run) < _RARE_RESIDUE_LENGTH:
                 continue  # ETHNOPHARMACOLOGICAL, FUNCTION
             enough = len(run) >= self.min_length["protein"] and len(distinct) >= _PROTEIN_DISTINCT
-            if (enough or (len(run) >= _CUED_SEQUENCE_LENGTH and _SEQUENCE_CUE.search(text, max(0, start - _CUE_WINDOW), start) is not None)) and self._accepts(self._protein, run):
-                spans.append(Span(start, end, "protein", 1.0 if enough else 0.7, "length" if enough else "sequence-cue"))
+            if (
+                enough
+                or (
+                    len(run) >= _CUED_SEQUENCE_LENGTH
+                    and _SEQUENCE_CUE.search(text, max(0, start - _CUE_WINDOW), start) is not None
+                )
+            ) and self._accepts(self._protein, run):
+                cue = "length" if enough else "sequence-cue"
+                spans.append(Span(start, end, "protein", _score(cue), cue))
         return spans
 
     @staticmethod
@@ -448,6 +680,28 @@ class Detector:
 # Characters a sentence or a parenthesis may put around a molecule, trimmed in turn.
 _TRAILING = ".,;:!?)]}>'\"*"
 _LEADING = "([{<'\"*"
+_MAX_TRIM = 6
+
+
+def _span(start: int, end: int, modality: int, cue: int) -> Span:
+    """A span from the native detector's numbers (indices into :data:`DETECTABLE` and :data:`CUES`)."""
+    name = CUES[cue]
+    return Span(start, end, DETECTABLE[modality], _score(name), name)
+
+
+_BMP = 0x10000
+
+
+@functools.cache
+def _unicode_tables() -> tuple[str, str]:
+    """Python's whitespace (``str.isspace``, regex ``\\s``) and the non-ASCII letters
+    ``re.IGNORECASE`` matches to an ASCII letter, as Python itself decides them."""
+    # Both lie in the Basic Multilingual Plane (tests/test_detect_native.py checks every
+    # code point), so only it is scanned: a sixteenth of the time at the first detector.
+    everything = "".join(map(chr, range(_BMP)))
+    whitespace = "".join(re.findall(r"\s", everything))
+    casefold = "".join(c for c in re.findall(r"(?i)[a-z]", everything) if not c.isascii())
+    return whitespace, casefold
 
 
 def _trims(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -456,7 +710,7 @@ def _trims(text: str, start: int, end: int) -> list[tuple[int, int]]:
     run = text[start:end]
     lead = len(run) - len(run.lstrip(_LEADING))
     trail = len(run) - len(run.rstrip(_TRAILING))
-    for total in range(1, min(lead + trail, 6) + 1):
+    for total in range(1, min(lead + trail, _MAX_TRIM) + 1):
         for left in range(min(lead, total), -1, -1):
             right = total - left
             if right <= trail and end - right - (start + left) > 0:
@@ -468,7 +722,7 @@ def _inchi_end(text: str, start: int, end: int) -> int:
     """Where the InChI in ``text[start:end]`` ends: sentence punctuation and a stray ``)`` off."""
     while end > start:
         last = text[end - 1]
-        if last in ".,;:!?'\"]}>" or (last == ")" and text.count("(", start, end) < text.count(")", start, end)):
+        if last in _INCHI_TRAILING or (last == ")" and text.count("(", start, end) < text.count(")", start, end)):
             end -= 1
         else:
             break
@@ -525,7 +779,9 @@ def get_detector(
 
 
 @functools.lru_cache(maxsize=8)
-def _cached_detector(modalities: tuple[str, ...], min_length: tuple[tuple[str, int], ...] | int | None, rdkit: bool) -> Detector:
+def _cached_detector(
+    modalities: tuple[str, ...], min_length: tuple[tuple[str, int], ...] | int | None, rdkit: bool
+) -> Detector:
     lengths: int | dict[str, int] | None = dict(min_length) if isinstance(min_length, tuple) else min_length
     return Detector(modalities=modalities, min_length=lengths, rdkit=rdkit)
 

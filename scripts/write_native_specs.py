@@ -2,7 +2,8 @@
 
 The Rust core builds its lexers from one JSON spec that Python generates
 (:func:`chemtok.native.engine_spec`); ``cargo test`` cannot call Python, so it reads
-the same JSON from ``rust/chemtok-core/specs/``. Run this after changing a grammar
+the same JSON from ``rust/chemtok-core/specs/`` (and ``detect.json``, the spec of
+:meth:`chemtok.detect.Detector.native_spec`). Run this after changing a grammar
 file, a grammar dataclass or a reason message; ``tests/test_native_spec.py`` fails
 while the files differ from what Python generates.
 
@@ -20,6 +21,7 @@ import sys
 from pathlib import Path
 
 import chemtok
+from chemtok.detect import Detector
 from chemtok.native import engine_spec_json
 
 SPECS = Path(__file__).resolve().parent.parent / "rust" / "chemtok-core" / "specs"
@@ -36,6 +38,10 @@ def main() -> int:
     tokens = json.dumps(list(selfies.vocabulary.tokens), ensure_ascii=False, indent=1)
     (SPECS / "selfies_tokens.json").write_text(tokens + "\n", encoding="utf-8")
     print(f"wrote {SPECS / 'selfies.json'} and {SPECS / 'selfies_tokens.json'}")
+    # The detector's rules (chemtok.detect.Detector.native_spec), for the detector's tests.
+    detect = json.dumps(Detector(engine="python").native_spec(), sort_keys=True, ensure_ascii=False, indent=1)
+    (SPECS / "detect.json").write_text(detect + "\n", encoding="utf-8")
+    print(f"wrote {SPECS / 'detect'}.json")
     return 0
 
 

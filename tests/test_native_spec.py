@@ -30,6 +30,14 @@ def test_rust_test_selfies_tokens_are_the_vocabulary() -> None:
     assert shipped == list(chemtok.SelfiesTokenizer().vocabulary.tokens), "run python scripts/write_native_specs.py"
 
 
+def test_rust_test_detect_spec_equals_what_python_generates() -> None:
+    from chemtok.detect import Detector
+
+    expected = Detector(engine="python").native_spec()
+    shipped = json.loads((SPECS / "detect.json").read_text(encoding="utf-8"))
+    assert shipped == expected, "rust/chemtok-core/specs/detect.json is stale: run python scripts/write_native_specs.py"
+
+
 def test_spec_reasons_are_the_tokenizers_messages() -> None:
     dna = chemtok.get_tokenizer("dna")
     spec = native.engine_spec(dna)

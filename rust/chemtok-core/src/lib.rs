@@ -18,6 +18,7 @@
 
 mod bpe;
 mod bpe_json;
+mod detect;
 mod error;
 mod inchi;
 mod merges;
@@ -32,6 +33,7 @@ mod tokenizer;
 mod vocab;
 
 pub use bpe::{BpeSpec, ByteLevelBpe, PieceCache};
+pub use detect::{Cue, DetectSpec, Detector, Lexers, MinLength, Modality, Outcome, Span};
 pub use error::{Failure, NoRule, PropKind, Reason, SpecError};
 pub use inchi::InchiSpec;
 pub use merges::MergeSpec;

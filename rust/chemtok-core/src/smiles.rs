@@ -309,6 +309,21 @@ impl SmilesLexer {
         Err(Failure::no_rule(pos, Reason::SmilesNoLexeme))
     }
 
+    /// End of the one top-level lexeme at `pos` other than a bracket atom (a ring
+    /// closure, else the longest literal), as the reference's `SmilesLexer.lexeme`
+    /// regex alternation matches it; `None` where neither matches. Detection scans
+    /// runs of these (`chemtok.detect.Detector._smiles_run`).
+    #[inline]
+    pub(crate) fn top_lexeme_end(&self, text: &[u8], pos: usize) -> Option<usize> {
+        let &first = text.get(pos)?;
+        if self.ring_first[first as usize] {
+            if let Some(end) = self.ring_closure_end(text, pos) {
+                return Some(end);
+            }
+        }
+        self.literals.find(text, pos).map(|(len, _)| pos + len)
+    }
+
     /// End of the ring closure at `pos`: `%(` + 1..max digits + `)`, `%` + two digits,
     /// or one digit, tried in that order (the reference's regex alternation).
     #[inline]

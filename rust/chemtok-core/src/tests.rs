@@ -65,7 +65,7 @@ fn vocab_file(name: &str) -> Vec<String> {
 /// The engine spec Python generates for a shipped grammar (`chemtok.native.engine_spec`,
 /// written to `specs/` by `scripts/write_native_specs.py`; `tests/test_native_spec.py`
 /// keeps the files equal to what Python generates): exactly what the binding reads.
-fn spec_file(name: &str) -> serde_json::Value {
+pub(crate) fn spec_file(name: &str) -> serde_json::Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("specs")
         .join(format!("{name}.json"));
@@ -81,16 +81,16 @@ fn smiles_spec() -> SmilesSpec {
     spec("smiles")
 }
 
-fn smiles() -> Tokenizer {
+pub(crate) fn smiles() -> Tokenizer {
     Tokenizer::smiles("smiles", &smiles_spec(), &full_vocab(vocab_file("smiles_vocab.json"))).expect("smiles tokenizer")
 }
 
-fn inchi() -> Tokenizer {
+pub(crate) fn inchi() -> Tokenizer {
     let spec: InchiSpec = spec("inchi");
     Tokenizer::inchi("inchi", &spec, &full_vocab(vocab_file("inchi_vocab.json"))).expect("inchi tokenizer")
 }
 
-fn sequence(name: &str) -> Tokenizer {
+pub(crate) fn sequence(name: &str) -> Tokenizer {
     let spec: SequenceSpec = spec(name);
     Tokenizer::sequence(name, &spec, &full_vocab(spec.symbols.clone())).expect("sequence tokenizer")
 }

@@ -156,6 +156,14 @@ impl Tokenizer {
         })
     }
 
+    /// The SMILES lexer, for a SMILES tokenizer without merges (detection scans with it).
+    pub(crate) fn smiles_lexer(&self) -> Option<&SmilesLexer> {
+        match (&self.lexer, &self.merges) {
+            (Lexer::Smiles(lexer), None) => Some(lexer),
+            _ => None,
+        }
+    }
+
     /// The modality name reported in errors (`"smiles"`, `"protein"`, ...).
     pub fn modality(&self) -> &str {
         &self.modality

@@ -16,6 +16,7 @@
 //! Specs are deserialized with serde from JSON rather than extracted field by field:
 //! see the doc comment of `chemtok_core::SmilesSpec` for why.
 
+mod detect;
 mod router;
 mod text;
 
@@ -734,6 +735,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Engine>()?;
     m.add_class::<text::TextEngine>()?;
     m.add_class::<router::RouterEngine>()?;
+    m.add_class::<detect::DetectorEngine>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
