@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chemtok.annotate import annotate_with_insertions
+from chemtok.annotate import annotate_batch_with_insertions
 from chemtok.base import OnError
 from chemtok.errors import MarkerError, TokenizationError
 from chemtok.rows import rows_to_arrays, splice_rows
@@ -166,7 +166,7 @@ def encode_detected_rows(
     marker id of a row is the k-th marker of its annotated text. An error is the one
     the unannotated text gives (positions in the caller's text, not the annotated one).
     """
-    annotated = [annotate_with_insertions(text, markers=chem.markers) for text in batch]
+    annotated = annotate_batch_with_insertions(batch, markers=chem.markers, num_threads=num_threads)
     try:
         rows = encode_rows(chem, [a for a, _ in annotated], policy, num_threads, batched=batched)
     except TokenizationError:

@@ -267,7 +267,7 @@ def _run(
     detector: Any,
 ) -> int:
     import chemtok
-    from chemtok.annotate import annotate_with_insertions, convert_markers
+    from chemtok.annotate import annotate_batch_with_insertions, convert_markers
     from chemtok.io.readers import read_chunks
     from chemtok.io.writers import TableWriter
 
@@ -323,11 +323,13 @@ def _run(
                             err(f"skipped record {number} of {label(path)}: {problem}")
                         continue
                     converted = text if source_table is target_table else convert_markers(text, source=source_table, target=target_table)
-                    out, insertions = annotate_with_insertions(converted, markers=target_table, detector=detector)
-                    marked += len(insertions) // 2
                     kept.append(i)
-                    texts.append(out)
+                    texts.append(converted)
                 if kept:
+                    # One detection batch per chunk: the native detector runs it in parallel.
+                    annotated = annotate_batch_with_insertions(texts, markers=target_table, detector=detector)
+                    texts = [out for out, _ in annotated]
+                    marked += sum(len(insertions) // 2 for _, insertions in annotated)
                     writer.write(_rows(layout, chunk, kept, texts, label(path)))
                     written += len(kept)
                 if chunk.fault:
