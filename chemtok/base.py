@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, overload, run
 
 from chemtok.errors import TokenizationError
 from chemtok.reasons import reason_messages
+from chemtok.rows import collector_paused
 from chemtok.vocab import (
     Vocabulary,
     check_token_id,
@@ -326,7 +327,8 @@ class GrammarTokenizer:
         if self._native is not None:  # the core type-checks each item (TypeError naming its index)
             if return_arrays:
                 return self._native.encode_batch_arrays(batch, policy, num_threads)
-            return self._native.encode_batch(batch, policy, num_threads)
+            with collector_paused():
+                return self._native.encode_batch(batch, policy, num_threads)
         rows: list[list[int]] = []
         for index, text in enumerate(batch):
             try:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from chemtok.annotate import annotate_batch_with_insertions
 from chemtok.base import OnError
 from chemtok.errors import MarkerError, TokenizationError
-from chemtok.rows import rows_to_arrays, splice_rows
+from chemtok.rows import collector_paused, rows_to_arrays, splice_rows
 
 if TYPE_CHECKING:
     from chemtok._native import Engine, RouterEngine
@@ -123,7 +123,8 @@ def encode_rows(
     while True:
         part = batch if start == 0 else batch[start:]
         try:
-            got, deferred, failed = engine.encode_batch(part, policy, num_threads)
+            with collector_paused():
+                got, deferred, failed = engine.encode_batch(part, policy, num_threads)
         except TypeError:  # a text that is not a str: the reference's own TypeError
             return _reference_rows(chem, batch, policy, num_threads, batched=True)
         for i in deferred:

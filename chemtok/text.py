@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from chemtok import forksafe as _forksafe  # noqa: F401  (fork hooks for the tokenizers pool)
 from chemtok.base import Engine, OnError, check_on_error
 from chemtok.errors import DataFileError, DecodeError, GrammarError, TokenizationError
+from chemtok.rows import collector_paused
 from chemtok.vocab import check_token_id, is_surrogate
 
 if TYPE_CHECKING:
@@ -315,7 +316,8 @@ class TextTokenizer:
                 raise err.with_index(index) if batched else err from None
         if not batched:
             return [native.encode(prepared[0])]
-        return native.encode_batch(prepared, num_threads=num_threads)
+        with collector_paused():
+            return native.encode_batch(prepared, num_threads=num_threads)
 
     def decode(self, ids: Sequence[int], *, skip_special_tokens: bool = False) -> str:
         """Text of ``ids``; ``decode(encode(text)) == text``."""
