@@ -14,8 +14,8 @@
 //! `1` + `2` = `12`).
 
 use std::cell::RefCell;
-use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 
 use rustc_hash::FxHashMap;
 
@@ -71,6 +71,9 @@ pub(crate) struct Merges {
     /// Names this table in the per-thread word caches (a clone shares it: same table,
     /// same merged words).
     table_id: u64,
+    /// Alive while this table or a clone is: a thread drops its caches of dead tables
+    /// when it next starts a cache.
+    alive: Arc<()>,
 }
 
 /// Source of [`Merges::table_id`].
@@ -79,64 +82,113 @@ static NEXT_TABLE_ID: AtomicU64 = AtomicU64::new(0);
 /// Words shorter than this are merged afresh: one or two rank lookups cost less than
 /// hashing the word.
 const CACHE_MIN_WORD: usize = 3;
-/// Longer words are merged afresh (rare in SMILES; keeps the cached keys small).
-const CACHE_MAX_WORD: usize = 64;
-/// A thread's cache of one table is emptied when it holds this many words, so memory
-/// stays bounded on a corpus of ever new words (a drug-like corpus has far fewer).
+/// Longer words are merged afresh (none in the SMILES corpora of `../shared/data`,
+/// whose longest merge word has 400 units; keeps one word from taking much of the
+/// arena).
+const CACHE_MAX_WORD: usize = 4096;
+/// A thread's cache of one table is emptied when it would hold more words than this...
 const CACHE_MAX_WORDS: usize = 1 << 17;
+/// ... or more arena entries (u32: 16 MiB), so memory stays bounded on a corpus of
+/// ever new words. With the slot table (at most `2 * CACHE_MAX_WORDS` slots of 8 bytes,
+/// 2 MiB) a thread's cache of one table stays under 18 MiB; a word costs
+/// `4 * (1 + units + merged ids)` arena bytes plus 8 to 16 slot bytes (about 200 bytes
+/// for a drug-like SMILES: 37 units merged to 7 tokens).
+const CACHE_MAX_ARENA: usize = 1 << 22;
 /// Caches of this many tables per thread at most (tables of dropped tokenizers go).
 const CACHE_MAX_TABLES: usize = 8;
 
 /// The merged ids of words seen before, per merge table, on this thread.
 ///
 /// Merging a word is a pure function of its unit ids and the table, so a word met
-/// again (drug-like SMILES repeat `c1ccccc1`, `C(=O)O`, `CC` ... all the time) takes
-/// its merged ids from here instead of running the merge rounds again. One cache per
-/// thread: the batch loop's threads never share or lock anything on the hot path.
-/// Thread-locals survive `fork` as plain memory of the one thread the child has, so
-/// a forked child keeps a valid (warm) cache.
+/// again (a corpus read twice, duplicated molecules, the frequent short words of
+/// reactions and salts) takes its merged ids from here instead of running the merge
+/// rounds again. One cache per thread: the batch loop's threads never share or lock
+/// anything on the hot path. Thread-locals survive `fork` as plain memory of the one
+/// thread the child has, so a forked child keeps a valid (warm) cache.
 #[derive(Default)]
 struct WordCache {
-    tables: Vec<(u64, WordMap)>,
+    tables: Vec<(u64, Weak<()>, WordMap)>,
 }
 
 impl WordCache {
-    fn table(&mut self, id: u64) -> &mut WordMap {
-        let index = match self.tables.iter().position(|(t, _)| *t == id) {
+    fn table(&mut self, id: u64, alive: &Arc<()>) -> &mut WordMap {
+        // The last table used first: a thread mostly encodes with one tokenizer.
+        let index = match self.tables.iter().rposition(|(t, _, _)| *t == id) {
             Some(index) => index,
             None => {
+                // Caches of dropped tokenizers' tables can never be used again.
+                self.tables.retain(|(_, table, _)| table.strong_count() > 0);
                 if self.tables.len() >= CACHE_MAX_TABLES {
                     self.tables.remove(0);
                 }
-                self.tables.push((id, WordMap::default()));
+                self.tables.push((
+                    id,
+                    Arc::downgrade(alive),
+                    WordMap::new(CACHE_MAX_WORDS, CACHE_MAX_ARENA),
+                ));
                 self.tables.len() - 1
             }
         };
-        &mut self.tables[index].1
+        &mut self.tables[index].2
     }
 }
 
 /// Unit ids of a word -> its merged ids, for one merge table on one thread.
 ///
-/// Words and their merged ids live one after the other in one arena, found through
-/// an open-addressing table of `(hash, offset, lengths)`: inserting a new word costs
-/// no allocation of its own (most words of a corpus of new molecules are new), and
-/// a lookup compares the stored hash before the ids.
-#[derive(Default)]
+/// Each cached word is one arena entry: a header (`units << 16 | merged ids`), the
+/// word's unit ids, its merged ids. An open-addressing table of `u64` slots finds it:
+/// 32 bits of the word's hash and the entry's arena offset plus one (0: empty slot).
+/// A hit reads one slot and one arena entry (header, key and value on neighbouring
+/// cache lines) and copies the merged ids out; a new word costs no allocation of its
+/// own (most words of a corpus of new molecules are new).
 struct WordMap {
-    /// `(hash, arena offset, word length << 16 | merged length)`; length 0: empty.
-    slots: Vec<(u64, u32, u32)>,
-    /// Word ids then merged ids, per cached word.
+    slots: Vec<u64>,
     arena: Vec<u32>,
     words: usize,
+    /// `CACHE_MAX_WORDS` and `CACHE_MAX_ARENA` (smaller in tests).
+    max_words: usize,
+    max_arena: usize,
 }
 
+/// Multiplier of the word hash (2^64 / golden ratio, odd).
+const HASH_K: u64 = 0x9E37_79B9_7F4A_7C15;
+
 impl WordMap {
-    fn hash(word: &[u32]) -> u64 {
-        let mut hasher = rustc_hash::FxHasher::default();
-        word.hash(&mut hasher);
-        hasher.finish()
+    fn new(max_words: usize, max_arena: usize) -> Self {
+        WordMap {
+            slots: Vec::new(),
+            arena: Vec::new(),
+            words: 0,
+            max_words,
+            max_arena,
+        }
     }
+
+    /// A fast non-cryptographic hash of a word's unit ids: two ids per multiply, then
+    /// a final mix so that the top bits (the slot index) depend on every id.
+    #[inline]
+    fn hash(word: &[u32]) -> u64 {
+        let mut h = word.len() as u64;
+        let mut pairs = word.chunks_exact(2);
+        for pair in &mut pairs {
+            let x = u64::from(pair[0]) | (u64::from(pair[1]) << 32);
+            h = (h.rotate_left(23) ^ x).wrapping_mul(HASH_K);
+        }
+        if let [last] = pairs.remainder() {
+            h = (h.rotate_left(23) ^ u64::from(*last)).wrapping_mul(HASH_K);
+        }
+        (h ^ (h >> 29)).wrapping_mul(HASH_K)
+    }
+
+    /// Slot index of `hash` (its top bits; at most 32 of them, see `CACHE_MAX_WORDS`).
+    #[inline(always)]
+    fn home(&self, hash: u64) -> usize {
+        (hash >> (64 - self.slots.len().trailing_zeros())) as usize
+    }
+
+    /// The part of a slot that holds the top 32 bits of the word's hash: enough to
+    /// find the home slot again when the table grows, without reading the arena.
+    const TAG: u64 = 0xFFFF_FFFF_0000_0000;
 
     /// The merged ids of `word` (whose [`WordMap::hash`] is `hash`), if cached.
     #[inline]
@@ -145,46 +197,60 @@ impl WordMap {
             return None;
         }
         let mask = self.slots.len() - 1;
-        let mut i = (hash as usize) & mask;
+        let tag = hash & Self::TAG;
+        let mut i = self.home(hash);
         loop {
-            let (h, offset, lens) = self.slots[i];
-            if lens == 0 {
+            let slot = self.slots[i];
+            if slot == 0 {
                 return None;
             }
-            let (len, merged) = ((lens >> 16) as usize, (lens & 0xFFFF) as usize);
-            if h == hash && len == word.len() {
-                let start = offset as usize;
-                if self.arena.get(start..start + len) == Some(word) {
-                    return self.arena.get(start + len..start + len + merged);
+            if slot & Self::TAG == tag {
+                let at = (slot as u32 as usize).wrapping_sub(1);
+                let head = self.arena.get(at).copied().unwrap_or(0) as usize;
+                let (len, merged) = (head >> 16, head & 0xFFFF);
+                let key = at + 1;
+                if len == word.len() && self.arena.get(key..key + len) == Some(word) {
+                    return self.arena.get(key + len..key + len + merged);
                 }
             }
             i = (i + 1) & mask;
         }
     }
 
-    /// Cache `merged` as the merged ids of `word` (not cached yet; both at most
-    /// `CACHE_MAX_WORD` long, `merged` not empty).
-    fn insert(&mut self, hash: u64, word: &[u32], merged: &[u32]) {
-        if self.words >= CACHE_MAX_WORDS {
+    /// Merge `word` (not cached yet, `CACHE_MIN_WORD..=CACHE_MAX_WORD` units long, whose
+    /// [`WordMap::hash`] is `hash`) in place with `merge`, cache the result, and return
+    /// the merged length (`word[..len]`).
+    fn merge_in(&mut self, hash: u64, word: &mut [u32], merge: impl FnOnce(&mut [u32]) -> usize) -> usize {
+        // At most as many merged ids as units.
+        let most = 1 + 2 * word.len();
+        if self.words >= self.max_words || self.arena.len() + most > self.max_arena {
             self.words = 0;
             self.arena.clear();
-            self.slots.iter_mut().for_each(|slot| *slot = (0, 0, 0));
+            self.slots.iter_mut().for_each(|slot| *slot = 0);
         }
         if (self.words + 1) * 2 > self.slots.len() {
             self.grow();
         }
-        let offset = self.arena.len() as u32;
+        if self.arena.capacity() == 0 {
+            // The whole bound at once, never moved: the allocator maps it lazily, so
+            // only the pages written take memory.
+            self.arena.reserve_exact(self.max_arena);
+        }
+        let offset = self.arena.len();
+        self.arena.push(0);
         self.arena.extend_from_slice(word);
-        self.arena.extend_from_slice(merged);
-        let lens = ((word.len() as u32) << 16) | merged.len() as u32;
-        self.place((hash, offset, lens));
+        let merged = merge(word);
+        self.arena.extend_from_slice(&word[..merged]);
+        self.arena[offset] = ((word.len() as u32) << 16) | merged as u32;
+        self.place((hash & Self::TAG) | (offset as u64 + 1));
         self.words += 1;
+        merged
     }
 
-    fn place(&mut self, slot: (u64, u32, u32)) {
+    fn place(&mut self, slot: u64) {
         let mask = self.slots.len() - 1;
-        let mut i = (slot.0 as usize) & mask;
-        while self.slots[i].2 != 0 {
+        let mut i = self.home(slot & Self::TAG);
+        while self.slots[i] != 0 {
             i = (i + 1) & mask;
         }
         self.slots[i] = slot;
@@ -192,8 +258,8 @@ impl WordMap {
 
     fn grow(&mut self) {
         let old = std::mem::take(&mut self.slots);
-        self.slots = vec![(0, 0, 0); (old.len() * 2).max(1024)];
-        for slot in old.into_iter().filter(|slot| slot.2 != 0) {
+        self.slots = vec![0; (old.len() * 2).max(1024)];
+        for slot in old.into_iter().filter(|&slot| slot != 0) {
             self.place(slot);
         }
     }
@@ -390,6 +456,7 @@ impl Merges {
             classes,
             len: tokens.len(),
             table_id: NEXT_TABLE_ID.fetch_add(1, Ordering::Relaxed),
+            alive: Arc::new(()),
         })
     }
 
@@ -421,7 +488,7 @@ impl Merges {
     pub(crate) fn apply(&self, ids: &mut Vec<u32>, mark: usize) {
         let cached = WORDS.try_with(|cell| match cell.try_borrow_mut() {
             Ok(mut cache) => {
-                self.apply_with(ids, mark, Some(cache.table(self.table_id)));
+                self.apply_with(ids, mark, Some(cache.table(self.table_id, &self.alive)));
                 true
             }
             Err(_) => false,
@@ -462,27 +529,21 @@ impl Merges {
                 }
             }
             let len = read - start;
-            if let Some(map) = cache
-                .as_deref_mut()
-                .filter(|_| (CACHE_MIN_WORD..=CACHE_MAX_WORD).contains(&len))
-            {
-                let hash = WordMap::hash(&ids[start..read]);
-                if let Some(merged) = map.get(hash, &ids[start..read]) {
-                    // `merged` is no longer than the word and `write <= start`, so this
-                    // stays inside the slots already read.
-                    ids[write..write + merged.len()].copy_from_slice(merged);
-                    write += merged.len();
-                    continue;
+            let merged_len = match cache.as_deref_mut() {
+                Some(map) if (CACHE_MIN_WORD..=CACHE_MAX_WORD).contains(&len) => {
+                    let word = &mut ids[start..read];
+                    let hash = WordMap::hash(word);
+                    if let Some(merged) = map.get(hash, word) {
+                        // `merged` is no longer than the word and `write <= start`, so
+                        // this stays inside the slots already read.
+                        ids[write..write + merged.len()].copy_from_slice(merged);
+                        write += merged.len();
+                        continue;
+                    }
+                    map.merge_in(hash, word, |word| self.merge_word(word))
                 }
-                let mut word = [0u32; CACHE_MAX_WORD];
-                word[..len].copy_from_slice(&ids[start..read]);
-                let merged_len = self.merge_word(&mut ids[start..read]);
-                map.insert(hash, &word[..len], &ids[start..start + merged_len]);
-                ids.copy_within(start..start + merged_len, write);
-                write += merged_len;
-                continue;
-            }
-            let merged_len = self.merge_word(&mut ids[start..read]);
+                _ => self.merge_word(&mut ids[start..read]),
+            };
             ids.copy_within(start..start + merged_len, write);
             write += merged_len;
         }
@@ -970,5 +1031,81 @@ mod tests {
                 assert_eq!(cached, fresh, "round {round}");
             }
         }
+    }
+
+    /// Fill `map` with `count` words of up to `longest` units (merged afresh when not
+    /// cached), checking every word met again against a fresh merge; returns how often
+    /// the map was emptied.
+    fn fill(table: &Merges, map: &mut WordMap, rng: &mut Rng, count: usize, longest: usize) -> usize {
+        let mut flushes = 0;
+        let mut kept: Vec<Vec<u32>> = Vec::new();
+        for _ in 0..count {
+            // A new word, or one inserted since the map was last emptied.
+            let word = if !kept.is_empty() && rng.below(3) == 0 {
+                kept[rng.below(kept.len())].clone()
+            } else {
+                let len = CACHE_MIN_WORD + rng.below(longest);
+                random_word(rng, len)
+            };
+            let mut fresh = word.clone();
+            let fresh_len = table.merge_word(&mut fresh);
+            let hash = WordMap::hash(&word);
+            if let Some(merged) = map.get(hash, &word) {
+                assert_eq!(merged, &fresh[..fresh_len], "cached {word:?}");
+                continue;
+            }
+            // Whatever was inserted since the last emptying is still there.
+            assert!(!kept.contains(&word), "lost {word:?}");
+            let before = map.words;
+            let mut merged = word.clone();
+            let len = map.merge_in(hash, &mut merged, |w| table.merge_word(w));
+            assert_eq!(&merged[..len], &fresh[..fresh_len]);
+            if map.words <= before {
+                flushes += 1;
+                kept.clear();
+            }
+            kept.push(word);
+            assert!(map.words <= map.max_words && map.arena.len() <= map.max_arena);
+            assert!(map.slots.len() <= 2 * map.max_words.next_power_of_two());
+        }
+        flushes
+    }
+
+    #[test]
+    fn the_word_map_finds_its_words_and_keeps_its_bounds() {
+        let mut rng = Rng(0x1234_5678_9ABC_DEF1);
+        let (table, _) = table(&mut rng, 80);
+        // The word count binds first...
+        let mut by_count = WordMap::new(300, 1 << 20);
+        assert!(fill(&table, &mut by_count, &mut rng, 3000, 30) >= 5);
+        // ... or the arena (long words too).
+        let mut by_arena = WordMap::new(100_000, 20_000);
+        assert!(fill(&table, &mut by_arena, &mut rng, 3000, 300) >= 5);
+    }
+
+    fn cached_tables() -> Vec<u64> {
+        WORDS.with(|cache| cache.borrow().tables.iter().map(|(id, _, _)| *id).collect())
+    }
+
+    #[test]
+    fn a_dropped_table_leaves_the_word_caches() {
+        let mut rng = Rng(0x0DDB_A11C_0FFE_E123);
+        let text: Vec<u32> = vec![256, 257, 258, 259, 262, 256, 256, 257];
+        let (first, _) = table(&mut rng, 30);
+        let clone = first.clone();
+        first.apply(&mut text.clone(), 0);
+        let kept = first.table_id;
+        assert!(cached_tables().contains(&kept));
+        drop(first);
+        // A clone keeps the table alive.
+        let (second, _) = table(&mut rng, 30);
+        second.apply(&mut text.clone(), 0);
+        assert!(cached_tables().contains(&kept) && cached_tables().contains(&second.table_id));
+        drop(clone);
+        let (third, _) = table(&mut rng, 30);
+        third.apply(&mut text.clone(), 0);
+        let tables = cached_tables();
+        assert!(!tables.contains(&kept), "{tables:?}");
+        assert!(tables.contains(&second.table_id) && tables.contains(&third.table_id));
     }
 }
