@@ -164,19 +164,26 @@ impl WordMap {
         }
     }
 
-    /// A fast non-cryptographic hash of a word's unit ids: two ids per multiply, then
-    /// a final mix so that the top bits (the slot index) depend on every id.
+    /// A fast non-cryptographic hash of a word's unit ids: four ids per step in two
+    /// independent multiply chains, then a final mix so that the top bits (the slot
+    /// index and the tag) depend on every id.
     #[inline]
     fn hash(word: &[u32]) -> u64 {
-        let mut h = word.len() as u64;
-        let mut pairs = word.chunks_exact(2);
-        for pair in &mut pairs {
-            let x = u64::from(pair[0]) | (u64::from(pair[1]) << 32);
-            h = (h.rotate_left(23) ^ x).wrapping_mul(HASH_K);
+        #[inline(always)]
+        fn step(h: u64, x: u64) -> u64 {
+            (h.rotate_left(23) ^ x).wrapping_mul(HASH_K)
         }
-        if let [last] = pairs.remainder() {
-            h = (h.rotate_left(23) ^ u64::from(*last)).wrapping_mul(HASH_K);
+        let pair = |p: &[u32]| u64::from(p[0]) | (u64::from(p[1]) << 32);
+        let (mut a, mut b) = (word.len() as u64, HASH_K);
+        let mut quads = word.chunks_exact(4);
+        for quad in &mut quads {
+            a = step(a, pair(&quad[..2]));
+            b = step(b, pair(&quad[2..]));
         }
+        for &id in quads.remainder() {
+            a = step(a, u64::from(id));
+        }
+        let h = step(a, b.rotate_left(32));
         (h ^ (h >> 29)).wrapping_mul(HASH_K)
     }
 
