@@ -543,10 +543,10 @@ impl Merges {
     /// then row 1, ... (`lens[k]` ids each, summing to `ids.len() - mark`). Each row is
     /// replaced by its merged ids and `lens` by the merged lengths.
     ///
-    /// A batch merges a whole chunk at once: one access to the thread's cache per
-    /// chunk, and the cache lines of the next words' slots and entries are fetched
-    /// while the words before them are copied (most drug-like SMILES are one word, so
-    /// within one text there is nothing to overlap).
+    /// A batch merges several texts per call (`Tokenizer::encode_chunk`: 16): one
+    /// access to the thread's cache per call, and the cache lines of the next words'
+    /// slots and entries are requested before the first of them is looked up (most
+    /// drug-like SMILES are one word, so within one text there is nothing to overlap).
     pub(crate) fn apply_rows(&self, ids: &mut Vec<u32>, mark: usize, lens: &mut [usize]) {
         let cached = WORDS.try_with(|cell| match cell.try_borrow_mut() {
             Ok(mut cache) => {
