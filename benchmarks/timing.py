@@ -16,9 +16,9 @@ from typing import Any
 def best_of(call: Callable[[], Any], repeats: int, *, clock: Callable[[], float] = time.perf_counter) -> float:
     """Seconds of the fastest of ``repeats`` timed runs, after one untimed warm-up.
 
-    ``clock`` is wall time unless given (``time.process_time``: CPU time of the process,
-    which on a loaded machine does not count the time other processes hold the core;
-    meaningful for one thread).
+    ``clock`` is wall time unless given (``time.thread_time``: CPU time of the calling
+    thread, which on a loaded machine does not count the time other processes hold the
+    core; meaningful when the work runs on that thread).
     """
     call()
     best = float("inf")
