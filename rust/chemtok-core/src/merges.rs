@@ -14,8 +14,8 @@
 //! `1` + `2` = `12`).
 
 use std::cell::RefCell;
-use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 
 use rustc_hash::FxHashMap;
 
@@ -71,6 +71,9 @@ pub(crate) struct Merges {
     /// Names this table in the per-thread word caches (a clone shares it: same table,
     /// same merged words).
     table_id: u64,
+    /// Alive while this table or a clone is: a thread drops its caches of dead tables
+    /// when it next starts a cache.
+    alive: Arc<()>,
 }
 
 /// Source of [`Merges::table_id`].
@@ -79,63 +82,145 @@ static NEXT_TABLE_ID: AtomicU64 = AtomicU64::new(0);
 /// Words shorter than this are merged afresh: one or two rank lookups cost less than
 /// hashing the word.
 const CACHE_MIN_WORD: usize = 3;
-/// Longer words are merged afresh (rare in SMILES; keeps the cached keys small).
-const CACHE_MAX_WORD: usize = 64;
-/// A thread's cache of one table is emptied when it holds this many words, so memory
-/// stays bounded on a corpus of ever new words (a drug-like corpus has far fewer).
+/// Longer words are merged afresh (rare: the longest merge word of MoleculeNet HIV has
+/// 400 units; keeps one word from taking much of the arena).
+const CACHE_MAX_WORD: usize = 4096;
+/// A thread's cache of one table is emptied when it would hold more words than this...
 const CACHE_MAX_WORDS: usize = 1 << 17;
+/// ... or more arena entries (u32: 16 MiB), so memory stays bounded on a corpus of
+/// ever new words. With the slot table (at most `2 * CACHE_MAX_WORDS` slots of 8 bytes,
+/// 2 MiB) a thread's cache of one table stays under 18 MiB; a word costs
+/// `4 * (1 + units + merged ids)` arena bytes plus 8 to 16 slot bytes (about 200 bytes
+/// for a drug-like SMILES: 37 units merged to 7 tokens).
+const CACHE_MAX_ARENA: usize = 1 << 22;
 /// Caches of this many tables per thread at most (tables of dropped tokenizers go).
 const CACHE_MAX_TABLES: usize = 8;
 
 /// The merged ids of words seen before, per merge table, on this thread.
 ///
 /// Merging a word is a pure function of its unit ids and the table, so a word met
-/// again (drug-like SMILES repeat `c1ccccc1`, `C(=O)O`, `CC` ... all the time) takes
-/// its merged ids from here instead of running the merge rounds again. One cache per
-/// thread: the batch loop's threads never share or lock anything on the hot path.
-/// Thread-locals survive `fork` as plain memory of the one thread the child has, so
-/// a forked child keeps a valid (warm) cache.
+/// again (a corpus read twice, duplicated molecules, the frequent short words of
+/// reactions and salts) takes its merged ids from here instead of running the merge
+/// rounds again. One cache per thread: the batch loop's threads never share or lock
+/// anything on the hot path. Thread-locals survive `fork` as plain memory of the one
+/// thread the child has, so a forked child keeps a valid (warm) cache.
 #[derive(Default)]
 struct WordCache {
-    tables: Vec<(u64, WordMap)>,
+    tables: Vec<(u64, Weak<()>, WordMap)>,
 }
 
 impl WordCache {
-    fn table(&mut self, id: u64) -> &mut WordMap {
-        let index = match self.tables.iter().position(|(t, _)| *t == id) {
+    fn table(&mut self, id: u64, alive: &Arc<()>) -> &mut WordMap {
+        // The last table used first: a thread mostly encodes with one tokenizer.
+        let index = match self.tables.iter().rposition(|(t, _, _)| *t == id) {
             Some(index) => index,
             None => {
+                // Caches of dropped tokenizers' tables can never be used again.
+                self.tables.retain(|(_, table, _)| table.strong_count() > 0);
                 if self.tables.len() >= CACHE_MAX_TABLES {
                     self.tables.remove(0);
                 }
-                self.tables.push((id, WordMap::default()));
+                self.tables.push((
+                    id,
+                    Arc::downgrade(alive),
+                    WordMap::new(CACHE_MAX_WORDS, CACHE_MAX_ARENA),
+                ));
                 self.tables.len() - 1
             }
         };
-        &mut self.tables[index].1
+        &mut self.tables[index].2
     }
 }
 
 /// Unit ids of a word -> its merged ids, for one merge table on one thread.
 ///
-/// Words and their merged ids live one after the other in one arena, found through
-/// an open-addressing table of `(hash, offset, lengths)`: inserting a new word costs
-/// no allocation of its own (most words of a corpus of new molecules are new), and
-/// a lookup compares the stored hash before the ids.
-#[derive(Default)]
+/// Each cached word is one arena entry: a header (`units << 16 | merged ids`), the
+/// word's unit ids, its merged ids. An open-addressing table of `u64` slots finds it:
+/// 32 bits of the word's hash and the entry's arena offset plus one (0: empty slot).
+/// A hit reads one slot and one arena entry (header, key and value on neighbouring
+/// cache lines) and copies the merged ids out; a new word costs no allocation of its
+/// own (most words of a corpus of new molecules are new).
 struct WordMap {
-    /// `(hash, arena offset, word length << 16 | merged length)`; length 0: empty.
-    slots: Vec<(u64, u32, u32)>,
-    /// Word ids then merged ids, per cached word.
+    slots: Vec<u64>,
     arena: Vec<u32>,
     words: usize,
+    /// `CACHE_MAX_WORDS` and `CACHE_MAX_ARENA` (smaller in tests).
+    max_words: usize,
+    max_arena: usize,
 }
 
+/// Multiplier of the word hash (2^64 / golden ratio, odd).
+const HASH_K: u64 = 0x9E37_79B9_7F4A_7C15;
+
 impl WordMap {
+    fn new(max_words: usize, max_arena: usize) -> Self {
+        WordMap {
+            slots: Vec::new(),
+            arena: Vec::new(),
+            words: 0,
+            max_words,
+            max_arena,
+        }
+    }
+
+    /// A fast non-cryptographic hash of a word's unit ids: four ids per step in two
+    /// independent multiply chains, then a final mix so that the top bits (the slot
+    /// index and the tag) depend on every id.
+    #[inline]
     fn hash(word: &[u32]) -> u64 {
-        let mut hasher = rustc_hash::FxHasher::default();
-        word.hash(&mut hasher);
-        hasher.finish()
+        #[inline(always)]
+        fn step(h: u64, x: u64) -> u64 {
+            (h.rotate_left(23) ^ x).wrapping_mul(HASH_K)
+        }
+        let pair = |p: &[u32]| u64::from(p[0]) | (u64::from(p[1]) << 32);
+        let (mut a, mut b) = (word.len() as u64, HASH_K);
+        let mut quads = word.chunks_exact(4);
+        for quad in &mut quads {
+            a = step(a, pair(&quad[..2]));
+            b = step(b, pair(&quad[2..]));
+        }
+        for &id in quads.remainder() {
+            a = step(a, u64::from(id));
+        }
+        let h = step(a, b.rotate_left(32));
+        (h ^ (h >> 29)).wrapping_mul(HASH_K)
+    }
+
+    /// Slot index of `hash` (its top bits; at most 32 of them, see `CACHE_MAX_WORDS`).
+    #[inline(always)]
+    fn home(&self, hash: u64) -> usize {
+        (hash >> (64 - self.slots.len().trailing_zeros())) as usize
+    }
+
+    /// The part of a slot that holds the top 32 bits of the word's hash: enough to
+    /// find the home slot again when the table grows, without reading the arena.
+    const TAG: u64 = 0xFFFF_FFFF_0000_0000;
+
+    /// Ask for the cache line of the home slot of `hash`.
+    #[inline(always)]
+    fn prefetch_slot(&self, hash: u64) {
+        if !self.slots.is_empty() {
+            prefetch(&self.slots, self.home(hash));
+        }
+    }
+
+    /// Ask for the first cache lines of the entry the home slot of `hash` names, if
+    /// its tag matches (the slot fetched by [`WordMap::prefetch_slot`] a little
+    /// earlier). Without reading the entry's header: a load that misses would stall
+    /// where a prefetch does not.
+    #[inline(always)]
+    fn prefetch_entry(&self, hash: u64) {
+        let Some(&slot) = self.slots.get(self.home(hash)) else {
+            return;
+        };
+        if slot != 0 && slot & Self::TAG == hash & Self::TAG {
+            let at = (slot as u32 as usize).wrapping_sub(1);
+            // Three 64-byte lines: a drug-like entry (header, ~37 unit ids, ~7
+            // merged ids) is ~180 bytes.
+            for line in 0..3 {
+                prefetch(&self.arena, at + 16 * line);
+            }
+        }
     }
 
     /// The merged ids of `word` (whose [`WordMap::hash`] is `hash`), if cached.
@@ -145,46 +230,60 @@ impl WordMap {
             return None;
         }
         let mask = self.slots.len() - 1;
-        let mut i = (hash as usize) & mask;
+        let tag = hash & Self::TAG;
+        let mut i = self.home(hash);
         loop {
-            let (h, offset, lens) = self.slots[i];
-            if lens == 0 {
+            let slot = self.slots[i];
+            if slot == 0 {
                 return None;
             }
-            let (len, merged) = ((lens >> 16) as usize, (lens & 0xFFFF) as usize);
-            if h == hash && len == word.len() {
-                let start = offset as usize;
-                if self.arena.get(start..start + len) == Some(word) {
-                    return self.arena.get(start + len..start + len + merged);
+            if slot & Self::TAG == tag {
+                let at = (slot as u32 as usize).wrapping_sub(1);
+                let head = self.arena.get(at).copied().unwrap_or(0) as usize;
+                let (len, merged) = (head >> 16, head & 0xFFFF);
+                let key = at + 1;
+                if len == word.len() && self.arena.get(key..key + len) == Some(word) {
+                    return self.arena.get(key + len..key + len + merged);
                 }
             }
             i = (i + 1) & mask;
         }
     }
 
-    /// Cache `merged` as the merged ids of `word` (not cached yet; both at most
-    /// `CACHE_MAX_WORD` long, `merged` not empty).
-    fn insert(&mut self, hash: u64, word: &[u32], merged: &[u32]) {
-        if self.words >= CACHE_MAX_WORDS {
+    /// Merge `word` (not cached yet, `CACHE_MIN_WORD..=CACHE_MAX_WORD` units long, whose
+    /// [`WordMap::hash`] is `hash`) in place with `merge`, cache the result, and return
+    /// the merged length (`word[..len]`).
+    fn merge_in(&mut self, hash: u64, word: &mut [u32], merge: impl FnOnce(&mut [u32]) -> usize) -> usize {
+        // At most as many merged ids as units.
+        let most = 1 + 2 * word.len();
+        if self.words >= self.max_words || self.arena.len() + most > self.max_arena {
             self.words = 0;
             self.arena.clear();
-            self.slots.iter_mut().for_each(|slot| *slot = (0, 0, 0));
+            self.slots.iter_mut().for_each(|slot| *slot = 0);
         }
         if (self.words + 1) * 2 > self.slots.len() {
             self.grow();
         }
-        let offset = self.arena.len() as u32;
+        if self.arena.capacity() == 0 {
+            // The whole bound at once, never moved: the allocator maps it lazily, so
+            // only the pages written take memory.
+            self.arena.reserve_exact(self.max_arena);
+        }
+        let offset = self.arena.len();
+        self.arena.push(0);
         self.arena.extend_from_slice(word);
-        self.arena.extend_from_slice(merged);
-        let lens = ((word.len() as u32) << 16) | merged.len() as u32;
-        self.place((hash, offset, lens));
+        let merged = merge(word);
+        self.arena.extend_from_slice(&word[..merged]);
+        self.arena[offset] = ((word.len() as u32) << 16) | merged as u32;
+        self.place((hash & Self::TAG) | (offset as u64 + 1));
         self.words += 1;
+        merged
     }
 
-    fn place(&mut self, slot: (u64, u32, u32)) {
+    fn place(&mut self, slot: u64) {
         let mask = self.slots.len() - 1;
-        let mut i = (slot.0 as usize) & mask;
-        while self.slots[i].2 != 0 {
+        let mut i = self.home(slot & Self::TAG);
+        while self.slots[i] != 0 {
             i = (i + 1) & mask;
         }
         self.slots[i] = slot;
@@ -192,11 +291,27 @@ impl WordMap {
 
     fn grow(&mut self) {
         let old = std::mem::take(&mut self.slots);
-        self.slots = vec![(0, 0, 0); (old.len() * 2).max(1024)];
-        for slot in old.into_iter().filter(|slot| slot.2 != 0) {
+        self.slots = vec![0; (old.len() * 2).max(1024)];
+        for slot in old.into_iter().filter(|&slot| slot != 0) {
             self.place(slot);
         }
     }
+}
+
+/// Ask the CPU to bring `slice[index]`'s cache line closer (a hint; nothing on other
+/// targets or out of bounds).
+#[inline(always)]
+fn prefetch<T>(slice: &[T], index: usize) {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse"))]
+    if let Some(item) = slice.get(index) {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: `sse` is enabled for this build (the cfg above; x86_64 baseline),
+        // which is all `_mm_prefetch` requires; a prefetch reads nothing the program
+        // sees and cannot fault (and `item` is a live reference anyway).
+        unsafe { _mm_prefetch::<_MM_HINT_T0>((item as *const T).cast::<i8>()) };
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse")))]
+    let _ = (slice, index);
 }
 
 thread_local! {
@@ -390,6 +505,7 @@ impl Merges {
             classes,
             len: tokens.len(),
             table_id: NEXT_TABLE_ID.fetch_add(1, Ordering::Relaxed),
+            alive: Arc::new(()),
         })
     }
 
@@ -419,16 +535,29 @@ impl Merges {
     /// `apply_merges` on each word), taking words seen before on this thread from its
     /// word cache.
     pub(crate) fn apply(&self, ids: &mut Vec<u32>, mark: usize) {
+        let mut lens = [ids.len().saturating_sub(mark)];
+        self.apply_rows(ids, mark, &mut lens);
+    }
+
+    /// [`Merges::apply`] on consecutive rows: `ids[mark..]` holds the unit ids of row 0,
+    /// then row 1, ... (`lens[k]` ids each, summing to `ids.len() - mark`). Each row is
+    /// replaced by its merged ids and `lens` by the merged lengths.
+    ///
+    /// A batch merges several texts per call (`Tokenizer::encode_chunk`: 16): one
+    /// access to the thread's cache per call, and the cache lines of the next words'
+    /// slots and entries are requested before the first of them is looked up (most
+    /// drug-like SMILES are one word, so within one text there is nothing to overlap).
+    pub(crate) fn apply_rows(&self, ids: &mut Vec<u32>, mark: usize, lens: &mut [usize]) {
         let cached = WORDS.try_with(|cell| match cell.try_borrow_mut() {
             Ok(mut cache) => {
-                self.apply_with(ids, mark, Some(cache.table(self.table_id)));
+                self.apply_with(ids, mark, lens, Some(cache.table(self.table_id, &self.alive)));
                 true
             }
             Err(_) => false,
         });
         if cached != Ok(true) {
             // No thread-local (a thread being torn down) or already borrowed: merge afresh.
-            self.apply_with(ids, mark, None);
+            self.apply_with(ids, mark, lens, None);
         }
     }
 
@@ -436,55 +565,94 @@ impl Merges {
     /// compare both paths).
     #[cfg(test)]
     pub(crate) fn apply_uncached(&self, ids: &mut Vec<u32>, mark: usize) {
-        self.apply_with(ids, mark, None);
+        let mut lens = [ids.len().saturating_sub(mark)];
+        self.apply_with(ids, mark, &mut lens, None);
     }
 
-    fn apply_with(&self, ids: &mut Vec<u32>, mark: usize, mut cache: Option<&mut WordMap>) {
-        let end = ids.len();
-        let mut read = mark;
-        let mut write = mark;
-        while read < end {
-            let start = read;
-            match self.class(ids[read]) {
-                Class::Joins => {
+    /// End of the merge word that starts at `start` (before `end`, the end of its row).
+    #[inline(always)]
+    fn word_end(&self, ids: &[u32], start: usize, end: usize) -> usize {
+        let mut read = start + 1;
+        match self.class(ids[start]) {
+            Class::Joins => {
+                while read < end && self.class(ids[read]) == Class::Joins {
                     read += 1;
-                    while read < end && self.class(ids[read]) == Class::Joins {
-                        read += 1;
-                    }
-                }
-                Class::Alone => read += 1,
-                Class::Opens(closer) => {
-                    read += 1;
-                    while read < end && ids[read] != closer {
-                        read += 1;
-                    }
-                    read = (read + 1).min(end);
                 }
             }
-            let len = read - start;
-            if let Some(map) = cache
-                .as_deref_mut()
-                .filter(|_| (CACHE_MIN_WORD..=CACHE_MAX_WORD).contains(&len))
-            {
-                let hash = WordMap::hash(&ids[start..read]);
-                if let Some(merged) = map.get(hash, &ids[start..read]) {
-                    // `merged` is no longer than the word and `write <= start`, so this
-                    // stays inside the slots already read.
-                    ids[write..write + merged.len()].copy_from_slice(merged);
-                    write += merged.len();
-                    continue;
+            Class::Alone => {}
+            Class::Opens(closer) => {
+                while read < end && ids[read] != closer {
+                    read += 1;
                 }
-                let mut word = [0u32; CACHE_MAX_WORD];
-                word[..len].copy_from_slice(&ids[start..read]);
-                let merged_len = self.merge_word(&mut ids[start..read]);
-                map.insert(hash, &word[..len], &ids[start..start + merged_len]);
+                read = (read + 1).min(end);
+            }
+        }
+        read
+    }
+
+    fn apply_with(&self, ids: &mut Vec<u32>, mark: usize, lens: &mut [usize], mut cache: Option<&mut WordMap>) {
+        debug_assert_eq!(lens.iter().sum::<usize>(), ids.len() - mark);
+        /// Words looked up together: their cache lines are requested before the first
+        /// is needed.
+        const BLOCK: usize = 8;
+        let cacheable = |len: usize| (CACHE_MIN_WORD..=CACHE_MAX_WORD).contains(&len);
+        let (mut read, mut write) = (mark, mark);
+        // The row being split, where it ends, and the next row to start.
+        let (mut row, mut row_end, mut next_row) = (0, mark, 0);
+        loop {
+            // (start, end, row, hash) of the next words.
+            let mut block = [(0usize, 0usize, 0usize, 0u64); BLOCK];
+            let mut count = 0;
+            while count < BLOCK {
+                while read == row_end && next_row < lens.len() {
+                    row = next_row;
+                    row_end += lens[row];
+                    lens[row] = 0; // the merged length, added up below
+                    next_row += 1;
+                }
+                if read >= row_end {
+                    break;
+                }
+                let start = read;
+                read = self.word_end(ids, start, row_end.min(ids.len()));
+                let mut hash = 0;
+                if let Some(map) = cache.as_deref().filter(|_| cacheable(read - start)) {
+                    hash = WordMap::hash(&ids[start..read]);
+                    map.prefetch_slot(hash);
+                }
+                block[count] = (start, read, row, hash);
+                count += 1;
+            }
+            if count == 0 {
+                break;
+            }
+            if let Some(map) = cache.as_deref() {
+                for &(start, end, _, hash) in &block[..count] {
+                    if cacheable(end - start) {
+                        map.prefetch_entry(hash);
+                    }
+                }
+            }
+            for &(start, end, row, hash) in &block[..count] {
+                let merged_len = match cache.as_deref_mut() {
+                    Some(map) if cacheable(end - start) => {
+                        let word = &mut ids[start..end];
+                        if let Some(merged) = map.get(hash, word) {
+                            // `merged` is no longer than the word and `write <= start`,
+                            // so this stays inside the slots already read.
+                            ids[write..write + merged.len()].copy_from_slice(merged);
+                            write += merged.len();
+                            lens[row] += merged.len();
+                            continue;
+                        }
+                        map.merge_in(hash, word, |word| self.merge_word(word))
+                    }
+                    _ => self.merge_word(&mut ids[start..end]),
+                };
                 ids.copy_within(start..start + merged_len, write);
                 write += merged_len;
-                continue;
+                lens[row] += merged_len;
             }
-            let merged_len = self.merge_word(&mut ids[start..read]);
-            ids.copy_within(start..start + merged_len, write);
-            write += merged_len;
         }
         ids.truncate(write);
     }
@@ -968,6 +1136,130 @@ mod tests {
                 let mut fresh = text.clone();
                 table.apply_uncached(&mut fresh, 1);
                 assert_eq!(cached, fresh, "round {round}");
+            }
+        }
+    }
+
+    /// Fill `map` with `count` words of up to `longest` units (merged afresh when not
+    /// cached), checking every word met again against a fresh merge; returns how often
+    /// the map was emptied.
+    fn fill(table: &Merges, map: &mut WordMap, rng: &mut Rng, count: usize, longest: usize) -> usize {
+        let mut flushes = 0;
+        let mut kept: Vec<Vec<u32>> = Vec::new();
+        for _ in 0..count {
+            // A new word, or one inserted since the map was last emptied.
+            let word = if !kept.is_empty() && rng.below(3) == 0 {
+                kept[rng.below(kept.len())].clone()
+            } else {
+                let len = CACHE_MIN_WORD + rng.below(longest);
+                random_word(rng, len)
+            };
+            let mut fresh = word.clone();
+            let fresh_len = table.merge_word(&mut fresh);
+            let hash = WordMap::hash(&word);
+            if let Some(merged) = map.get(hash, &word) {
+                assert_eq!(merged, &fresh[..fresh_len], "cached {word:?}");
+                continue;
+            }
+            // Whatever was inserted since the last emptying is still there.
+            assert!(!kept.contains(&word), "lost {word:?}");
+            let before = map.words;
+            let mut merged = word.clone();
+            let len = map.merge_in(hash, &mut merged, |w| table.merge_word(w));
+            assert_eq!(&merged[..len], &fresh[..fresh_len]);
+            if map.words <= before {
+                flushes += 1;
+                kept.clear();
+            }
+            kept.push(word);
+            assert!(map.words <= map.max_words && map.arena.len() <= map.max_arena);
+            assert!(map.slots.len() <= 2 * map.max_words.next_power_of_two());
+        }
+        flushes
+    }
+
+    #[test]
+    fn the_word_map_finds_its_words_and_keeps_its_bounds() {
+        let mut rng = Rng(0x1234_5678_9ABC_DEF1);
+        let (table, _) = table(&mut rng, 80);
+        // The word count binds first...
+        let mut by_count = WordMap::new(300, 1 << 20);
+        assert!(fill(&table, &mut by_count, &mut rng, 3000, 30) >= 5);
+        // ... or the arena (long words too).
+        let mut by_arena = WordMap::new(100_000, 20_000);
+        assert!(fill(&table, &mut by_arena, &mut rng, 3000, 300) >= 5);
+    }
+
+    fn cached_tables() -> Vec<u64> {
+        WORDS.with(|cache| cache.borrow().tables.iter().map(|(id, _, _)| *id).collect())
+    }
+
+    #[test]
+    fn a_dropped_table_leaves_the_word_caches() {
+        let mut rng = Rng(0x0DDB_A11C_0FFE_E123);
+        let text: Vec<u32> = vec![256, 257, 258, 259, 262, 256, 256, 257];
+        let (first, _) = table(&mut rng, 30);
+        let clone = first.clone();
+        first.apply(&mut text.clone(), 0);
+        let kept = first.table_id;
+        assert!(cached_tables().contains(&kept));
+        drop(first);
+        // A clone keeps the table alive.
+        let (second, _) = table(&mut rng, 30);
+        second.apply(&mut text.clone(), 0);
+        assert!(cached_tables().contains(&kept) && cached_tables().contains(&second.table_id));
+        drop(clone);
+        let (third, _) = table(&mut rng, 30);
+        third.apply(&mut text.clone(), 0);
+        let tables = cached_tables();
+        assert!(!tables.contains(&kept), "{tables:?}");
+        assert!(tables.contains(&second.table_id) && tables.contains(&third.table_id));
+    }
+
+    #[test]
+    fn rows_merge_as_each_row_alone() {
+        let mut rng = Rng(0x5DEE_CE66_D1CE_4E5B);
+        let (table, _) = table(&mut rng, 60);
+        let dot = 262u32;
+        for _ in 0..300 {
+            // Empty rows, rows of one short word, rows of several words split by dots;
+            // more than one block of words per call.
+            let rows: Vec<Vec<u32>> = (0..rng.below(40))
+                .map(|_| match rng.below(4) {
+                    0 => Vec::new(),
+                    1 => {
+                        let len = 1 + rng.below(3);
+                        random_word(&mut rng, len)
+                    }
+                    _ => {
+                        let len = 1 + rng.below(90);
+                        let mut row = random_word(&mut rng, len);
+                        for _ in 0..rng.below(4) {
+                            let at = rng.below(row.len() + 1);
+                            row.insert(at, dot);
+                        }
+                        row
+                    }
+                })
+                .collect();
+            let mut expected: Vec<u32> = vec![7, 7];
+            let mut expected_lens = Vec::new();
+            for row in &rows {
+                let mut merged = row.clone();
+                table.apply_uncached(&mut merged, 0);
+                expected_lens.push(merged.len());
+                expected.extend(merged);
+            }
+            // Twice: words new to this thread's cache, then met again.
+            for _ in 0..2 {
+                let mut ids: Vec<u32> = vec![7, 7];
+                let mut lens: Vec<usize> = rows.iter().map(Vec::len).collect();
+                for row in &rows {
+                    ids.extend_from_slice(row);
+                }
+                table.apply_rows(&mut ids, 2, &mut lens);
+                assert_eq!(ids, expected, "rows {rows:?}");
+                assert_eq!(lens, expected_lens, "rows {rows:?}");
             }
         }
     }

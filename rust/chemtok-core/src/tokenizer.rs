@@ -317,6 +317,8 @@ impl Tokenizer {
             lens: Vec::with_capacity(texts.len()),
             failures: Vec::new(),
         };
+        // Ids and rows before these are merged.
+        let mut merged = (0, 0);
         for (j, text) in texts.iter().enumerate() {
             let index = base + j;
             // An earlier text already failed: nothing after it is returned.
@@ -325,8 +327,16 @@ impl Tokenizer {
                     break;
                 }
             }
+            if let Some(merges) = &self.merges {
+                // Merges (a compact model) run over a few texts at a time (see
+                // `Merges::apply_rows`), while their unit ids are still in cache.
+                if chunk.lens.len() - merged.1 >= MERGE_ROWS {
+                    merges.apply_rows(&mut chunk.ids, merged.0, &mut chunk.lens[merged.1..]);
+                    merged = (chunk.ids.len(), chunk.lens.len());
+                }
+            }
             let mark = chunk.ids.len();
-            match self.encode_into(text.as_ref(), on_error, &mut chunk.ids) {
+            match self.lex_into(text.as_ref(), on_error, &mut chunk.ids) {
                 Ok(()) => chunk.lens.push(chunk.ids.len() - mark),
                 Err(failure) => {
                     chunk.ids.truncate(mark);
@@ -341,9 +351,15 @@ impl Tokenizer {
                 }
             }
         }
+        if let Some(merges) = &self.merges {
+            merges.apply_rows(&mut chunk.ids, merged.0, &mut chunk.lens[merged.1..]);
+        }
         chunk
     }
 }
+
+/// Texts of a chunk lexed before their merges run together.
+const MERGE_ROWS: usize = 16;
 
 /// The ids of one slice of a batch.
 struct Chunk {
