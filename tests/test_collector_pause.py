@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import threading
 from collections.abc import Iterator
@@ -11,6 +12,27 @@ import pytest
 import chemtok
 from chemtok.errors import TokenizationError
 from chemtok.rows import collector_paused
+
+
+@contextlib.contextmanager
+def _paused_in_another_thread() -> Iterator[None]:
+    """A second thread holds a collector pause until the block ends."""
+    inside = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with collector_paused():
+            inside.set()
+            release.wait(timeout=30)
+
+    worker = threading.Thread(target=hold)
+    worker.start()
+    try:
+        assert inside.wait(timeout=30)
+        yield
+    finally:
+        release.set()
+        worker.join(timeout=30)
 
 
 @pytest.fixture
@@ -46,23 +68,11 @@ def test_a_failing_batch_resumes_the_collector(restore_collector: None) -> None:
 
 def test_the_collector_is_paused_inside_and_resumes_after_the_last_overlapping_pause(restore_collector: None) -> None:
     gc.enable()
-    inside = threading.Event()
-    release = threading.Event()
     states: list[bool] = []
-
-    def hold() -> None:
+    with _paused_in_another_thread():
         with collector_paused():
-            inside.set()
-            release.wait(timeout=30)
-
-    worker = threading.Thread(target=hold)
-    worker.start()
-    assert inside.wait(timeout=30)
-    with collector_paused():
-        states.append(gc.isenabled())
-    states.append(gc.isenabled())  # the worker still holds its pause
-    release.set()
-    worker.join(timeout=30)
+            states.append(gc.isenabled())
+        states.append(gc.isenabled())  # the other thread still holds its pause
     assert states == [False, False]
     assert gc.isenabled()
 
@@ -72,24 +82,8 @@ def test_a_child_forked_during_another_threads_pause_runs_its_collector(restore_
     import multiprocessing
 
     gc.enable()
-    inside = threading.Event()
-    release = threading.Event()
-
-    def hold() -> None:
-        with collector_paused():
-            inside.set()
-            release.wait(timeout=30)
-
-    worker = threading.Thread(target=hold)
-    worker.start()
-    try:
-        assert inside.wait(timeout=30)
-        ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(1) as pool:
-            child = pool.apply_async(_child_state).get(timeout=60)
-    finally:
-        release.set()
-        worker.join(timeout=30)
+    with _paused_in_another_thread(), multiprocessing.get_context("fork").Pool(1) as pool:
+        child = pool.apply_async(_child_state).get(timeout=60)
     assert child == (True, [[262, 262, 264]], True)
 
 

@@ -33,6 +33,7 @@ from chemtok.io.records import (
     iter_blocks,
     iter_lines,
     open_input,
+    open_parquet,
     parquet_record,
     read_records,
 )
@@ -374,12 +375,8 @@ def read_chunks(path: str, fmt: str, column: str | None, chunk_size: int, *, kee
 def _read_parquet_columns(path: str, column: str | None, chunk_size: int) -> Iterator[Chunk]:
     """Parquet with every column, ``chunk_size`` rows at a time (never the whole file)."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    try:
-        parquet = pq.ParquetFile(path)
-    except (OSError, pa.ArrowException) as err:  # not Parquet, truncated, corrupt
-        raise InputError(f"cannot read {path} as Parquet: {err}") from None
+    parquet = open_parquet(path)
     names = parquet.schema_arrow.names
     if column is None or column not in names:
         raise UsageError(f"{path} needs column=... naming one of its columns {names}")

@@ -29,9 +29,12 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, TYPE_CHECKING, cast
 
 from chemtok.io.formats import FORMATS, InputError, detect_format
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
 
 __all__ = ["BLOCK_SIZE", "Record", "decode_record", "iter_blocks", "iter_lines", "open_input", "parquet_record", "read_records"]
 
@@ -278,7 +281,8 @@ def _read_fasta(handle: IO[bytes]) -> Iterator[Record]:
         yield Record(number + 1, None, "no '>' header: not a FASTA file (text before the first header)", b"\n".join(preamble))
 
 
-def _read_parquet(path: str | Path, column: str | None) -> Iterator[Record]:
+def open_parquet(path: str | Path) -> pq.ParquetFile:
+    """A ``pyarrow.parquet.ParquetFile``, or :class:`InputError` naming ``path``."""
     try:
         import pyarrow.parquet as pq
     except ImportError as err:  # pragma: no cover - pyarrow is a dependency of the CLI extra
@@ -286,9 +290,15 @@ def _read_parquet(path: str | Path, column: str | None) -> Iterator[Record]:
     import pyarrow as pa
 
     try:
-        parquet = pq.ParquetFile(path)
+        return pq.ParquetFile(path)
     except (OSError, pa.ArrowException) as err:  # not Parquet, truncated, corrupt
         raise InputError(f"cannot read {path} as Parquet: {err}") from None
+
+
+def _read_parquet(path: str | Path, column: str | None) -> Iterator[Record]:
+    import pyarrow as pa
+
+    parquet = open_parquet(path)
     names = parquet.schema_arrow.names
     if column is None or column not in names:
         raise ValueError(f"{path} needs column=... naming one of its columns {names}")

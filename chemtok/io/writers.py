@@ -135,16 +135,24 @@ def output_format(path: str | os.PathLike[str]) -> str:
         ValueError: the extension is not one chemtok writes; the message lists them.
     """
     name = str(path)
+    found = _format_by_suffix(name, OUTPUT_FORMATS)
+    if found is None:
+        raise ValueError(
+            f"cannot tell the output format of {name!r} from its extension; "
+            f"use one of {', '.join(OUTPUT_FORMATS)} (or '-' for JSON Lines on standard output)"
+        )
+    return found
+
+
+def _format_by_suffix(name: str, formats: Mapping[str, str]) -> str | None:
+    """The format of the longest suffix of ``formats`` that ``name`` ends with (``-``: JSON Lines)."""
     if name == "-":
         return "jsonl"
     lower = name.lower()
-    for suffix in sorted(OUTPUT_FORMATS, key=len, reverse=True):
+    for suffix in sorted(formats, key=len, reverse=True):
         if lower.endswith(suffix):
-            return OUTPUT_FORMATS[suffix]
-    raise ValueError(
-        f"cannot tell the output format of {name!r} from its extension; "
-        f"use one of {', '.join(OUTPUT_FORMATS)} (or '-' for JSON Lines on standard output)"
-    )
+            return formats[suffix]
+    return None
 
 
 def _stem(path: Path) -> Path:
@@ -625,15 +633,12 @@ def table_output_format(path: str | os.PathLike[str]) -> str:
         ('tsv', 'jsonl')
     """
     name = str(path)
-    if name == "-":
-        return "jsonl"
-    lower = name.lower()
-    for suffix in sorted(TABLE_OUTPUT_FORMATS, key=len, reverse=True):
-        if lower.endswith(suffix):
-            return TABLE_OUTPUT_FORMATS[suffix]
-    raise ValueError(
-        f"cannot write {name!r}: use one of {', '.join(TABLE_OUTPUT_FORMATS)} (or '-' for JSON Lines on standard output)"
-    )
+    found = _format_by_suffix(name, TABLE_OUTPUT_FORMATS)
+    if found is None:
+        raise ValueError(
+            f"cannot write {name!r}: use one of {', '.join(TABLE_OUTPUT_FORMATS)} (or '-' for JSON Lines on standard output)"
+        )
+    return found
 
 
 class TableWriter:
