@@ -44,8 +44,11 @@ from chemtok.base import Engine
 from chemtok.errors import TokenizationError
 from chemtok.grammar import load_inchi_grammar, load_smiles_grammar
 from chemtok.inchi import InchiTokenizer
+from chemtok.native import python_regex_tables
 from chemtok.sequence import DnaTokenizer, ProteinTokenizer
 from chemtok.smiles import SmilesLexer, SmilesTokenizer
+from chemtok.smiles_structure import TOKEN_KINDS, SmilesShape, SmilesStructure
+from chemtok.validate import rdkit_parses
 
 if TYPE_CHECKING:
     from chemtok._native import DetectorEngine
@@ -123,11 +126,6 @@ _INCHI_TRAILING = ".,;:!?'\"]}>"
 CUES = ("structure", "smiles-cue", "line", "cell", "prefix", "length", "sequence-cue")
 #: Cues that make a span conclusive (score 1.0); the others score 0.7.
 _CONCLUSIVE = frozenset({"structure", "prefix", "length"})
-#: Kinds of SMILES tokens for the structural check, in the order the native detector numbers them.
-TOKEN_KINDS = (
-    *("other", "bracket_open", "bracket_atom", "atom", "aromatic", "bond"),
-    *("branch_open", "branch_close", "dot", "ring", "arrow", "bracket_close"),
-)
 
 
 def _score(cue: str) -> float:
@@ -153,32 +151,6 @@ class Span:
     modality: str
     score: float
     cue: str
-
-
-@dataclass
-class _Shape:
-    """What the structural check learns of a SMILES."""
-
-    atoms: int = 0
-    rings: int = 0
-    branches: int = 0
-    brackets: int = 0
-    aromatic: int = 0
-    arrows: int = 0
-    bonds: int = 0
-    dots: int = 0
-    bare_brackets: int = 0  # [C], [O]: element symbol only, as SELFIES writes them
-
-    @property
-    def structured(self) -> bool:
-        # One bracket atom among plain capitals ("[125I]PIC", a radioligand) is not enough.
-        brackets = self.brackets >= 2 or (self.brackets == 1 and bool(self.bonds or self.dots or self.atoms == 1))
-        return bool(self.rings or self.branches or self.arrows or brackets)
-
-    @property
-    def selfies_like(self) -> bool:
-        """Only bare bracket atoms in a row (``[C][C][O]``): a SELFIES, not a SMILES."""
-        return self.atoms >= 2 and self.bare_brackets == self.atoms and not (self.rings or self.branches or self.bonds)
 
 
 class Detector:
@@ -237,24 +209,14 @@ class Detector:
         self._protein = ProteinTokenizer(engine=engine)
         self._dna = DnaTokenizer(engine=engine)
         g = load_smiles_grammar()
-        self._grammar = g
         lexer = SmilesLexer(g)
         # A run of SMILES lexemes; a bracket atom is checked by the lexer afterwards.
         self._smiles_run = re.compile(rf"(?:\[[^\s\[\]]{{1,{_BRACKET_RUN}}}\]|{lexer.lexeme})+")
-        digits = re.escape(g.ring_digits)
-        self._ring_re = re.compile(
-            f"{re.escape(g.ring_paren_open)}[{digits}]+{re.escape(g.ring_paren_close)}"
-            f"|{re.escape(g.ring_percent)}[{digits}][{digits}]|[{digits}]"
-        )
+        self._structure = SmilesStructure(g)
         inchi = load_inchi_grammar()
         self._inchi_prefixes = sorted(inchi.prefixes, key=len, reverse=True)
         prefixes = "|".join(re.escape(p) for p in self._inchi_prefixes)
         self._inchi_run = re.compile(rf"(?<![A-Za-z0-9_])(?:{prefixes}){re.escape(inchi.layer_separator)}\S+")
-        self._aromatic = frozenset(g.organic_aromatic)
-        self._atoms = frozenset((*g.organic, *g.organic_aromatic, g.wildcard))
-        self._bonds = frozenset((*g.bonds, *g.dative_bonds))
-        self._arrows = frozenset(g.reaction)
-        self._kinds: dict[str, str] = {}
         self._native: DetectorEngine | None = None if rdkit else self._start_native(engine)
 
     # -- the native detector ---------------------------------------------------------
@@ -297,7 +259,7 @@ class Detector:
             >>> spec["smiles_cue_words"], spec["min_length"]["protein"]
             (['SMILES'], 20)
         """
-        whitespace, casefold = _unicode_tables()
+        whitespace, casefold = python_regex_tables()
         return {
             "modalities": list(self.modalities),
             # a negative minimum compares like 0 everywhere (the core counts in unsigned ints)
@@ -332,7 +294,7 @@ class Detector:
             "inchi_trailing": _INCHI_TRAILING,
             "whitespace": whitespace,
             "casefold_letters": casefold,
-            "smiles_kinds": [TOKEN_KINDS.index(self._token_kind(t)) for t in self._smiles.vocabulary.tokens],
+            "smiles_kinds": [TOKEN_KINDS.index(self._structure.token_kind(t)) for t in self._smiles.vocabulary.tokens],
         }
 
     # -- the public entry ----------------------------------------------------------
@@ -434,12 +396,12 @@ class Detector:
             cue = self._smiles_cue(text, begin, finish, shape)
             if cue is None:
                 continue
-            if self.rdkit and not _rdkit_parses(candidate):
+            if self.rdkit and not rdkit_parses(candidate):
                 continue
             return Span(begin, finish, "smiles", _score(cue), cue)
         return None
 
-    def _smiles_cue(self, text: str, start: int, end: int, shape: _Shape) -> str | None:
+    def _smiles_cue(self, text: str, start: int, end: int, shape: SmilesShape) -> str | None:
         """What makes this valid SMILES a molecule in this text, or ``None``."""
         if shape.atoms >= 2 and shape.structured:
             return "structure"
@@ -465,159 +427,13 @@ class Detector:
             return "cell"
         return None
 
-    def _shape(self, candidate: str) -> _Shape | None:
+    def _shape(self, candidate: str) -> SmilesShape | None:
         """Check ``candidate`` is SMILES by the lexer and by structure; ``None`` if not."""
         try:
             tokens = self._smiles.tokenize(candidate, on_error="raise")
         except TokenizationError:
             return None
-        return self._structure(tokens)
-
-    def _structure(self, tokens: Sequence[str]) -> _Shape | None:
-        """The structural check: ``None`` unless the tokens form a well-built SMILES."""
-        shape = _Shape()
-        g = self._grammar
-        parts: list[list[str]] = [[]]
-        arrow_count = 0
-        for token in tokens:
-            if self._token_kind(token) == "arrow":
-                arrow_count += len(token)
-                parts.append([])
-            else:
-                parts[-1].append(token)
-        if arrow_count:
-            # reactants > agents > products: two arrows, reactants and products present
-            if arrow_count != 2 or not parts[0] or not parts[-1]:
-                return None
-            shape.arrows = 1
-        for part in parts:
-            if part and not self._molecules(part, shape, g.bracket_close):
-                return None
-        if (shape.aromatic and not shape.rings) or shape.selfies_like:
-            return None
-        return shape if shape.atoms else None
-
-    def _token_kind(self, token: str) -> str:
-        """What ``token`` is to the structural check: one of :data:`TOKEN_KINDS`."""
-        kind = self._kinds.get(token)
-        if kind is None:
-            kind = self._kinds[token] = self._classify(token)
-        return kind
-
-    def _classify(self, token: str) -> str:
-        g = self._grammar
-        bopen, bclose = g.bracket_open, g.bracket_close
-        if token in self._arrows:
-            return "arrow"
-        if token == bopen:
-            return "bracket_open"  # a bracket atom spelled from parts follows
-        if token.startswith(bopen) and token.endswith(bclose) and len(token) > 2:
-            return "bracket_atom"
-        if token == bclose:
-            return "bracket_close"
-        if token in self._atoms:
-            return "aromatic" if token in self._aromatic else "atom"
-        if token in self._bonds:
-            return "bond"
-        if token == g.branch_open:
-            return "branch_open"
-        if token == g.branch_close:
-            return "branch_close"
-        if token == g.dot:
-            return "dot"
-        if self._ring_re.fullmatch(token):
-            return "ring"
-        return "other"
-
-    def _molecules(self, tokens: list[str], shape: _Shape, bclose: str) -> bool:
-        """Check one side of a reaction (molecules joined by dots), adding to ``shape``."""
-        # last: kind of the previous token: "start", "atom", "bond", "open", "close", "ring", "dot"
-        last = "start"
-        current = -1  # index of the atom new bonds attach to
-        parent: dict[int, int] = {}
-        branch_stack: list[int] = []
-        open_rings: dict[str, int] = {}
-        i, n = 0, len(tokens)
-        while i < n:
-            token = tokens[i]
-            kind = self._token_kind(token)
-            if kind in ("bracket_open", "bracket_atom"):
-                if kind == "bracket_open":  # a bracket atom spelled from parts
-                    j = i + 1
-                    while j < n and tokens[j] != bclose:
-                        j += 1
-                    if j >= n:
-                        return False
-                    inner = "".join(tokens[i + 1 : j])
-                    i = j
-                else:
-                    inner = token[1:-1]
-                symbol = inner.lstrip("0123456789")
-                if symbol[:1].islower():
-                    shape.aromatic += 1
-                if inner.isalpha():
-                    shape.bare_brackets += 1
-                shape.brackets += 1
-            elif kind in ("atom", "aromatic"):
-                if kind == "aromatic":
-                    shape.aromatic += 1
-            elif kind == "bond":
-                if last not in ("atom", "ring", "close", "open"):
-                    return False
-                last = "bond"
-                shape.bonds += 1
-                i += 1
-                continue
-            elif kind == "branch_open":
-                if last not in ("atom", "ring", "close"):
-                    return False
-                branch_stack.append(current)
-                shape.branches += 1
-                last = "open"
-                i += 1
-                continue
-            elif kind == "branch_close":
-                if last not in ("atom", "ring", "close") or not branch_stack:
-                    return False
-                current = branch_stack.pop()
-                last = "close"
-                i += 1
-                continue
-            elif kind == "dot":
-                if last not in ("atom", "ring", "close") or branch_stack:
-                    return False
-                current = -1
-                shape.dots += 1
-                last = "dot"
-                i += 1
-                continue
-            elif kind == "ring":
-                if last not in ("atom", "ring", "bond") or current < 0:
-                    return False
-                if last == "bond" and self._token_kind(tokens[i - 2]) == "branch_open":
-                    return False
-                other = open_rings.pop(token, None)
-                if other is None:
-                    open_rings[token] = current
-                else:
-                    # a ring bond to itself or to the atom it is already bonded to
-                    if other == current or parent.get(current) == other:
-                        return False
-                    shape.rings += 1
-                last = "ring"
-                i += 1
-                continue
-            else:
-                return False
-            # an atom
-            atom = shape.atoms
-            shape.atoms += 1
-            if current >= 0 and last != "dot":
-                parent[atom] = current
-            current = atom
-            last = "atom"
-            i += 1
-        return last in ("atom", "ring", "close") and not branch_stack and not open_rings
+        return self._structure.shape(tokens)
 
     # -- sequences -------------------------------------------------------------------
 
@@ -689,21 +505,6 @@ def _span(start: int, end: int, modality: int, cue: int) -> Span:
     return Span(start, end, DETECTABLE[modality], _score(name), name)
 
 
-_BMP = 0x10000
-
-
-@functools.cache
-def _unicode_tables() -> tuple[str, str]:
-    """Python's whitespace (``str.isspace``, regex ``\\s``) and the non-ASCII letters
-    ``re.IGNORECASE`` matches to an ASCII letter, as Python itself decides them."""
-    # Both lie in the Basic Multilingual Plane (tests/test_detect_native.py checks every
-    # code point), so only it is scanned: a sixteenth of the time at the first detector.
-    everything = "".join(map(chr, range(_BMP)))
-    whitespace = "".join(re.findall(r"\s", everything))
-    casefold = "".join(c for c in re.findall(r"(?i)[a-z]", everything) if not c.isascii())
-    return whitespace, casefold
-
-
 def _trims(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Trimmed forms of ``text[start:end]``, longest first: sentence ends and stray parentheses off."""
     out = [(start, end)]
@@ -742,23 +543,6 @@ def _settle(spans: list[Span]) -> list[Span]:
         if all(span.end <= k.start or span.start >= k.end for k in kept):
             kept.append(span)
     return sorted(kept, key=lambda s: s.start)
-
-
-def _rdkit_parses(smiles: str) -> bool:
-    """RDKit reads ``smiles`` (a molecule, sanitized, or a reaction)."""
-    import importlib
-
-    from chemtok.validate import rdkit_quiet
-
-    with rdkit_quiet():
-        try:
-            if ">" in smiles.replace("->", "").replace("<-", ""):
-                reactions: Any = importlib.import_module("rdkit.Chem.AllChem")
-                return reactions.ReactionFromSmarts(smiles, useSmiles=True) is not None
-            chem: Any = importlib.import_module("rdkit.Chem")
-            return chem.MolFromSmiles(smiles) is not None
-        except (ValueError, RuntimeError):  # RDKit raises these on odd input
-            return False
 
 
 def get_detector(

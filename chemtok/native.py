@@ -31,7 +31,9 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from chemtok.grammar import InchiGrammar, SelfiesGrammar, SequenceGrammar, SmilesGrammar
@@ -39,7 +41,7 @@ from chemtok.grammar import InchiGrammar, SelfiesGrammar, SequenceGrammar, Smile
 if TYPE_CHECKING:
     from chemtok import _native
 
-__all__ = ["available", "supports", "engine_spec", "engine_spec_json", "NativeEngine"]
+__all__ = ["available", "supports", "engine_spec", "engine_spec_json", "python_regex_tables", "NativeEngine"]
 
 _CompiledEngine: type[_native.Engine] | None
 try:
@@ -225,3 +227,30 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     return value
+
+
+_BMP = 0x10000
+
+
+@functools.cache
+def python_regex_tables() -> tuple[str, str]:
+    """Python's whitespace (``str.isspace``, regex ``\\s``) and the non-ASCII letters
+    ``re.IGNORECASE`` matches to an ASCII letter, as this Python decides them.
+
+    The core has no Unicode tables of Python's; a rule written as a Python regex (the
+    detector's cues and runs) gets these rather than Rust's own, which differ
+    (``char::is_whitespace`` lacks ``\\x1c``-``\\x1f``), and the core matches cue words
+    byte by byte, so it must know which non-ASCII letters Python would equate with them.
+    Both lie in the Basic Multilingual Plane (``tests/test_detect_native.py`` checks every
+    code point), so only it is scanned: a sixteenth of the time.
+
+    Example:
+        >>> from chemtok.native import python_regex_tables
+        >>> whitespace, casefold = python_regex_tables()
+        >>> "\\x1c" in whitespace, "\\u212a" in casefold      # a file separator; the Kelvin sign
+        (True, True)
+    """
+    everything = "".join(map(chr, range(_BMP)))
+    whitespace = "".join(re.findall(r"\s", everything))
+    casefold = "".join(c for c in re.findall(r"(?i)[a-z]", everything) if not c.isascii())
+    return whitespace, casefold

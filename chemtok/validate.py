@@ -52,6 +52,7 @@ __all__ = [
     "check_inchi",
     "check_selfies",
     "check_many",
+    "rdkit_parses",
     "rdkit_quiet",
 ]
 
@@ -198,13 +199,17 @@ def rdkit_quiet() -> Iterator[None]:
         RDLogger.EnableLog("rdApp.*")
 
 
+def _is_reaction(smiles: str) -> bool:
+    return ">" in smiles.replace("->", "").replace("<-", "")  # dative bonds are not arrows
+
+
 def _canonical_smiles(smiles: str) -> tuple[str | None, str | None]:
     """RDKit's canonical form of a molecule or reaction SMILES, or ``(None, why)``."""
     Chem = _rdkit("rdkit.Chem")
     AllChem = _rdkit("rdkit.Chem.AllChem")
 
     try:
-        if ">" in smiles.replace("->", "").replace("<-", ""):
+        if _is_reaction(smiles):
             reaction = AllChem.ReactionFromSmarts(smiles, useSmiles=True)
             if reaction is None:
                 return None, "RDKit cannot parse this reaction SMILES"
@@ -215,6 +220,23 @@ def _canonical_smiles(smiles: str) -> tuple[str | None, str | None]:
         return Chem.MolToSmiles(mol), None
     except Exception as err:  # RDKit raises bare RuntimeError/ValueError on odd input
         return None, f"RDKit failed: {err}"
+
+
+def rdkit_parses(smiles: str) -> bool:
+    """RDKit reads ``smiles``: a molecule it sanitizes, or a reaction (messages silenced).
+
+    Example:
+        >>> from chemtok.validate import rdkit_parses
+        >>> rdkit_parses("CC(=O)O"), rdkit_parses("C(C)(C)(C)(C)C")   # pentavalent carbon
+        (True, False)
+    """
+    with rdkit_quiet():
+        try:
+            if _is_reaction(smiles):
+                return _rdkit("rdkit.Chem.AllChem").ReactionFromSmarts(smiles, useSmiles=True) is not None
+            return _rdkit("rdkit.Chem").MolFromSmiles(smiles) is not None
+        except (ValueError, RuntimeError):  # RDKit raises these on odd input
+            return False
 
 
 def _canonical_inchi(inchi: str) -> tuple[str | None, str | None]:
