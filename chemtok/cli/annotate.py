@@ -2,7 +2,7 @@
 
 Reads the inputs with :func:`chemtok.io.readers.read_chunks` (the formats of
 ``chemtok tokenize``), annotates each record's text and writes it through one
-:class:`chemtok.io.writers.TableWriter`: a table input (CSV, TSV, Parquet) written to
+:class:`chemtok.io.tables.TableWriter`: a table input (CSV, TSV, Parquet) written to
 a table output (``.parquet``, ``.csv``, ``.tsv``) keeps every column, the annotated
 text replacing ``--column`` (or going into a new ``--output-column``); other outputs
 write the record number and the text (``{"record": n, "<column>": text}`` in JSON
@@ -125,7 +125,8 @@ def run(args: argparse.Namespace) -> int:
     from chemtok.detect import DETECTABLE, Detector
     from chemtok.errors import ChemtokError
     from chemtok.io.guards import OutputClashError
-    from chemtok.io.writers import check_run_paths, table_output_format
+    from chemtok.io.tables import table_output_format
+    from chemtok.io.writers import check_run_paths
 
     inputs: list[str] = list(args.inputs)
     formats = check_inputs(inputs, args.input_format, args.column)
@@ -269,7 +270,7 @@ def _run(
     import chemtok
     from chemtok.annotate import annotate_batch_with_insertions, convert_markers
     from chemtok.io.readers import read_chunks
-    from chemtok.io.writers import TableWriter
+    from chemtok.io.tables import TableWriter
 
     started = time.monotonic()
     show_progress = sys.stderr.isatty() if args.progress is None else args.progress

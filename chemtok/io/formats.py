@@ -11,13 +11,14 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from chemtok.io.columns import modality_of_column
 from chemtok.registry import MODALITIES as _REGISTRY_MODALITIES
 
 __all__ = [
+    "format_by_suffix",
     "FORMATS",
     "INPUT_FORMATS",
     "MODALITIES",
@@ -204,3 +205,20 @@ def resolve_modality(
         f"cannot tell the modality of {shown} from its extension; "
         f"pass --modality {{{','.join(MODALITIES)}}} (mixed = text with [START_SMILES]-style markers)"
     )
+
+
+def format_by_suffix(name: str, formats: Mapping[str, str]) -> str | None:
+    """The format of the longest suffix of ``formats`` that ``name`` ends with (``-``: JSON Lines).
+
+    Example:
+        >>> format_by_suffix("uspto.marked.tsv.gz", {".tsv": "tsv", ".tsv.gz": "tsv", ".gz": "gzip"})
+        'tsv'
+    """
+    if name == "-":
+        return "jsonl"
+    lower = name.lower()
+    for suffix in sorted(formats, key=len, reverse=True):
+        if lower.endswith(suffix):
+            return formats[suffix]
+    return None
+
