@@ -109,7 +109,8 @@ def encode_arrow(
     # Arrow buffers in place; anything else (a text model, a duck-typed tokenizer) goes
     # through its own encode_batch.
     engine = tok.native_engine if isinstance(tok, GrammarTokenizer) else None
-    router = tok.native_engine if isinstance(tok, ChemTokenizer) else None
+    # detect=True marks each text before routing it: its own encode_batch does both.
+    router = tok.native_engine if isinstance(tok, ChemTokenizer) and not tok.detect else None
     if engine is not None:
         policy = tok.on_error if on_error is None else check_on_error(on_error)
         parts = [_encode_native(pa, engine, chunk, policy, num_threads) for chunk in chunks]

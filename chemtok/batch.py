@@ -50,8 +50,9 @@ def router_engine(chem: ChemTokenizer) -> RouterEngine | None:
     Native means: the compiled core is built, the text model runs on the native
     byte-level BPE (``chem.text.engine == "native"``), no modality tokenizer was asked
     for ``engine="python"``, and the marker table's pattern translates to the core's
-    regex engine (and no pair pads its content, and no detection of unmarked chemistry
-    is asked for). Otherwise ``chem`` keeps the Python path of this module. A modality
+    regex engine (and no pair pads its content). Otherwise ``chem`` keeps the Python
+    path of this module. Under ``detect=True`` the router encodes the texts once
+    detection has marked them (:func:`encode_detected_rows`). A modality
     tokenizer the core cannot run (:func:`chemtok.native.supports` is false, e.g. a
     compact SMILES model without its atom-level vocabulary) leaves only the texts
     holding its markers there. SELFIES runs in the core like the other modalities.
@@ -67,9 +68,9 @@ def router_engine(chem: ChemTokenizer) -> RouterEngine | None:
 
     if not native.available() or chem.text.engine != "native":
         return None
-    # Marker features the core does not implement keep the Python path: padded pairs
-    # (content spaces read as text) and on-the-fly detection of unmarked chemistry.
-    if chem.detect or any(p.pad for p in chem.markers.pairs):
+    # Padded pairs (content spaces read as text) keep the Python path: the core does
+    # not implement them.
+    if any(p.pad for p in chem.markers.pairs):
         return None
     text_engine = chem.text.native_engine
     if text_engine is None:
@@ -176,11 +177,19 @@ def encode_detected_rows(
     markers = chem.id_space.marker_ids
     transient = chem.id_space.transient_ids
     marker_id_set = set(markers.values())
+    literals = chem.markers.markers
     out: list[list[int]] = []
     for (text, insertions), ids, original in zip(annotated, rows, batch):
         if not insertions:
             out.append(ids)
             continue
+        if not any(literal in original for literal in literals):
+            # Every marker of the annotated text was inserted, so the row's marker ids
+            # are the insertions in order: each one is found by a scan at C speed.
+            row = _transient_in_order(ids, [(markers[i.marker], transient[i.marker]) for i in insertions])
+            if row is not None:
+                out.append(row)
+                continue
         inserted = {i.position for i in insertions}
         found = [seg for seg in chem.split(text) if seg.modality == "marker"]
         starts = [seg.start for seg in found]
@@ -196,6 +205,21 @@ def encode_detected_rows(
             row = encode_rows(chem, [original], policy, num_threads, batched=False)[0]
         out.append(row)
     return out
+
+
+def _transient_in_order(ids: list[int], markers: list[tuple[int, int]]) -> list[int] | None:
+    """``ids`` with its marker ids, in order, replaced by the transient ids of ``markers``
+    (``(marker id, transient id)`` per inserted marker); ``None`` if they do not line up."""
+    row = list(ids)
+    position = 0
+    try:
+        for marker_id, transient_id in markers:
+            position = row.index(marker_id, position)
+            row[position] = transient_id
+            position += 1
+    except ValueError:  # pragma: no cover - the router emits one id per inserted marker
+        return None
+    return row
 
 
 def _reference_row(chem: ChemTokenizer, text: str, policy: OnError, index: int) -> list[int]:

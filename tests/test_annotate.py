@@ -127,6 +127,51 @@ def test_hyp_detect_true_round_trip(text: str) -> None:
     assert tok.decode(tok.encode(text)) == text
 
 
+marked_or_not = st.tuples(
+    prose_with_chemistry,
+    st.sampled_from(["", " [START_SMILES]CCO[END_SMILES]", " [END_SMILES]", " [START_AMINO]MKV[END_AMINO] CCO"]),
+).map("".join)
+
+
+@given(st.lists(marked_or_not, max_size=4))
+def test_hyp_detect_true_ids_are_the_annotated_texts_ids_with_inserted_markers_transient(texts: list[str]) -> None:
+    """The batch, with or without markers the text wrote, against ids computed another way:
+    the plain router on the annotated text, each inserted marker's id made transient
+    (lenient markers, so that a stray end marker is text, not an error)."""
+    tok, plain = _lenient(detect=True), _lenient(detect=False)
+    expected = []
+    for text in texts:
+        annotated, insertions = annotate_with_insertions(text, markers=tok.markers)
+        inserted = {i.position for i in insertions}
+        segments = [seg for seg in plain.split(annotated) if seg.modality == "marker"]
+        transient = iter(seg.start in inserted for seg in segments)
+        row = [
+            tok.token_to_id(plain.id_to_token(i), "transient") if plain.namespace_of(i) == "marker" and next(transient) else i
+            for i in plain.encode(annotated)
+        ]
+        expected.append(row)
+    assert tok.encode_batch(texts) == expected
+
+
+def test_detect_true_detects_on_every_path() -> None:
+    """Lists, arrays and Arrow all mark the molecule (the Arrow path reads buffers natively
+    for other routers, which would skip detection)."""
+    import pyarrow as pa
+
+    tok = _detecting()
+    texts = ["Aspirin is CC(=O)Oc1ccccc1C(=O)O.", "no chemistry", "SMILES: CCO"]
+    rows = tok.encode_batch(texts)
+    assert sum(tok.namespace_of(i) == "transient" for row in rows for i in row) == 4
+    ids, offsets = tok.encode_batch(texts, return_arrays=True)
+    assert [ids[offsets[k] : offsets[k + 1]].tolist() for k in range(len(texts))] == rows
+    assert tok.encode_arrow(pa.array(texts)).column("ids").to_pylist() == rows
+
+
+@functools.cache
+def _lenient(*, detect: bool) -> chemtok.ChemTokenizer:
+    return chemtok.ChemTokenizer(detect=detect, strict_markers=False)
+
+
 @functools.cache
 def _detecting() -> chemtok.ChemTokenizer:
     return chemtok.ChemTokenizer(detect=True)
