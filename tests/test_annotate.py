@@ -241,6 +241,13 @@ def test_cli_inspect_detects(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["inspect", "CC(=O)O"]) == 0
     out = capsys.readouterr().out
     assert "[START_SMILES]|C|C|(|=|O|)|O|[END_SMILES]" in out
+    assert out.startswith("mixed: 9 tokens, 7 characters (2 markers inserted")
+    rows = [line.split() for line in out.splitlines() if line[:1].isdigit() or line[:2].strip().isdigit()]
+    # positions are the input's own: the inserted markers stand on no character of it
+    assert [(row[1], row[2]) for row in rows if row[2] == "inserted"] == [("0-0", "inserted"), ("7-7", "inserted")]
+    assert [row[1] for row in rows if row[2] == "smiles"] == ["0-1", "1-2", "2-3", "3-4", "4-5", "5-6", "6-7"]
+    assert cli.main(["inspect", "Aspirin CC(=O)Oc1ccccc1C(=O)O and C§"]) == 0  # § is text: nothing fails
+    assert "(2 markers inserted" in capsys.readouterr().out
     assert cli.main(["inspect", "--modality", "mixed", "CC(=O)O"]) == 0
     assert "[START_SMILES]" not in capsys.readouterr().out
 

@@ -67,6 +67,39 @@ def _inspect_spans(tok: Any, text: str) -> list[_Span]:
     ]
 
 
+#: The modality shown for a marker detection inserted (it stands on no character of the input).
+_INSERTED = "inserted"
+
+
+def _detected_spans(tok: Any, text: str) -> tuple[list[_Span], list[tuple[int, int]]]:
+    """The rows of ``text`` with detected chemistry marked, in ``text``'s own coordinates.
+
+    Each inserted marker is an empty span at its insertion point, modality ``inserted``;
+    the other tokens keep the characters of ``text`` they stand for. Also returns the
+    insertions as ``(position in the marked text, length)``.
+    """
+    from chemtok.annotate import annotate_with_insertions
+    from chemtok.encoding import shift_over_insertions
+    from chemtok.errors import TokenizationError
+
+    marked, insertions = annotate_with_insertions(text, markers=tok.markers)
+    if not insertions:
+        return _inspect_spans(tok, text), []
+    try:
+        spans = _inspect_spans(tok, marked)
+    except TokenizationError:
+        _inspect_spans(tok, text)  # the error the input itself gives, in its own positions
+        raise
+    pieces = [(i.position, len(i.marker)) for i in insertions]
+    inserted = {i.position for i in insertions}
+    moved = shift_over_insertions([(s.start, s.end) for s in spans], pieces)
+    rows = [
+        _Span(a, b, _INSERTED if s.modality == "marker" and s.start in inserted else s.modality, s.id, s.token)
+        for s, (a, b) in zip(spans, moved)
+    ]
+    return rows, pieces
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``chemtok inspect`` with parsed ``args``; return the exit status."""
     from chemtok.errors import MarkerError, TokenizationError
@@ -78,13 +111,12 @@ def run(args: argparse.Namespace) -> int:
         modality, args.tokenizer, engine=args.engine, strict_markers=args.strict_markers, smiles_model=args.smiles_model,
         markers=args.markers,
     )
-    if detected:
-        from chemtok.annotate import annotate
-
-        marked = annotate(text, markers=tok.markers)
-        detected, text = marked != text, marked
+    insertions: list[tuple[int, int]] = []
     try:
-        spans = _inspect_spans(tok, text)
+        if detected:
+            spans, insertions = _detected_spans(tok, text)
+        else:
+            spans = _inspect_spans(tok, text)
     except TokenizationError as error:
         lines = str(error).splitlines()
         err(lines[0])
@@ -98,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
             )
         return EXIT_FAILED
     width = max(60, min(120, shutil.get_terminal_size((80, 24)).columns))
-    note = " (markers inserted around detected chemistry)" if detected else ""
+    note = f" ({len(insertions)} markers inserted around detected chemistry)" if insertions else ""
     print(f"{modality}: {len(spans)} tokens, {len(text)} characters{note}")
     print(f"{type(tok).__name__}, {tok.vocab_size:,} ids, vocabulary fingerprint {tok.fingerprint[:16]}")
     print()
@@ -106,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     # line is wrapped inside).
     line = ""
     for span in spans:
-        piece = visible(text[span.start : span.end])
+        piece = visible(span.token if span.modality == _INSERTED else text[span.start : span.end])
         while piece:
             if line and len(line) + len(piece) + 2 > width:
                 print(line + "|")
