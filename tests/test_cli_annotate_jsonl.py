@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import DATA
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -328,3 +329,24 @@ def test_hyp_without_chemistry_each_line_is_json_dumps_of_its_object(rows: list[
         out = Path(tmp) / "out.jsonl"
         assert cli.main(["annotate", str(source), "--column", "text", "-o", str(out)]) == 0
         assert _lines(out) == [json.dumps(json.loads(line), ensure_ascii=False) for line in lines]
+
+
+# -- a real dataset -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("field", "any_marked"), [("smiles", True), ("text", False)])  # the descriptions name, not spell, molecules
+def test_real_chebi20_objects_kept_whole(tmp_path: Path, capsys: pytest.CaptureFixture[str], field: str, any_marked: bool) -> None:
+    real = DATA / "text" / "chebi20_molt5.jsonl.gz"
+    if not real.is_file():
+        pytest.skip(f"shared data not found: {real}")
+    with gzip.open(real, "rt", encoding="utf-8", newline="") as handle:
+        lines = [next(handle).rstrip("\n") for _ in range(300)]
+    source = tmp_path / "chebi20.jsonl.gz"
+    source.write_bytes(gzip.compress("".join(line + "\n" for line in lines).encode("utf-8")))
+    out = tmp_path / "marked.jsonl"
+    assert cli.main(["annotate", str(source), "--column", field, "-o", str(out), "--chunk-size", "64"]) == 0
+    assert "read 300, written 300, failed 0" in _summary(capsys.readouterr().err)
+    objects = [json.loads(line) for line in lines]
+    marked = chemtok.annotate_batch([obj[field] for obj in objects])
+    assert any(a != b[field] for a, b in zip(marked, objects)) is any_marked
+    assert _lines(out) == [_dumps({**obj, field: text}) for obj, text in zip(objects, marked)]
