@@ -143,6 +143,8 @@ BAD_LINES = [
     ("", "not valid JSON on this line"),
     ('{"text": "CCO is ethanol", "id": 1, "id": 2}', "an object on this line names the key 'id' more than once: one value would be lost"),
     ('{"text": "CCO", "meta": {"a": 1, "a": 1}}', "an object on this line names the key 'a' more than once: one value would be lost"),
+    ('{"text": "CCO", "x": 0.1000000000000000055511151231257827}', "the number 0.1000000000000000055511151231257827 on this line does not fit a double exactly: it would be written back as 0.1"),
+    ('{"text": "CCO", "x": [1e400]}', "the number 1e400 on this line does not fit a double exactly: it would be written back as Infinity"),
     ('{"text": "CCO", "note": "\\udc00"}', "a string holds U+DC00, a lone surrogate (a JSON escape that UTF-8 cannot hold): it cannot be written"),
 ]
 
@@ -229,6 +231,15 @@ def test_standard_input_to_standard_output(tmp_path: Path) -> None:
 
 
 # -- the readers' objects --------------------------------------------------------------------
+
+
+def test_numbers_kept_by_value(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = _write(tmp_path / "in.jsonl", ['{"text": "plain", "a": 1e3, "b": 0.10, "c": -0.0, "d": 123456789012345678901234567890, "e": NaN}'])
+    out = tmp_path / "out.jsonl"
+    assert cli.main(["annotate", str(source), "--column", "text", "-o", str(out)]) == 0
+    capsys.readouterr()
+    # the same values, in json.dumps's spelling (NaN, which json reads and writes, stays NaN)
+    assert _lines(out) == ['{"text": "plain", "a": 1000.0, "b": 0.1, "c": -0.0, "d": 123456789012345678901234567890, "e": NaN}']
 
 
 def test_read_records_keeps_the_object_only_when_asked(tmp_path: Path) -> None:

@@ -67,6 +67,8 @@ outputs (by extension of -o):
                       a new last key NAME (refused when the first object of an
                       input has NAME; a later object that has it is a failed
                       record). No key is added; several inputs follow each other.
+                      An object naming a key twice or holding a number a double
+                      cannot hold exactly (1e400) is a failed record.
                       From other inputs: {"record": n, "<column>": annotated text}
                       per line, "source" naming the input when there are several.
   .txt                one annotated record per line (records holding a newline fail)

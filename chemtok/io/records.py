@@ -28,6 +28,7 @@ import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
@@ -156,10 +157,11 @@ def read_records(
         format: one of ``smi txt csv tsv jsonl fasta parquet sdf``; by default from the
             extension (standard input defaults to ``txt``).
         keep_fields: CSV/TSV: also keep every field of each row in :attr:`Record.fields`;
-            JSON Lines: each line's whole object in :attr:`Record.json_object` (an
-            object naming a key twice is then a failed record: one of the two values
-            would be lost). For writers that keep the other columns or fields, such
-            as ``chemtok annotate``.
+            JSON Lines: each line's whole object in :attr:`Record.json_object`, and a
+            line whose object would not be written back as it was is a failed record
+            (a key named twice: one value would be lost; a number that does not fit
+            a double exactly, such as ``0.1000000000000000055`` or ``1e400``). For
+            writers that keep the other columns or fields, such as ``chemtok annotate``.
 
     Raises:
         ValueError: unknown format, or a named column that does not exist.
@@ -240,8 +242,9 @@ def _read_jsonl(handle: IO[bytes], column: str | None, label: str, *, objects: b
     if column is None:
         raise ValueError(f"{label} is JSON Lines: name the field that holds the strings (column=...)")
     # Kept objects are written back: a repeated key (of which json.loads keeps the last
-    # value) is found while parsing, so that no value is lost unseen.
-    loads = _loads_unique if objects else json.loads
+    # value) or a number a double cannot hold is found while parsing, so that no value
+    # is lost or changed unseen.
+    loads = _loads_kept if objects else json.loads
     for number, line in enumerate(iter_lines(handle), 1):
         record = decode_record(number, line)
         if record.text is None:
@@ -253,8 +256,8 @@ def _read_jsonl(handle: IO[bytes], column: str | None, label: str, *, objects: b
         except RecursionError:
             yield Record(number, None, "JSON nested too deeply on this line", line)
             continue
-        except _RepeatedKey as err:
-            yield Record(number, None, f"an object on this line names the key {err.key!r} more than once: one value would be lost", line)
+        except _NotKept as err:
+            yield Record(number, None, err.problem, line)
             continue
         except (ValueError, KeyError, TypeError) as err:
             problem = f"field {column!r} missing" if isinstance(err, (KeyError, TypeError)) else "not valid JSON"
@@ -266,12 +269,12 @@ def _read_jsonl(handle: IO[bytes], column: str | None, label: str, *, objects: b
         yield Record(number, value, json_object=parsed if objects else None)
 
 
-class _RepeatedKey(Exception):
-    """A JSON object names ``key`` twice (raised from inside :func:`json.loads`)."""
+class _NotKept(Exception):
+    """A JSON Lines object that cannot be written back as it was (raised from inside :func:`json.loads`)."""
 
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
 
 
 def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -280,14 +283,24 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         seen: set[str] = set()
         for key, _ in pairs:
             if key in seen:
-                raise _RepeatedKey(key)
+                raise _NotKept(f"an object on this line names the key {key!r} more than once: one value would be lost")
             seen.add(key)
     return obj
 
 
-def _loads_unique(text: str) -> Any:
-    """``json.loads``, every object checked for a repeated key (:class:`_RepeatedKey`)."""
-    return json.loads(text, object_pairs_hook=_unique_pairs)
+def _exact_float(text: str) -> float:
+    value = float(text)
+    # repr is the shortest spelling of the double: equal as decimals, the number is kept
+    # (1e3 is written back 1000.0); otherwise digits beyond a double's would be lost.
+    if Decimal(repr(value)) != Decimal(text):
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise _NotKept(f"the number {shown} on this line does not fit a double exactly: it would be written back as {json.dumps(value)}")
+    return value
+
+
+def _loads_kept(text: str) -> Any:
+    """``json.loads`` for an object written back: :class:`_NotKept` where a value would not survive."""
+    return json.loads(text, object_pairs_hook=_unique_pairs, parse_float=_exact_float)
 
 
 def _read_fasta(handle: IO[bytes]) -> Iterator[Record]:
