@@ -215,10 +215,20 @@ def test_cli_annotate_accounting(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert code == 0
     assert "read 4, written 2, failed 2" in err
     assert "skipped record 2" in err and "skipped record 3" in err
+    # JSON Lines to JSON Lines keeps each object whole, no key added (tests/test_cli_annotate_jsonl.py)
     written = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert written == [
+        {"id": 1, "text": "Its SMILES is [START_SMILES]CCO[END_SMILES]."},
+        {"id": 4, "text": "Nothing to mark."},
+    ]
+    # other inputs still give {"record": n, "<column>": text}
+    text_source = tmp_path / "in.txt"
+    text_source.write_text("Its SMILES is CCO.\nNothing to mark.\n", encoding="utf-8")
+    assert cli.main(["annotate", str(text_source), "-o", str(out)]) == 0
+    assert "read 2, written 2, failed 0" in capsys.readouterr().err
+    assert [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()] == [
         {"record": 1, "text": "Its SMILES is [START_SMILES]CCO[END_SMILES]."},
-        {"record": 4, "text": "Nothing to mark."},
+        {"record": 2, "text": "Nothing to mark."},
     ]
 
 

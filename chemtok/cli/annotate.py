@@ -4,9 +4,11 @@ Reads the inputs with :func:`chemtok.io.readers.read_chunks` (the formats of
 ``chemtok tokenize``), annotates each record's text and writes it through one
 :class:`chemtok.io.tables.TableWriter`: a table input (CSV, TSV, Parquet) written to
 a table output (``.parquet``, ``.csv``, ``.tsv``) keeps every column, the annotated
-text replacing ``--column`` (or going into a new ``--output-column``); other outputs
-write the record number and the text (``{"record": n, "<column>": text}`` in JSON
-Lines, one record per line in ``.txt``). Every record is written or reported:
+text replacing ``--column`` (or going into a new ``--output-column``); a JSON Lines
+input written to JSON Lines keeps each object whole in the same way (every key in
+order, every value as it was, no key added); other outputs write the record number
+and the text (``{"record": n, "<column>": text}`` in JSON Lines, one record per line
+in ``.txt``). Every record is written or reported:
 ``written + failed == read``; under ``--on-error raise`` an unreadable record stops the
 run and nothing is written.
 """
@@ -58,8 +60,17 @@ outputs (by extension of -o):
                       where needed. Several inputs need the same columns and are
                       written one after the other.
                       From other inputs: columns record, <column> (+ source).
-  .jsonl .jsonl.gz    {"record": n, "<column>": annotated text} per line ('-' = stdout);
-                      "source" names the input when there are several
+  .jsonl .jsonl.gz    from JSON Lines inputs: each object whole, keys in order and
+  ('-' = stdout)      values as they were (written back by json.dumps: spacing and
+                      number spelling may change, 1e3 -> 1000.0), the annotated
+                      text in place of --column, or with --output-column NAME as
+                      a new last key NAME (refused when the first object of an
+                      input has NAME; a later object that has it is a failed
+                      record). No key is added; several inputs follow each other.
+                      An object naming a key twice or holding a number a double
+                      cannot hold exactly (1e400) is a failed record.
+                      From other inputs: {"record": n, "<column>": annotated text}
+                      per line, "source" naming the input when there are several.
   .txt                one annotated record per line (records holding a newline fail)
 
 Every record keeps its 1-based number in its input; a failed record is left out and
@@ -73,6 +84,8 @@ examples:
   chemtok annotate prompts.csv --column prompt --output-column marked -o prompts.marked.csv
   chemtok annotate corpus.jsonl.gz --column text -o marked.jsonl.gz --on-error skip
   chemtok annotate corpus.jsonl --column text --modalities smiles,inchi -o - | head
+  chemtok annotate mol_instructions.jsonl --column output --output-column marked -o marked.jsonl
+  zcat smolinstruct.jsonl.gz | chemtok annotate - --input-format jsonl --column input -o - | gzip > marked.jsonl.gz
   chemtok annotate galactica.jsonl --column text --from-markers galactica --markers tags -o tags.jsonl
 """
 
@@ -94,8 +107,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--column", metavar="NAME", help="the column (CSV/TSV/Parquet) or field (JSON Lines) holding the text")
     p.add_argument(
         "--output-column", metavar="NAME",
-        help="table outputs: write the annotated text to a new column NAME after the input's columns and keep "
-        "--column unchanged (default: the annotated text replaces --column in place)",
+        help="table and JSON Lines outputs: write the annotated text to a new column NAME after the input's columns "
+        "(a new last key of each JSON Lines object) and keep --column unchanged (default: the annotated text "
+        "replaces --column in place)",
     )
     p.add_argument("--input-format", choices=INPUT_FORMATS, help="read every input as this format (stdin defaults to txt)")
     p.add_argument(
@@ -170,8 +184,10 @@ class _Layout:
     """What the output's rows hold.
 
     ``keep``: the input's columns (``schema`` is theirs, the annotated text replacing
-    ``field`` or added as ``target``); otherwise ``record``, ``field`` and (several
-    inputs) ``source``, as the JSON Lines rows have always been.
+    ``field`` or added as ``target``); ``objects``: JSON Lines to JSON Lines, each
+    input object whole, the annotated text replacing ``field`` or added as its last
+    key ``target`` (no ``schema``); otherwise ``record``, ``field`` and (several inputs)
+    ``source``.
     """
 
     kind: str
@@ -180,6 +196,7 @@ class _Layout:
     keep: bool
     schema: Any
     several: bool
+    objects: bool = False
 
 
 def _layout(args: argparse.Namespace, inputs: list[str], formats: list[str], field: str, kind: str) -> _Layout:
@@ -197,9 +214,22 @@ def _layout(args: argparse.Namespace, inputs: list[str], formats: list[str], fie
             "the inputs mix tables (CSV/TSV/Parquet, whose columns a table output keeps) with other formats; "
             "annotate them separately"
         )
-    if args.output_column is not None and not keep:
-        raise UsageError("--output-column needs table inputs (CSV/TSV/Parquet) and a .parquet, .csv or .tsv output")
+    jsonl = [fmt == "jsonl" for fmt in formats]
+    objects = kind == "jsonl" and all(jsonl)
+    if kind == "jsonl" and any(jsonl) and not objects:
+        raise UsageError(
+            "the inputs mix JSON Lines (whose objects a JSON Lines output keeps whole) with other formats; "
+            "annotate them separately"
+        )
+    if args.output_column is not None and not (keep or objects):
+        raise UsageError(
+            "--output-column needs table inputs (CSV/TSV/Parquet) and a .parquet, .csv or .tsv output, "
+            "or JSON Lines inputs and a .jsonl output"
+        )
     several = len(inputs) > 1
+    if objects:
+        _check_new_key(args.output_column, field, inputs)
+        return _Layout(kind, field, target, False, None, several, objects=True)
     if not keep:
         fields = [pa.field("record", pa.int64()), pa.field(field, pa.string())]
         if several:
@@ -239,6 +269,28 @@ def _layout(args: argparse.Namespace, inputs: list[str], formats: list[str], fie
     return _Layout(kind, field, target, True, schema, several)
 
 
+def _check_new_key(name: str | None, field: str, inputs: list[str]) -> None:
+    """Refuse an ``--output-column`` that the objects already have, where it shows ahead of the run.
+
+    That is ``--column`` itself, or a key of an input's first object; a later object
+    holding the key is a failed record of its own (the run reads no further ahead).
+    """
+    from chemtok.io.formats import InputError
+    from chemtok.io.readers import read_header
+
+    if name is None:
+        return
+    if name == field:
+        raise UsageError(f"--output-column {name!r} is --column: leave it out to replace the field in place")
+    for path in inputs:
+        try:
+            keys = read_header(path, "jsonl") or []
+        except (InputError, OSError):
+            continue  # the run reports what cannot be read, record by record
+        if name in keys:
+            raise UsageError(f"--output-column {name!r} is already a field of the objects of {path}: choose a new name")
+
+
 def _rows(layout: _Layout, chunk: Any, kept: list[int], texts: list[str], source: str) -> Any:
     """The output rows of the records ``kept`` (indices into ``chunk``), ``texts`` annotated."""
     import pyarrow as pa
@@ -258,6 +310,29 @@ def _rows(layout: _Layout, chunk: Any, kept: list[int], texts: list[str], source
     return pa.Table.from_arrays(columns, schema=layout.schema)
 
 
+def _object_line(layout: _Layout, chunk: Any, i: int, text: str) -> bytes:
+    """Record ``i`` of ``chunk``, a JSON Lines object, as its output line: ``text`` in ``layout.target``.
+
+    Assigning to a key the object has keeps the key where it was; a new key goes last.
+
+    Raises:
+        ValueError: the object cannot be written as UTF-8 (:func:`chemtok.io.tables.json_line`).
+    """
+    from chemtok.io.tables import json_line
+
+    obj = _object(chunk, i)
+    obj[layout.target] = text
+    return json_line(obj)
+
+
+def _object(chunk: Any, i: int) -> dict[str, Any]:
+    """The JSON Lines object of record ``i`` of ``chunk``, a record that was read."""
+    obj: dict[str, Any] | None = chunk.objects[i] if chunk.objects is not None else None
+    if obj is None:  # pragma: no cover - read_chunks(keep_columns=True) keeps every read record's object
+        raise RuntimeError(f"chemtok annotate: record {chunk.numbers[i]} without its object; please report")
+    return obj
+
+
 def _run(
     args: argparse.Namespace,
     inputs: list[str],
@@ -270,7 +345,7 @@ def _run(
     import chemtok
     from chemtok.annotate import annotate_batch_with_insertions, convert_markers
     from chemtok.io.readers import read_chunks
-    from chemtok.io.tables import TableWriter
+    from chemtok.io.tables import TableWriter, utf8_problem
 
     started = time.monotonic()
     show_progress = sys.stderr.isatty() if args.progress is None else args.progress
@@ -298,9 +373,26 @@ def _run(
         raise UsageError(f"cannot write {args.output}: {error}") from None
     except OSError as error:
         raise UsageError(f"cannot write {args.output}: {error}") from None
+
+    def fail(number: int, path: str, problem: str) -> bool:
+        """Count a failed record and report it; ``True``: the run stops here (``--on-error raise``)."""
+        nonlocal failed, shown
+        failed += 1
+        if args.on_error == "raise":
+            _clear(progress)
+            err(f"record {number} of {label(path)}: {problem}")
+            err(f"read {read}, written 0, failed 1 (stopped at the first failure; nothing written)")
+            writer.abort()
+            return True
+        if shown < _SHOWN_FAILURES:
+            shown += 1
+            _clear(progress)
+            err(f"skipped record {number} of {label(path)}: {problem}")
+        return False
+
     try:
         for path, fmt in zip(inputs, formats):
-            for chunk in read_chunks(path, fmt, column, args.chunk_size, keep_columns=layout.keep):
+            for chunk in read_chunks(path, fmt, column, args.chunk_size, keep_columns=layout.keep or layout.objects):
                 kept: list[int] = []
                 texts: list[str] = []
                 for i, (number, text) in enumerate(zip(chunk.numbers, chunk.texts)):
@@ -310,18 +402,13 @@ def _run(
                         problem = chunk.problems.get(i, ("unreadable record", None))[0]
                     elif layout.kind == "txt" and ("\n" in text or "\r" in text):
                         problem = "the record holds a line break, which a .txt output cannot keep; write .jsonl"
+                    elif not layout.objects:
+                        problem = utf8_problem(text)  # (an object's line checks all its strings when written)
+                    elif layout.target != layout.field and layout.target in _object(chunk, i):
+                        problem = f"the object already has a field {layout.target!r}, which --output-column would overwrite: choose a new name"
                     if text is None or problem is not None:
-                        failed += 1
-                        if args.on_error == "raise":
-                            _clear(progress)
-                            err(f"record {number} of {label(path)}: {problem}")
-                            err(f"read {read}, written 0, failed 1 (stopped at the first failure; nothing written)")
-                            writer.abort()
+                        if fail(number, path, problem or "unreadable record"):
                             return EXIT_FAILED
-                        if shown < _SHOWN_FAILURES:
-                            shown += 1
-                            _clear(progress)
-                            err(f"skipped record {number} of {label(path)}: {problem}")
                         continue
                     converted = text if source_table is target_table else convert_markers(text, source=source_table, target=target_table)
                     kept.append(i)
@@ -329,10 +416,22 @@ def _run(
                 if kept:
                     # One detection batch per chunk: the native detector runs it in parallel.
                     annotated = annotate_batch_with_insertions(texts, markers=target_table, detector=detector)
-                    texts = [out for out, _ in annotated]
-                    marked += sum(len(insertions) // 2 for _, insertions in annotated)
-                    writer.write(_rows(layout, chunk, kept, texts, label(path)))
-                    written += len(kept)
+                    if not layout.objects:
+                        marked += sum(len(insertions) // 2 for _, insertions in annotated)
+                        writer.write(_rows(layout, chunk, kept, [out for out, _ in annotated], label(path)))
+                        written += len(kept)
+                    else:
+                        lines: list[bytes] = []
+                        for i, (out, insertions) in zip(kept, annotated):
+                            try:
+                                lines.append(_object_line(layout, chunk, i, out))
+                            except ValueError as error:  # a lone surrogate UTF-8 cannot hold
+                                if fail(chunk.numbers[i], path, str(error)):
+                                    return EXIT_FAILED
+                                continue
+                            marked += len(insertions) // 2
+                        writer.write_json_lines(lines)
+                        written += len(lines)
                 if chunk.fault:
                     _clear(progress)
                     err(f"{label(path)}: {chunk.fault} (the rest of that input is one failed record)")

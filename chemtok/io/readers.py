@@ -67,6 +67,10 @@ class Chunk:
     #: (CSV/TSV columns as strings, Parquet columns as stored; a failed record's row may
     #: be nulls); ``None`` otherwise, and for a Parquet file's unreadable rest.
     columns: Any = None
+    #: With ``read_chunks(..., keep_columns=True)`` on a JSON Lines input: each record's
+    #: whole object (keys in the line's order), row-aligned with ``texts``; ``None`` for
+    #: a failed record, and when the objects were not asked for.
+    objects: list[dict[str, Any] | None] | None = None
 
     def number_array(self) -> np.ndarray:
         import numpy as np
@@ -157,7 +161,14 @@ def _read_lines(path: str, fmt: str, chunk_size: int) -> Iterator[Chunk]:
 
 
 def _read_generic(
-    path: str, fmt: str, column: str | None, chunk_size: int, *, skip: int = 0, header: list[str] | None = None
+    path: str,
+    fmt: str,
+    column: str | None,
+    chunk_size: int,
+    *,
+    skip: int = 0,
+    header: list[str] | None = None,
+    objects: bool = False,
 ) -> Iterator[Chunk]:
     """Any format :func:`chemtok.io.read_records` reads, grouped into chunks.
 
@@ -165,12 +176,14 @@ def _read_generic(
     ``header``: a CSV/TSV's column names, to keep every column (:attr:`Chunk.columns`);
     a row that does not have one field per name is then a failed record, since it
     cannot be written back as a row of that table.
+    ``objects``: JSON Lines: keep each record's whole object (:attr:`Chunk.objects`).
     """
     numbers: list[int] = []  # the current chunk's, appended to as records arrive
     texts: list[str | None] = []
     rows: list[tuple[str, ...] | None] = []
-    chunk = Chunk(numbers, texts)
-    records = read_records(path, column=column, format=fmt, keep_fields=header is not None)
+    kept: list[dict[str, Any] | None] | None = [] if objects else None
+    chunk = Chunk(numbers, texts, objects=kept)
+    records = read_records(path, column=column, format=fmt, keep_fields=header is not None or objects)
     last = 0
 
     def full(chunk: Chunk) -> Chunk:
@@ -192,6 +205,8 @@ def _read_generic(
             numbers.append(last + 1)
             texts.append(None)
             rows.append(None)
+            if kept is not None:
+                kept.append(None)
             chunk.fault = fault
             yield full(chunk)
             return
@@ -206,10 +221,13 @@ def _read_generic(
             chunk.problems[len(texts)] = (problem, record.raw)
         numbers.append(record.number)
         texts.append(record.text if problem is None else None)
+        if kept is not None:
+            kept.append(record.json_object)
         if len(texts) >= chunk_size:
             yield full(chunk)
             numbers, texts, rows = [], [], []
-            chunk = Chunk(numbers, texts)
+            kept = [] if objects else None
+            chunk = Chunk(numbers, texts, objects=kept)
     if texts:
         yield full(chunk)
 
@@ -344,7 +362,8 @@ def read_chunks(path: str, fmt: str, column: str | None, chunk_size: int, *, kee
     ``keep_columns=True`` (CSV, TSV and Parquet files) also gives each chunk's records
     with every column of the input (:attr:`Chunk.columns`), for outputs that write the
     other columns back (``chemtok annotate``); Parquet is then read a batch of
-    ``chunk_size`` rows at a time with all its columns.
+    ``chunk_size`` rows at a time with all its columns. On JSON Lines (a file or
+    standard input) it gives each record's whole object (:attr:`Chunk.objects`).
 
     Raises:
         UsageError: ``keep_columns`` for standard input (its header is not known ahead),
@@ -364,6 +383,8 @@ def read_chunks(path: str, fmt: str, column: str | None, chunk_size: int, *, kee
         if fmt == "parquet":
             return _read_parquet_columns(path, column, chunk_size)
         return _read_table_arrow(path, fmt, column, chunk_size, keep_columns=True)
+    if keep_columns and fmt == "jsonl":
+        return _read_generic(path, fmt, column, chunk_size, objects=True)
     if fmt in ("smi", "txt"):
         return _read_lines(path, fmt, chunk_size)
     if fmt in ("csv", "tsv") and path != "-":

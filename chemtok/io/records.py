@@ -28,8 +28,9 @@ import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from chemtok.io.formats import FORMATS, InputError, detect_format
 
@@ -50,6 +51,8 @@ class Record:
         raw: the undecoded bytes, kept only for unreadable records.
         fields: every field of a CSV/TSV row, in header order (only when
             :func:`read_records` is asked for them with ``keep_fields=True``).
+        json_object: the whole object of a JSON Lines line, its keys in the line's
+            order (only with ``keep_fields=True``; ``text`` is its field ``column``).
     """
 
     number: int
@@ -57,6 +60,7 @@ class Record:
     error: str | None = None
     raw: bytes | None = None
     fields: tuple[str, ...] | None = None
+    json_object: dict[str, Any] | None = None
 
 
 def open_input(path: str | Path) -> IO[bytes]:
@@ -152,8 +156,12 @@ def read_records(
             :func:`chemtok.io.columns.infer_column`), SDF defaults to the SMILES.
         format: one of ``smi txt csv tsv jsonl fasta parquet sdf``; by default from the
             extension (standard input defaults to ``txt``).
-        keep_fields: CSV/TSV: also keep every field of each row in :attr:`Record.fields`
-            (for writers that keep the other columns, such as ``chemtok annotate``).
+        keep_fields: CSV/TSV: also keep every field of each row in :attr:`Record.fields`;
+            JSON Lines: each line's whole object in :attr:`Record.json_object`, and a
+            line whose object would not be written back as it was is a failed record
+            (a key named twice: one value would be lost; a number that does not fit
+            a double exactly, such as ``0.1000000000000000055`` or ``1e400``). For
+            writers that keep the other columns or fields, such as ``chemtok annotate``.
 
     Raises:
         ValueError: unknown format, or a named column that does not exist.
@@ -182,7 +190,7 @@ def read_records(
         elif fmt in ("csv", "tsv"):
             yield from _read_table(handle, "\t" if fmt == "tsv" else ",", column, str(path), fields=keep_fields)
         elif fmt == "jsonl":
-            yield from _read_jsonl(handle, column, str(path))
+            yield from _read_jsonl(handle, column, str(path), objects=keep_fields)
         elif fmt == "fasta":
             yield from _read_fasta(handle)
         else:
@@ -230,18 +238,26 @@ def _read_table(handle: IO[bytes], delimiter: str, column: str | None, label: st
         yield Record(number, value, fields=tuple(row) if fields else None)
 
 
-def _read_jsonl(handle: IO[bytes], column: str | None, label: str) -> Iterator[Record]:
+def _read_jsonl(handle: IO[bytes], column: str | None, label: str, *, objects: bool = False) -> Iterator[Record]:
     if column is None:
         raise ValueError(f"{label} is JSON Lines: name the field that holds the strings (column=...)")
+    # Kept objects are written back: a repeated key (of which json.loads keeps the last
+    # value) or a number a double cannot hold is found while parsing, so that no value
+    # is lost or changed unseen.
+    loads = _loads_kept if objects else json.loads
     for number, line in enumerate(iter_lines(handle), 1):
         record = decode_record(number, line)
         if record.text is None:
             yield record
             continue
         try:
-            value = json.loads(record.text)[column]
+            parsed = loads(record.text)
+            value = parsed[column]
         except RecursionError:
             yield Record(number, None, "JSON nested too deeply on this line", line)
+            continue
+        except _NotKept as err:
+            yield Record(number, None, err.problem, line)
             continue
         except (ValueError, KeyError, TypeError) as err:
             problem = f"field {column!r} missing" if isinstance(err, (KeyError, TypeError)) else "not valid JSON"
@@ -250,7 +266,41 @@ def _read_jsonl(handle: IO[bytes], column: str | None, label: str) -> Iterator[R
         if not isinstance(value, str):
             yield Record(number, None, f"field {column!r} is {type(value).__name__}, not a string", line)
             continue
-        yield Record(number, value)
+        yield Record(number, value, json_object=parsed if objects else None)
+
+
+class _NotKept(Exception):
+    """A JSON Lines object that cannot be written back as it was (raised from inside :func:`json.loads`)."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _NotKept(f"an object on this line names the key {key!r} more than once: one value would be lost")
+            seen.add(key)
+    return obj
+
+
+def _exact_float(text: str) -> float:
+    value = float(text)
+    # repr is the shortest spelling of the double: equal as decimals, the number is kept
+    # (1e3 is written back 1000.0); otherwise digits beyond a double's would be lost.
+    if Decimal(repr(value)) != Decimal(text):
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise _NotKept(f"the number {shown} on this line does not fit a double exactly: it would be written back as {json.dumps(value)}")
+    return value
+
+
+def _loads_kept(text: str) -> Any:
+    """``json.loads`` for an object written back: :class:`_NotKept` where a value would not survive."""
+    return json.loads(text, object_pairs_hook=_unique_pairs, parse_float=_exact_float)
 
 
 def _read_fasta(handle: IO[bytes]) -> Iterator[Record]:

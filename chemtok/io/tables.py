@@ -19,7 +19,7 @@ import gzip
 import json
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -28,7 +28,7 @@ from chemtok.io.formats import format_by_suffix
 if TYPE_CHECKING:
     from chemtok.io.commit import OutputSet
 
-__all__ = ["TABLE_OUTPUT_FORMATS", "TableWriter", "table_output_format"]
+__all__ = ["TABLE_OUTPUT_FORMATS", "TableWriter", "json_line", "table_output_format", "utf8_problem"]
 
 #: Formats of :class:`TableWriter`, by extension (``-`` is JSON Lines on standard output).
 TABLE_OUTPUT_FORMATS: dict[str, str] = {
@@ -62,6 +62,44 @@ def table_output_format(path: str | os.PathLike[str]) -> str:
     return found
 
 
+def json_line(obj: Mapping[str, Any]) -> bytes:
+    """``obj`` as one line of JSON Lines: ``json.dumps(obj, ensure_ascii=False)`` in UTF-8 and a line end.
+
+    Keys stay in order and values as they are (nested values, numbers, nulls); the
+    line is what :meth:`TableWriter.write_json_lines` takes.
+
+    Raises:
+        ValueError: a string in ``obj`` holds a lone surrogate (JSON can spell one as
+            ``\\ud800``, UTF-8 cannot hold it); the message names it.
+
+    Example:
+        >>> json_line({"cid": 702, "text": "Ethanol, [START_SMILES]CCO[END_SMILES]", "tags": ["é"]})
+        b'{"cid": 702, "text": "Ethanol, [START_SMILES]CCO[END_SMILES]", "tags": ["\\xc3\\xa9"]}\\n'
+    """
+    text = json.dumps(obj, ensure_ascii=False)
+    try:
+        return (text + "\n").encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(utf8_problem(text)) from None
+
+
+def utf8_problem(text: str) -> str | None:
+    """Why ``text`` cannot be written as UTF-8 (``None``: it can).
+
+    Only a lone surrogate cannot: JSON spells one as an escape (``"\\udc00"``), and
+    such a record fails rather than stopping the run at the write.
+
+    Example:
+        >>> utf8_problem("CCO"), utf8_problem("CCO \\udc00")
+        (None, 'a string holds U+DC00, a lone surrogate (a JSON escape that UTF-8 cannot hold): it cannot be written')
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        return f"a string holds U+{ord(text[err.start]):04X}, a lone surrogate (a JSON escape that UTF-8 cannot hold): it cannot be written"
+    return None
+
+
 class TableWriter:
     """Write records that are rows of named columns (``pyarrow`` tables) to one file.
 
@@ -84,7 +122,8 @@ class TableWriter:
         only where needed (a comma or tab, a quote, a line break), nulls are empty.
         Nested or binary columns cannot be written this way (``ValueError``).
     ``.jsonl`` (``.gz``) or ``-`` (standard output)
-        One object per row, its keys the column names in order.
+        One object per row, its keys the column names in order; or, through
+        :meth:`write_json_lines`, objects of any shape (``schema`` may then be ``None``).
     ``.txt``
         The values of ``text_column``, one per line; a value holding a line break
         would become two records, so :meth:`write` refuses it (``ValueError``): check
@@ -93,7 +132,8 @@ class TableWriter:
     Args:
         path: the output file, or ``-``.
         schema: the ``pyarrow.Schema`` of every chunk: an output without any row still
-            has its columns (Parquet, CSV/TSV header).
+            has its columns (Parquet, CSV/TSV header); ``None`` for a JSON Lines output
+            written only with :meth:`write_json_lines`.
         metadata: Parquet only: what to record about the run.
         text_column: ``.txt`` only: the column to write.
 
@@ -127,6 +167,8 @@ class TableWriter:
         self.records_written = 0
         self._stdout = str(path) == "-"
         self._text_column = text_column
+        if schema is None and self.format != "jsonl":
+            raise ValueError(f"a {self.format} output needs the schema of its columns")
         if self.format == "txt" and (text_column is None or text_column not in schema.names):
             raise ValueError(f"a .txt output writes one column: text_column must name one of {schema.names}")
         if self.format in ("csv", "tsv"):
@@ -175,7 +217,7 @@ class TableWriter:
         """Append the rows of ``table`` (a ``pyarrow.Table`` with :attr:`schema`)."""
         if not self._open:
             raise RuntimeError("this writer is already finalized or aborted")
-        if not table.schema.equals(self.schema):
+        if self.schema is None or not table.schema.equals(self.schema):
             raise ValueError(f"a chunk with columns {table.schema} does not fit the output's {self.schema}")
         out = self._out
         if self.format == "parquet":
@@ -193,6 +235,22 @@ class TableWriter:
         else:
             out.write(self._csv_rows(["" if v is None else v for v in row.values()] for row in table.to_pylist()))
         self.records_written += table.num_rows
+
+    def write_json_lines(self, lines: Sequence[bytes]) -> None:
+        """Append whole JSON Lines lines, one object each (from :func:`json_line`).
+
+        For records that are objects of their own rather than rows of :attr:`schema`
+        (``chemtok annotate`` keeping every field of a JSON Lines input).
+
+        Raises:
+            ValueError: the output is not JSON Lines.
+        """
+        if not self._open:
+            raise RuntimeError("this writer is already finalized or aborted")
+        if self.format != "jsonl" or self._out is None:
+            raise ValueError(f"JSON Lines lines cannot be written to a {self.format} output")
+        self._out.write(b"".join(lines))
+        self.records_written += len(lines)
 
     def finalize(self, summary: Mapping[str, Any] | None = None) -> list[Path]:
         """Finish the file and commit it; returns its path (nothing for standard output).
