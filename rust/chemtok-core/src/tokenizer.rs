@@ -3,7 +3,6 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-
 use crate::error::{Failure, SpecError};
 use crate::inchi::{InchiLexer, InchiSpec};
 use crate::merges::{MergeSpec, Merges};
