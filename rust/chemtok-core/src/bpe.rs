@@ -19,10 +19,10 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::error::SpecError;
+use crate::ordered::{self, Rows};
 use crate::pool::{self, Threads};
 use crate::pretokenize::PreTokenizer;
 use crate::tokenizer::FlatBatch;
@@ -189,23 +189,24 @@ impl ByteLevelBpe {
             }
             (ids, lens)
         };
-        let chunks: Vec<(Vec<u32>, Vec<usize>)> = if workers <= 1 || texts.len() <= 1 {
-            vec![encode_chunk(texts)]
+        let mut rows: Rows<()> = Rows::new(texts.len());
+        if workers <= 1 || texts.len() <= 1 {
+            let (ids, lens) = encode_chunk(texts);
+            rows.take(ids, &lens, Vec::new());
         } else {
             let pool = pool::pool(workers)?;
             let size = (texts.len() / (workers * 8)).clamp(1, 4096);
-            pool.install(|| texts.par_chunks(size).map(encode_chunk).collect())
-        };
-        let total: usize = chunks.iter().map(|c| c.0.len()).sum();
-        let mut ids = Vec::with_capacity(total);
-        let mut offsets = Vec::with_capacity(texts.len() + 1);
-        offsets.push(0i64);
-        for (chunk_ids, lens) in &chunks {
-            ids.extend_from_slice(chunk_ids);
-            for &len in lens {
-                offsets.push(offsets[offsets.len() - 1] + len as i64);
-            }
+            // Chunks join the rows in order and are freed at once: the peak is ~1x the
+            // result, not 2x (see `crate::ordered`).
+            ordered::in_order(
+                &pool,
+                workers,
+                texts.len().div_ceil(size),
+                |k| encode_chunk(&texts[k * size..texts.len().min((k + 1) * size)]),
+                |(ids, lens)| rows.take(ids, &lens, Vec::new()),
+            );
         }
+        let Rows { ids, offsets, .. } = rows;
         Ok(FlatBatch { ids, offsets })
     }
 

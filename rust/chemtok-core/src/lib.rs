@@ -22,6 +22,7 @@ mod detect;
 mod error;
 mod inchi;
 mod merges;
+mod ordered;
 mod pool;
 mod pretokenize;
 pub mod router;

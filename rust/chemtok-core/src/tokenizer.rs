@@ -3,11 +3,10 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use rayon::prelude::*;
-
 use crate::error::{Failure, SpecError};
 use crate::inchi::{InchiLexer, InchiSpec};
 use crate::merges::{MergeSpec, Merges};
+use crate::ordered::{self, Rows};
 use crate::pool::{self, Threads};
 use crate::selfies::{SelfiesLexer, SelfiesSpec};
 use crate::sequence::{SequenceLexer, SequenceSpec};
@@ -235,15 +234,18 @@ impl Tokenizer {
         threads: Threads,
     ) -> Result<FlatBatch, BatchError> {
         let first_error = AtomicUsize::new(usize::MAX);
-        let chunks = self
-            .encode_chunks(texts, on_error, threads, Some(&first_error))
+        let rows = self
+            .encode_rows(texts, on_error, threads, Some(&first_error))
             .map_err(BatchError::Threads)?;
-        // Chunks hold consecutive texts, so the first error in chunk order is the first
-        // failing text in input order.
-        if let Some((index, failure)) = chunks.chunks.iter().find_map(|c| c.failures.first().cloned()) {
+        // Chunks hold consecutive texts, so the first failure in chunk order is the
+        // first failing text in input order.
+        if let Some((index, failure)) = rows.failures.into_iter().next() {
             return Err(BatchError::Text { index, failure });
         }
-        Ok(chunks.assemble(texts.len()))
+        Ok(FlatBatch {
+            ids: rows.ids,
+            offsets: rows.offsets,
+        })
     }
 
     /// Encode many texts, each on its own: a failing text gets an empty row and its
@@ -259,49 +261,50 @@ impl Tokenizer {
         on_error: OnError,
         threads: Threads,
     ) -> Result<RowBatch, String> {
-        let mut chunks = self.encode_chunks(texts, on_error, threads, None)?;
-        let failures = chunks
-            .chunks
-            .iter_mut()
-            .flat_map(|c| std::mem::take(&mut c.failures))
-            .collect();
+        let rows = self.encode_rows(texts, on_error, threads, None)?;
         Ok(RowBatch {
-            batch: chunks.assemble(texts.len()),
-            failures,
+            batch: FlatBatch {
+                ids: rows.ids,
+                offsets: rows.offsets,
+            },
+            failures: rows.failures,
         })
     }
 
-    /// The texts encoded in consecutive chunks; `first_error` set means stop at the
-    /// first failure (in input order), unset means record failures and go on.
-    fn encode_chunks<T: AsRef<[u8]> + Sync>(
+    /// The texts encoded in consecutive chunks and assembled in input order;
+    /// `first_error` set means stop at the first failure (in input order: the rows are
+    /// then incomplete and only the failures count), unset means record failures and go on.
+    fn encode_rows<T: AsRef<[u8]> + Sync>(
         &self,
         texts: &[T],
         on_error: OnError,
         threads: Threads,
         first_error: Option<&AtomicUsize>,
-    ) -> Result<Chunks, String> {
+    ) -> Result<Rows<(usize, Failure)>, String> {
+        let mut rows = Rows::new(texts.len());
         let workers = threads.count();
         if workers <= 1 || texts.len() <= 1 {
             let chunk = self.encode_chunk(texts, 0, on_error, first_error);
-            return Ok(Chunks {
-                chunks: vec![chunk],
-                pool: None,
-            });
+            rows.take(chunk.ids, &chunk.lens, chunk.failures);
+            return Ok(rows);
         }
         let pool = pool::pool(workers)?;
         // Several chunks per worker so that work stealing evens out long records.
         let size = (texts.len() / (workers * 8)).clamp(1, 8192);
-        let chunks: Vec<Chunk> = pool.install(|| {
-            texts
-                .par_chunks(size)
-                .enumerate()
-                .map(|(k, slice)| self.encode_chunk(slice, k * size, on_error, first_error))
-                .collect()
-        });
-        Ok(Chunks {
-            chunks,
-            pool: Some(pool),
-        })
+        // Each chunk joins the rows and is freed as soon as the chunks before it have:
+        // a few chunks beside the rows at any time, so the peak is ~1x the result, not
+        // 2x as when every chunk was kept until one final copy (see `crate::ordered`).
+        ordered::in_order(
+            &pool,
+            workers,
+            texts.len().div_ceil(size),
+            |k| {
+                let slice = &texts[k * size..texts.len().min((k + 1) * size)];
+                self.encode_chunk(slice, k * size, on_error, first_error)
+            },
+            |chunk| rows.take(chunk.ids, &chunk.lens, chunk.failures),
+        );
+        Ok(rows)
     }
 
     fn encode_chunk<T: AsRef<[u8]>>(
@@ -366,56 +369,6 @@ struct Chunk {
     ids: Vec<u32>,
     lens: Vec<usize>,
     failures: Vec<(usize, Failure)>,
-}
-
-/// The chunks of a batch, and the pool that encoded them (to copy them in parallel).
-struct Chunks {
-    chunks: Vec<Chunk>,
-    pool: Option<std::sync::Arc<rayon::ThreadPool>>,
-}
-
-impl Chunks {
-    /// The flat ids and row offsets of `count` texts.
-    fn assemble(self, count: usize) -> FlatBatch {
-        let Chunks { chunks, pool } = self;
-        let mut offsets = Vec::with_capacity(count + 1);
-        let mut running: i64 = 0;
-        offsets.push(0);
-        for chunk in &chunks {
-            for &len in &chunk.lens {
-                running += len as i64;
-                offsets.push(running);
-            }
-        }
-        let total: usize = chunks.iter().map(|c| c.ids.len()).sum();
-        let (Some(pool), true) = (pool, chunks.len() > 1) else {
-            let mut chunks = chunks.into_iter();
-            let mut ids = match chunks.len() {
-                1 => chunks.next().map(|c| c.ids).unwrap_or_default(),
-                _ => Vec::with_capacity(total),
-            };
-            for chunk in chunks {
-                ids.extend_from_slice(&chunk.ids);
-            }
-            return FlatBatch { ids, offsets };
-        };
-        // Copy the chunks into place in parallel: a zeroed allocation of this size comes
-        // from fresh pages, so the copy is the only pass over the memory.
-        let mut ids = vec![0u32; total];
-        let mut targets: Vec<(&mut [u32], &[u32])> = Vec::with_capacity(chunks.len());
-        let mut rest: &mut [u32] = &mut ids;
-        for chunk in &chunks {
-            let (head, tail) = rest.split_at_mut(chunk.ids.len());
-            targets.push((head, &chunk.ids));
-            rest = tail;
-        }
-        pool.install(|| {
-            targets
-                .into_par_iter()
-                .for_each(|(target, source)| target.copy_from_slice(source))
-        });
-        FlatBatch { ids, offsets }
-    }
 }
 
 /// The policy loop of `GrammarTokenizer.tokenize`.
