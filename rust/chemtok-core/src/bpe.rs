@@ -195,14 +195,14 @@ impl ByteLevelBpe {
             rows.take(ids, &lens, Vec::new());
         } else {
             let pool = pool::pool(workers)?;
-            let size = (texts.len() / (workers * 8)).clamp(1, 4096);
             // Chunks join the rows in order and are freed at once: the peak is ~1x the
             // result, not 2x (see `crate::ordered`).
-            ordered::in_order(
+            ordered::in_order_slices(
                 &pool,
                 workers,
-                texts.len().div_ceil(size),
-                |k| encode_chunk(&texts[k * size..texts.len().min((k + 1) * size)]),
+                texts,
+                4096,
+                |slice, _| encode_chunk(slice),
                 |(ids, lens)| rows.take(ids, &lens, Vec::new()),
             );
         }

@@ -51,6 +51,31 @@ fn lock(progress: &Mutex<Progress>) -> MutexGuard<'_, Progress> {
     progress.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// [`in_order`] over consecutive slices of `items`: `encode(slice, index of its first item)`.
+///
+/// Several slices per worker (at most `max_slice` items each) so that work stealing
+/// evens out long records.
+pub(crate) fn in_order_slices<T: Sync, C: Send>(
+    pool: &ThreadPool,
+    workers: usize,
+    items: &[T],
+    max_slice: usize,
+    encode: impl Fn(&[T], usize) -> C + Sync,
+    take: impl FnMut(C),
+) {
+    let size = (items.len() / (workers.max(1) * 8)).clamp(1, max_slice.max(1));
+    in_order(
+        pool,
+        workers,
+        items.len().div_ceil(size),
+        |k| {
+            let start = k * size;
+            encode(&items[start..items.len().min(start + size)], start)
+        },
+        take,
+    );
+}
+
 /// Run `encode(k)` for every `k < count` on `workers` threads of `pool`, and `take`
 /// each result on the calling thread in order of `k` (see the module docs).
 ///

@@ -400,18 +400,15 @@ impl Router {
             rows.take(chunk.ids, &chunk.lens, chunk.failed);
         } else {
             let pool = pool::pool(workers)?;
-            let size = (texts.len() / (workers * 8)).clamp(1, 4096);
             // Each chunk is appended to the rows and freed as soon as the chunks before
             // it are in, so only a few chunks exist beside the rows at any time and the
             // peak is ~1x the result, not 2x (see `crate::ordered`).
-            ordered::in_order(
+            ordered::in_order_slices(
                 &pool,
                 workers,
-                texts.len().div_ceil(size),
-                |k| {
-                    let slice = &texts[k * size..texts.len().min((k + 1) * size)];
-                    self.encode_chunk(slice, k * size, on_error, stop.then_some(&first))
-                },
+                texts,
+                4096,
+                |slice, start| self.encode_chunk(slice, start, on_error, stop.then_some(&first)),
                 |chunk| rows.take(chunk.ids, &chunk.lens, chunk.failed),
             );
         }

@@ -289,19 +289,15 @@ impl Tokenizer {
             return Ok(rows);
         }
         let pool = pool::pool(workers)?;
-        // Several chunks per worker so that work stealing evens out long records.
-        let size = (texts.len() / (workers * 8)).clamp(1, 8192);
         // Each chunk joins the rows and is freed as soon as the chunks before it have:
         // a few chunks beside the rows at any time, so the peak is ~1x the result, not
         // 2x as when every chunk was kept until one final copy (see `crate::ordered`).
-        ordered::in_order(
+        ordered::in_order_slices(
             &pool,
             workers,
-            texts.len().div_ceil(size),
-            |k| {
-                let slice = &texts[k * size..texts.len().min((k + 1) * size)];
-                self.encode_chunk(slice, k * size, on_error, first_error)
-            },
+            texts,
+            8192,
+            |slice, start| self.encode_chunk(slice, start, on_error, first_error),
             |chunk| rows.take(chunk.ids, &chunk.lens, chunk.failures),
         );
         Ok(rows)
